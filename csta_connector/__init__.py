@@ -1,0 +1,3 @@
+"""csta-connector: a CTI connector between BroadWorks and CSTA clients."""
+
+__version__ = "0.1.0"

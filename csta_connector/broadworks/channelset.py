@@ -1,0 +1,154 @@
+# -*- test-case-name: tests.protocol.test_channelset -*-
+"""The links of one channel set: routing, shared duplicate detection, recovery.
+
+Each ``[link-NAME]`` is one TCP link to its own XSP, kept up by a
+``ClientService`` with exponential back-off (the clock is injected). All links
+add their channel to the same channel set, so BroadWorks may deliver an event
+of any subscription on any of them; one shared :class:`EventOrdering` drops
+re-deliveries. Requests go over a live link, preferring the best (lowest)
+priority.
+"""
+
+from __future__ import annotations
+
+from twisted.application.internet import ClientService, backoffPolicy
+from twisted.application.service import MultiService
+from twisted.internet import defer
+from twisted.internet.protocol import Factory
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from csta_connector.broadworks.errors import NoLinkAvailable
+from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+from csta_connector.broadworks.ordering import EventOrdering
+from csta_connector.interfaces import IBroadWorksLink, IEventSink, ILinkListener
+
+
+class _LinkFactory(Factory):
+    def __init__(self, channel_set, settings):
+        self.channel_set = channel_set
+        self.settings = settings
+
+    def buildProtocol(self, addr):
+        cs = self.channel_set
+        return XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
+
+
+@implementer(IEventSink)
+class _NullSink:
+    def broadworks_event(self, event):
+        pass
+
+    def broadworks_sequence_gap(self, gap):
+        pass
+
+    def broadworks_link_state(self, up_links, total_links):
+        pass
+
+
+@implementer(IBroadWorksLink, ILinkListener)
+class ChannelSet(MultiService):
+    log = Logger()
+
+    def __init__(self, clock, sink=None, recovery_delay=10.0, max_recovery_delay=120.0):
+        super().__init__()
+        self.clock = clock
+        self.sink = sink if sink is not None else _NullSink()
+        self.ordering = EventOrdering()
+        self.recovery_delay = recovery_delay
+        self.max_recovery_delay = max_recovery_delay
+        self._settings: list[LinkSettings] = []
+        self._up: list[XspLinkProtocol] = []
+        self._round_robin = 0
+        self._ready_waiters: list[defer.Deferred] = []
+
+    # -- configuration ------------------------------------------------------
+
+    def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
+        """Add one link (a ClientService connecting ``endpoint``)."""
+        self._settings.append(settings)
+        policy = backoffPolicy(
+            initialDelay=self.recovery_delay,
+            maxDelay=self.max_recovery_delay,
+            factor=2.0,
+        )
+        service = ClientService(
+            endpoint, _LinkFactory(self, settings), retryPolicy=policy, clock=self.clock
+        )
+        service.setName(settings.name)
+        service.setServiceParent(self)
+        return service
+
+    @property
+    def total_links(self) -> int:
+        return len(self._settings)
+
+    @property
+    def up_links(self) -> list:
+        return list(self._up)
+
+    @property
+    def is_up(self) -> bool:
+        return bool(self._up)
+
+    def when_ready(self) -> defer.Deferred:
+        """A new Deferred that fires when at least one link is up."""
+        if self._up:
+            return defer.succeed(self)
+        d = defer.Deferred(lambda d: self._ready_waiters.remove(d))
+        self._ready_waiters.append(d)
+        return d
+
+    def stopService(self):
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for d in waiters:
+            d.errback(NoLinkAvailable("startup"))
+        return super().stopService()
+
+    # -- IBroadWorksLink ----------------------------------------------------
+
+    def request(self, cti_request):
+        link = self._choose_link()
+        if link is None:
+            return defer.fail(NoLinkAvailable(cti_request.name))
+        return link.request(cti_request)
+
+    def _choose_link(self):
+        if not self._up:
+            return None
+        best = min(link.settings.priority for link in self._up)
+        candidates = [link for link in self._up if link.settings.priority == best]
+        self._round_robin += 1
+        return candidates[self._round_robin % len(candidates)]
+
+    # -- ILinkListener -----------------------------------------------------
+
+    def link_ready(self, link):
+        if link not in self._up:
+            self._up.append(link)
+        self.sink.broadworks_link_state(len(self._up), self.total_links)
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for d in waiters:
+            d.callback(self)
+
+    def link_lost(self, link, reason):
+        if link in self._up:
+            self._up.remove(link)
+            self.sink.broadworks_link_state(len(self._up), self.total_links)
+
+    def event_received(self, link, event):
+        self.sink.broadworks_event(event)
+
+    def sequence_gap(self, link, gap):
+        self.log.warn(
+            "Sequence gap on subscription {subscription_id}: expected {expected}, got {received}",
+            subscription_id=gap.subscription_id,
+            expected=gap.expected,
+            received=gap.received,
+        )
+        self.sink.broadworks_sequence_gap(gap)
+
+    def channel_terminated(self, link, event):
+        if link in self._up:
+            self._up.remove(link)
+            self.sink.broadworks_link_state(len(self._up), self.total_links)

@@ -1,0 +1,120 @@
+# -*- test-case-name: tests.integration.test_link_simulator -*-
+"""The BroadWorks client API the rest of the product uses.
+
+Typed methods over any :class:`~csta_connector.interfaces.IBroadWorksLink`
+(one link or a channel set): subscriptions and one method per call-control
+request of SPEC §5.2. Each returns a Deferred that fires with a plain value
+or fails with a :mod:`~csta_connector.broadworks.errors` exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from csta_connector.broadworks import xsp
+
+
+@dataclass(frozen=True, slots=True)
+class CallStart:
+    """The answer to a DialRequest: the caller's call half and the call's tracking id."""
+
+    call_id: str
+    ext_tracking_id: str
+
+
+class BroadWorksClient:
+    def __init__(
+        self,
+        link,
+        channel_set_id: str,
+        application_id: str,
+        subscription_expires: int = 3600,
+        default_domain: str | None = None,
+    ):
+        self.link = link
+        self.channel_set_id = channel_set_id
+        self.application_id = application_id
+        self.subscription_expires = subscription_expires
+        self.default_domain = default_domain
+
+    def user_id(self, device: str) -> str:
+        """A BroadWorks user id for a device id (bare ids get the default domain)."""
+        if "@" in device or not self.default_domain:
+            return device
+        return "%s@%s" % (device, self.default_domain)
+
+    def _values(self, response):
+        return xsp.xsi_values(response.payload)
+
+    # -- subscriptions ------------------------------------------------------
+
+    def subscribe(self, user_id: str):
+        """AddUserSubscriptionRequest (Advanced Call); fires with the subscriptionId."""
+        d = self.link.request(
+            xsp.add_user_subscription(
+                user_id, self.channel_set_id, self.application_id, self.subscription_expires
+            )
+        )
+        return d.addCallback(lambda r: self._values(r).get("subscriptionId"))
+
+    def update_subscription(self, subscription_id: str):
+        """UpdateSubscriptionRequest; fires with the response once BroadWorks accepted it.
+        The CallSubscriptionEvent it causes arrives afterwards as an event."""
+        return self.link.request(
+            xsp.update_subscription(subscription_id, self.subscription_expires)
+        )
+
+    def unsubscribe(self, subscription_id: str):
+        return self.link.request(xsp.delete_subscription(subscription_id)).addCallback(
+            lambda _: None
+        )
+
+    def application_controller_state(self, controller_id: str):
+        d = self.link.request(xsp.get_application_controller_state(controller_id))
+        return d.addCallback(lambda r: self._values(r).get("state"))
+
+    # -- call control -----------------------------------------------------
+
+    def dial(self, user_id: str, address: str):
+        """Click-to-dial; fires with a :class:`CallStart`."""
+        d = self.link.request(xsp.dial(user_id, address))
+
+        def started(response):
+            values = self._values(response)
+            return CallStart(values.get("callId"), values.get("externalTrackingId"))
+
+        return d.addCallback(started)
+
+    def _done(self, cti_request):
+        return self.link.request(cti_request).addCallback(lambda _: None)
+
+    def answer(self, user_id: str, call_id: str):
+        return self._done(xsp.talk(user_id, call_id))
+
+    def retrieve(self, user_id: str, call_id: str):
+        return self._done(xsp.talk(user_id, call_id))
+
+    def hold(self, user_id: str, call_id: str):
+        return self._done(xsp.hold(user_id, call_id))
+
+    def reconnect(self, user_id: str, call_id: str):
+        return self._done(xsp.reconnect(user_id, call_id))
+
+    def release(self, user_id: str, call_id: str, decline: bool = False):
+        return self._done(xsp.release(user_id, call_id, decline))
+
+    def blind_transfer(self, user_id: str, call_id: str, address: str):
+        return self._done(xsp.blind_transfer(user_id, call_id, address))
+
+    def redirect(self, user_id: str, call_id: str, address: str):
+        """Deflect an alerting call: Xsi has no separate command, BlindTransfer does it."""
+        return self._done(xsp.blind_transfer(user_id, call_id, address))
+
+    def consultative_transfer(self, user_id: str, call_id1: str, call_id2: str):
+        return self._done(xsp.consultative_transfer(user_id, call_id1, call_id2))
+
+    def conference_start(self, user_id: str, call_ids):
+        return self._done(xsp.conference_start(user_id, call_ids))
+
+    def transmit_dtmf(self, user_id: str, call_id: str, digits: str):
+        return self._done(xsp.transmit_dtmf(user_id, call_id, digits))

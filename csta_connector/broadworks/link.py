@@ -1,0 +1,338 @@
+# -*- test-case-name: tests.protocol.test_link -*-
+"""One TCP link to an XSP's CTI interface (SPEC §3).
+
+Framing (stream.py) and documents (xsp.py, xsi.py) are pure; this module owns
+the connection's state: the pending-request table keyed by ``requestId`` with
+timeouts on the injected clock, the channel added on connect, the
+acknowledgement of every event, keepalives, and duplicate/gap detection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from twisted.internet import defer
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks.errors import (
+    BroadWorksRequestError,
+    BroadWorksTimeout,
+    LinkLost,
+)
+from csta_connector.broadworks.ordering import EventOrdering
+from csta_connector.interfaces import IBroadWorksLink
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """What one link needs to know; built from ``[Connector]`` + ``[link-NAME]``."""
+
+    channel_set_id: str
+    application_id: str
+    name: str = "link"
+    priority: int = 1
+    weight: int = 50
+    channel_expires: int = 3600
+    subscription_expires: int = 3600
+    credentials: str | None = None
+    kpl_interval: float = 10.0
+    kpl_tolerance: int = 0
+    request_timeout: float = 10.0
+    max_document_size: int = stream.DEFAULT_MAX_DOCUMENT_SIZE
+
+
+class _Pending:
+    __slots__ = ("deferred", "timer", "name")
+
+    def __init__(self, deferred, timer, name):
+        self.deferred = deferred
+        self.timer = timer
+        self.name = name
+
+
+@implementer(IBroadWorksLink)
+class XspLinkProtocol(Protocol):
+    """The client side of one CTI interface connection."""
+
+    log = Logger()
+
+    def __init__(self, settings: LinkSettings, clock, listener, ordering=None):
+        self.settings = settings
+        self.clock = clock
+        self.listener = listener
+        self.ordering = ordering if ordering is not None else EventOrdering()
+        self.session_id = uuid.uuid4().hex
+        self.channel_id: str | None = None
+        self.is_up = False
+        self._connected = False
+        self._splitter = stream.DocumentSplitter(settings.max_document_size)
+        self._pending: dict[str, _Pending] = {}
+        self._next_id = 0
+        self._keepalive_timer = None
+        self._keepalive_outstanding = False
+        self._missed_keepalives = 0
+        self._last_received = 0.0
+        self._unknown_types_logged: set[str] = set()
+
+    # -- connection ---------------------------------------------------------
+
+    def connectionMade(self):
+        self._connected = True
+        self._last_received = self.clock.seconds()
+        self._schedule_keepalive()
+        s = self.settings
+        d = self.request(
+            xsp.add_channel(
+                s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id
+            )
+        )
+        d.addCallbacks(self._channel_added, self._channel_failed)
+
+    def _channel_added(self, response):
+        self.channel_id = xsp.xsi_values(response.payload).get("channelId")
+        self.is_up = True
+        self.log.info(
+            "Link {link}: channel {channel_id} added to channel set {channel_set}",
+            link=self.settings.name,
+            channel_id=self.channel_id,
+            channel_set=self.settings.channel_set_id,
+        )
+        self.listener.link_ready(self)
+
+    def _channel_failed(self, failure):
+        if not failure.check(LinkLost):
+            self.log.warn(
+                "Link {link}: AddChannelRequest failed: {error}; closing",
+                link=self.settings.name,
+                error=failure.getErrorMessage(),
+            )
+            self.close()
+
+    def close(self):
+        """Close the link; pending requests fail in connectionLost."""
+        if self.transport is not None and self._connected:
+            self.transport.abortConnection()
+
+    def connectionLost(self, reason=None):
+        was_up = self.is_up
+        self._connected = False
+        self.is_up = False
+        if self._keepalive_timer is not None and self._keepalive_timer.active():
+            self._keepalive_timer.cancel()
+        self._keepalive_timer = None
+        pending, self._pending = self._pending, {}
+        for entry in pending.values():
+            if entry.timer.active():
+                entry.timer.cancel()
+            entry.deferred.errback(LinkLost(entry.name))
+        self.listener.link_lost(self, reason if reason is not None else Failure(LinkLost()))
+        if was_up:
+            self.log.info("Link {link}: connection lost", link=self.settings.name)
+
+    # -- requests -------------------------------------------------------------
+
+    def _allocate_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def request(self, cti_request: xsp.CtiRequest) -> defer.Deferred:
+        """Send a CTI request; fires with the 2xx xsp.Response, fails with a
+        BroadWorksError (error status, timeout or link loss)."""
+        name = cti_request.name
+        if not self._connected:
+            return defer.fail(LinkLost(name, "link is not connected"))
+        request_id = self._allocate_id()
+
+        def cancel(_):
+            entry = self._pending.pop(request_id, None)
+            if entry is not None and entry.timer.active():
+                entry.timer.cancel()
+
+        d = defer.Deferred(cancel)
+        timer = self.clock.callLater(
+            self.settings.request_timeout, self._request_timed_out, request_id
+        )
+        self._pending[request_id] = _Pending(d, timer, name)
+        self.transport.write(
+            xsp.encode(
+                xsp.Request(request_id, self.session_id, cti_request, self.settings.credentials)
+            )
+        )
+        return d
+
+    def _request_timed_out(self, request_id):
+        entry = self._pending.pop(request_id, None)
+        if entry is not None:
+            self.log.warn(
+                "Link {link}: {request} timed out after {seconds} s",
+                link=self.settings.name,
+                request=entry.name,
+                seconds=self.settings.request_timeout,
+            )
+            entry.deferred.errback(BroadWorksTimeout(entry.name, self.settings.request_timeout))
+
+    def _response_received(self, response: xsp.Response):
+        entry = self._pending.pop(response.request_id, None)
+        if entry is None:
+            self.log.debug(
+                "Link {link}: response to unknown request {request_id} dropped",
+                link=self.settings.name,
+                request_id=response.request_id,
+            )
+            return
+        if entry.timer.active():
+            entry.timer.cancel()
+        if response.ok:
+            entry.deferred.callback(response)
+        else:
+            info = xsp.xsi_values(response.payload)
+            error_code = info.get("errorCode")
+            entry.deferred.errback(
+                BroadWorksRequestError(
+                    entry.name,
+                    response.status_code,
+                    response.reason,
+                    int(error_code) if error_code and error_code.isdigit() else None,
+                    info.get("summaryEnglish") or info.get("summary"),
+                )
+            )
+
+    # -- incoming ---------------------------------------------------------
+
+    def dataReceived(self, data: bytes):
+        try:
+            documents = self._splitter.feed(data)
+        except stream.FramingError as e:
+            self.log.error(
+                "Link {link}: unusable byte stream from XSP ({error}); closing",
+                link=self.settings.name,
+                error=str(e),
+            )
+            self.close()
+            return
+        if documents:
+            self._last_received = self.clock.seconds()
+        for document in documents:
+            if not self._connected:
+                return
+            self._document_received(document)
+
+    def _document_received(self, data: bytes):
+        try:
+            document = xsp.decode(data)
+        except xsp.XspDecodeError as e:
+            self.log.error(
+                "Link {link}: malformed document from XSP dropped: {error}",
+                link=self.settings.name,
+                error=str(e),
+            )
+            return
+        kind = type(document)
+        if kind is xsp.Event:
+            self._event_received(document)
+        elif kind is xsp.Response:
+            self._response_received(document)
+        elif kind is xsp.KeepaliveResponse:
+            self._keepalive_outstanding = False
+            self._missed_keepalives = 0
+        elif kind is xsp.Keepalive:
+            self.transport.write(xsp.encode(xsp.KeepaliveResponse(document.request_id)))
+        else:
+            self.log.warn(
+                "Link {link}: unexpected {kind} from XSP ignored",
+                link=self.settings.name,
+                kind=kind.__name__,
+            )
+
+    def _acknowledge(self, envelope, event_id, status=200, reason="OK"):
+        self.transport.write(
+            xsp.encode(xsp.EventResponse(envelope.request_id, event_id, status, reason))
+        )
+
+    def _event_received(self, envelope: xsp.Event):
+        try:
+            event = xsi.parse_event(envelope.payload)
+        except xsi.XsiParseError as e:
+            event_id = _event_id_of(envelope.payload)
+            self.log.error(
+                "Link {link}: malformed Xsi event {event_id} refused: {error}",
+                link=self.settings.name,
+                event_id=event_id,
+                error=str(e),
+            )
+            if event_id:
+                self._acknowledge(envelope, event_id, 400, "Bad Request")
+            return
+        if type(event) is xsi.ChannelTerminatedEvent:
+            self._channel_terminated(event)
+            return
+        self._acknowledge(envelope, event.event_id)
+        if self.ordering.is_duplicate(event.event_id):
+            return
+        if type(event) is xsi.UnknownEvent:
+            if event.event_type not in self._unknown_types_logged:
+                self._unknown_types_logged.add(event.event_type)
+                self.log.info(
+                    "Link {link}: Xsi event type {event_type} not interpreted; skipped",
+                    link=self.settings.name,
+                    event_type=event.event_type,
+                )
+            return
+        gap = self.ordering.check_sequence(event.subscription_id, event.sequence_number)
+        if gap is not None:
+            self.listener.sequence_gap(self, gap)
+        self.listener.event_received(self, event)
+
+    def _channel_terminated(self, event):
+        self.log.warn(
+            "Link {link}: channel {channel_id} terminated by BroadWorks ({reason})",
+            link=self.settings.name,
+            channel_id=event.channel_id,
+            reason=event.reason,
+        )
+        self.is_up = False
+        self.listener.channel_terminated(self, event)
+        self.close()
+
+    # -- keepalive --------------------------------------------------------
+
+    def _schedule_keepalive(self):
+        interval = self.settings.kpl_interval
+        if interval and interval > 0 and self._connected:
+            self._keepalive_timer = self.clock.callLater(interval, self._keepalive_tick)
+
+    def _keepalive_tick(self):
+        self._keepalive_timer = None
+        if not self._connected:
+            return
+        if self._keepalive_outstanding:
+            self._missed_keepalives += 1
+            if self._missed_keepalives > self.settings.kpl_tolerance:
+                self.log.warn(
+                    "Link {link}: {missed} keepalive(s) unanswered; closing the link",
+                    link=self.settings.name,
+                    missed=self._missed_keepalives,
+                )
+                self.close()
+                return
+        idle = self.clock.seconds() - self._last_received
+        if self._keepalive_outstanding or idle >= self.settings.kpl_interval:
+            self._keepalive_outstanding = True
+            self.transport.write(
+                xsp.encode(
+                    xsp.Keepalive("K" + self._allocate_id(), int(self.settings.kpl_interval))
+                )
+            )
+        self._schedule_keepalive()
+
+
+def _event_id_of(event_element) -> str | None:
+    for child in event_element:
+        if isinstance(child.tag, str) and child.tag.endswith("}eventID"):
+            return child.text
+    return None

@@ -1,0 +1,423 @@
+# -*- test-case-name: tests.unit.test_xsi -*-
+"""Xsi event documents <-> typed, immutable event objects (pure: no Twisted).
+
+The connector parses with :func:`parse_event`; the simulator builds with
+:func:`event_element`. Element order follows the official XSI schema
+(``XSIBaseEvent.xsd``, ``XSICallSession.xsd``), so built documents validate.
+Parsing is namespace-aware and tolerant: it dispatches on the ``xsi:type`` of
+``eventData`` and keeps unknown event types as :class:`UnknownEvent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+XSI_NS = "http://schema.broadsoft.com/xsi"
+XSD_INSTANCE_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_X = "{%s}" % XSI_NS
+_TYPE = "{%s}type" % XSD_INSTANCE_NS
+# BroadWorks binds "xsi" to its own namespace and "xsi1" to XMLSchema-instance.
+NSMAP = {"xsi": XSI_NS, "xsi1": XSD_INSTANCE_NS}
+
+# Event types whose eventData carries exactly one <call>.
+CALL_EVENT_TYPES = frozenset(
+    {
+        "CallOriginatingEvent",
+        "CallOriginatedEvent",
+        "CallCollectingEvent",
+        "CallReceivedEvent",
+        "CallAnsweredEvent",
+        "CallHeldEvent",
+        "CallRetrievedEvent",
+        "CallUpdatedEvent",
+        "CallTransferredEvent",
+        "CallForwardedEvent",
+        "CallReleasingEvent",
+        "CallReleasedEvent",
+        "CallDetachedEvent",
+        "CallPickedUpEvent",
+        "CallBargedInEvent",
+        "CallMonitoredEvent",
+        "CallParkRetrievedEvent",
+    }
+)
+# Event types whose eventData carries a <calls> list.
+CALLS_EVENT_TYPES = frozenset({"CallRedirectedEvent"})
+SUBSCRIPTION_SNAPSHOT_TYPES = frozenset(
+    {"CallSubscriptionEvent", "CallSubscriptionResyncEvent"}
+)
+CONFERENCE_EVENT_TYPES = frozenset(
+    {
+        "ConferenceStartedEvent",
+        "ConferenceHeldEvent",
+        "ConferenceRetrievedEvent",
+        "ConferenceUpdatedEvent",
+        "ConferenceReleasedEvent",
+    }
+)
+KNOWN_EVENT_TYPES = (
+    CALL_EVENT_TYPES
+    | CALLS_EVENT_TYPES
+    | SUBSCRIPTION_SNAPSHOT_TYPES
+    | CONFERENCE_EVENT_TYPES
+    | {"HookStatusEvent", "SubscriptionTerminatedEvent"}
+)
+
+
+class XsiParseError(ValueError):
+    """An Xsi document that cannot be understood (not a mere unknown type)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteParty:
+    name: str | None = None
+    address: str | None = None
+    user_id: str | None = None
+    user_dn: str | None = None
+    call_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    reason: str
+    redirect_time: int
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call half (one party's leg), as in the XSI ``Call`` type."""
+
+    call_id: str
+    ext_tracking_id: str
+    personality: str
+    state: str
+    remote_party: RemoteParty = RemoteParty()
+    release_cause: str | None = None  # internalReleaseCause
+    releasing_party: str | None = None
+    redirect: Redirect | None = None
+    allow_answer: bool = False
+    allow_retrieve: bool = False
+    start_time: int = 0
+    answer_time: int | None = None
+    held_time: int | None = None
+    detached_time: int | None = None
+    release_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    state: str
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEvent:
+    """An ``xsi:SubscriptionEvent``: the envelope plus its typed eventData."""
+
+    event_type: str
+    event_id: str
+    sequence_number: int
+    user_id: str
+    external_application_id: str
+    subscription_id: str
+    channel_id: str | None = None
+    target_id: str | None = None
+    call: Call | None = None
+    calls: tuple[Call, ...] = ()
+    conference: Conference | None = None
+    hook_status: str | None = None
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.event_type in SUBSCRIPTION_SNAPSHOT_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTerminatedEvent:
+    channel_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """An event whose type this product does not interpret; acknowledged and skipped."""
+
+    event_type: str
+    event_id: str | None = None
+    subscription_id: str | None = None
+    sequence_number: int | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+# --------------------------------------------------------------------------
+# parsing
+
+
+def _local(tag) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _type_name(el) -> str:
+    value = el.get(_TYPE) or ""
+    return value.rpartition(":")[2]
+
+
+def _int(text, default=None):
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise XsiParseError("not an integer: %r" % (text,)) from None
+
+
+def _parse_remote_party(el) -> RemoteParty:
+    values = {}
+    for child in el:
+        values[_local(child.tag)] = child.text
+    return RemoteParty(
+        name=values.get("name"),
+        address=values.get("address"),
+        user_id=values.get("userId"),
+        user_dn=values.get("userDN"),
+        call_type=values.get("callType"),
+    )
+
+
+def parse_call(el) -> Call:
+    kw = {}
+    for child in el:
+        name = _local(child.tag)
+        if name == "callId":
+            kw["call_id"] = child.text
+        elif name == "extTrackingId":
+            kw["ext_tracking_id"] = child.text
+        elif name == "personality":
+            kw["personality"] = child.text
+        elif name == "state":
+            kw["state"] = child.text
+        elif name == "remoteParty":
+            kw["remote_party"] = _parse_remote_party(child)
+        elif name == "releaseCause":
+            for c in child:
+                if _local(c.tag) == "internalReleaseCause":
+                    kw["release_cause"] = c.text
+        elif name == "releasingParty":
+            kw["releasing_party"] = child.text
+        elif name == "redirect":
+            r = {_local(c.tag): c.text for c in child}
+            kw["redirect"] = Redirect(
+                reason=r.get("reason") or "unknown",
+                redirect_time=_int(r.get("redirectTime"), 0),
+                address=r.get("address"),
+            )
+        elif name == "allowAnswer":
+            kw["allow_answer"] = True
+        elif name == "allowRetrieve":
+            kw["allow_retrieve"] = True
+        elif name == "startTime":
+            kw["start_time"] = _int(child.text, 0)
+        elif name == "answerTime":
+            kw["answer_time"] = _int(child.text)
+        elif name == "heldTime":
+            kw["held_time"] = _int(child.text)
+        elif name == "detachedTime":
+            kw["detached_time"] = _int(child.text)
+        elif name == "releaseTime":
+            kw["release_time"] = _int(child.text)
+    for required in ("call_id", "ext_tracking_id", "personality", "state"):
+        if not kw.get(required):
+            raise XsiParseError("call without %s" % required)
+    return Call(**kw)
+
+
+def _parse_conference(el) -> Conference:
+    state = "Active"
+    participants = []
+    for child in el:
+        name = _local(child.tag)
+        if name == "state":
+            state = child.text
+        elif name == "conferenceParticipantList":
+            for p in child:
+                for c in p:
+                    if _local(c.tag) == "callId":
+                        participants.append(c.text)
+    return Conference(state=state, participants=tuple(participants))
+
+
+def parse_event(el):
+    """Parse an ``xsi:Event`` element into a typed event object.
+
+    Returns :class:`SubscriptionEvent`, :class:`ChannelTerminatedEvent` or
+    :class:`UnknownEvent`; raises :class:`XsiParseError` on a malformed one.
+    """
+    if _local(el.tag) != "Event":
+        raise XsiParseError("not an Xsi Event: %s" % _local(el.tag))
+    root_type = _type_name(el)
+    if root_type == "ChannelTerminatedEvent":
+        values = {_local(c.tag): c.text for c in el}
+        return ChannelTerminatedEvent(
+            channel_id=values.get("channelId") or "", reason=values.get("reason")
+        )
+    envelope = {}
+    data = None
+    for child in el:
+        name = _local(child.tag)
+        if name == "eventData":
+            data = child
+        else:
+            envelope[name] = child.text
+    if data is None:
+        raise XsiParseError("event without eventData")
+    event_type = _type_name(data)
+    if root_type != "SubscriptionEvent" or event_type not in KNOWN_EVENT_TYPES:
+        return UnknownEvent(
+            event_type=event_type or root_type,
+            event_id=envelope.get("eventID"),
+            subscription_id=envelope.get("subscriptionId"),
+            sequence_number=_int(envelope.get("sequenceNumber")),
+        )
+    if not envelope.get("eventID") or not envelope.get("subscriptionId"):
+        raise XsiParseError("%s without eventID or subscriptionId" % event_type)
+    kw = {}
+    for child in data:
+        name = _local(child.tag)
+        if name == "call":
+            kw["call"] = parse_call(child)
+        elif name == "calls":
+            kw["calls"] = tuple(parse_call(c) for c in child)
+        elif name == "conference":
+            kw["conference"] = _parse_conference(child)
+        elif name == "hookStatus":
+            kw["hook_status"] = child.text
+    if event_type in CALL_EVENT_TYPES and "call" not in kw:
+        raise XsiParseError("%s without call" % event_type)
+    return SubscriptionEvent(
+        event_type=event_type,
+        event_id=envelope["eventID"],
+        sequence_number=_int(envelope.get("sequenceNumber"), 0),
+        user_id=envelope.get("userId") or envelope.get("clientId") or "",
+        external_application_id=envelope.get("externalApplicationId") or "",
+        subscription_id=envelope["subscriptionId"],
+        channel_id=envelope.get("channelId"),
+        target_id=envelope.get("targetId"),
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------
+# building (used by the simulator; element order per the XSI schema)
+
+
+def _sub(parent, name, text=None):
+    el = etree.SubElement(parent, _X + name)
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def call_element(call: Call, tag: str = "call"):
+    el = etree.Element(_X + tag, nsmap=NSMAP)
+    _fill_call(el, call)
+    return el
+
+
+def _fill_call(el, call: Call) -> None:
+    _sub(el, "callId", call.call_id)
+    _sub(el, "extTrackingId", call.ext_tracking_id)
+    _sub(el, "personality", call.personality)
+    _sub(el, "state", call.state)
+    if call.release_cause:
+        rc = _sub(el, "releaseCause")
+        _sub(rc, "internalReleaseCause", call.release_cause)
+    if call.releasing_party:
+        _sub(el, "releasingParty", call.releasing_party)
+    rp = _sub(el, "remoteParty")
+    party = call.remote_party
+    if party.name:
+        _sub(rp, "name", party.name)
+    if party.address:
+        _sub(rp, "address", party.address)
+    if party.user_id:
+        _sub(rp, "userId", party.user_id)
+    if party.user_dn:
+        _sub(rp, "userDN", party.user_dn)
+    if party.call_type:
+        _sub(rp, "callType", party.call_type)
+    if call.redirect is not None:
+        rd = _sub(el, "redirect")
+        if call.redirect.address:
+            _sub(rd, "address", call.redirect.address)
+        _sub(rd, "reason", call.redirect.reason)
+        _sub(rd, "redirectTime", call.redirect.redirect_time)
+    if call.allow_answer:
+        _sub(el, "allowAnswer")
+    if call.allow_retrieve:
+        _sub(el, "allowRetrieve")
+    _sub(el, "startTime", call.start_time)
+    if call.answer_time is not None:
+        _sub(el, "answerTime", call.answer_time)
+    if call.held_time is not None:
+        _sub(el, "heldTime", call.held_time)
+    if call.detached_time is not None:
+        _sub(el, "detachedTime", call.detached_time)
+    if call.release_time is not None:
+        _sub(el, "releaseTime", call.release_time)
+
+
+def _fill_conference(el, conference: Conference) -> None:
+    _sub(el, "state", conference.state)
+    if conference.participants:
+        plist = _sub(el, "conferenceParticipantList")
+        for call_id in conference.participants:
+            p = _sub(plist, "conferenceParticipant")
+            _sub(p, "callId", call_id)
+
+
+def event_element(event):
+    """Build the ``xsi:Event`` element of a :class:`SubscriptionEvent` or
+    :class:`ChannelTerminatedEvent`."""
+    root = etree.Element(_X + "Event", nsmap=NSMAP)
+    if isinstance(event, ChannelTerminatedEvent):
+        root.set(_TYPE, "xsi:ChannelTerminatedEvent")
+        _sub(root, "channelId", event.channel_id)
+        if event.reason:
+            _sub(root, "reason", event.reason)
+        return root
+    root.set(_TYPE, "xsi:SubscriptionEvent")
+    _sub(root, "eventID", event.event_id)
+    _sub(root, "sequenceNumber", event.sequence_number)
+    _sub(root, "userId", event.user_id)
+    _sub(root, "externalApplicationId", event.external_application_id)
+    _sub(root, "subscriptionId", event.subscription_id)
+    if event.channel_id:
+        _sub(root, "channelId", event.channel_id)
+    if event.target_id:
+        _sub(root, "targetId", event.target_id)
+    data = _sub(root, "eventData")
+    data.set(_TYPE, "xsi:" + event.event_type)
+    if event.event_type in CALL_EVENT_TYPES:
+        _fill_call(_sub(data, "call"), event.call)
+    elif event.event_type in CALLS_EVENT_TYPES:
+        calls = _sub(data, "calls")
+        for call in event.calls:
+            _fill_call(_sub(calls, "call"), call)
+    elif event.event_type in SUBSCRIPTION_SNAPSHOT_TYPES:
+        if event.calls:
+            calls = _sub(data, "calls")
+            for call in event.calls:
+                _fill_call(_sub(calls, "call"), call)
+        if event.conference is not None:
+            _fill_conference(_sub(data, "conference"), event.conference)
+        _sub(data, "hookStatus", event.hook_status or "On-Hook")
+    elif event.event_type in CONFERENCE_EVENT_TYPES:
+        _fill_conference(_sub(data, "conference"), event.conference)
+    elif event.event_type == "HookStatusEvent":
+        _sub(data, "hookStatus", event.hook_status)
+    return root

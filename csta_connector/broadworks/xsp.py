@@ -1,0 +1,522 @@
+# -*- test-case-name: tests.unit.test_xsp -*-
+"""XspXMLInterface documents and CTI request payloads (pure: no Twisted).
+
+The CTI interface carries ``request``, ``response``, ``event``,
+``eventResponse``, ``keepalive`` and ``keepaliveResponse`` documents of the
+namespace ``http://schema.broadsoft.com/XspXMLInterface`` (SPEC §3). A request
+payload is a CTI element (``cti:UpdateSubscriptionRequest`` …) holding the Xsi
+``uri``, ``method``, application ``version``, ``params`` and the Xsi body.
+Shapes follow ``XspXMLInterface.xsd`` and the ``CTISchema`` files; the envelope
+children and the CTI request children are unqualified, the envelope's own
+``payload`` is ``xsp:payload``.
+
+Both the connector's link (requests out, responses/events in) and the
+simulator's server (the reverse) use this one module.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from lxml import etree
+
+from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS
+
+XSP_NS = "http://schema.broadsoft.com/XspXMLInterface"
+CTI_NS = "http://schema.broadsoft.com/CTI"
+_P = "{%s}" % XSP_NS
+_C = "{%s}" % CTI_NS
+_X = "{%s}" % XSI_NS
+NSMAP = {"xsp": XSP_NS, "cti": CTI_NS, **XSI_NSMAP}
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+PROTOCOL_VERSION = "18.0"
+
+XSI_EVENTS = "/com.broadsoft.xsi-events/v2.0"
+XSI_ACTIONS = "/com.broadsoft.xsi-actions/v2.0"
+ADVANCED_CALL = "Advanced Call"
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    huge_tree=False,
+    remove_blank_text=True,
+)
+
+
+class XspDecodeError(ValueError):
+    """A document from the other side that is not a usable XspXMLInterface document."""
+
+
+# --------------------------------------------------------------------------
+# documents
+
+
+@dataclass(frozen=True, slots=True)
+class CtiRequest:
+    """One CTI request payload: the Xsi request it tunnels."""
+
+    name: str  # e.g. "UpdateSubscriptionRequest"
+    uri: str
+    method: str
+    params: tuple[tuple[str, str], ...] = ()
+    body: object = field(default=None, compare=False)  # Xsi body element or None
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.params:
+            if key == name:
+                return value
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    request_id: str
+    session_id: str
+    payload: CtiRequest
+    credentials: str | None = None  # base64 of user:password
+    version: str = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    request_id: str
+    session_id: str
+    status_code: int
+    reason: str
+    payload: object = field(default=None, compare=False)  # Xsi element or None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    request_id: str
+    payload: object = field(compare=False)  # the xsi:Event element
+
+
+@dataclass(frozen=True, slots=True)
+class EventResponse:
+    request_id: str
+    event_id: str
+    status_code: int = 200
+    reason: str = "OK"
+
+
+@dataclass(frozen=True, slots=True)
+class Keepalive:
+    request_id: str
+    period: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeepaliveResponse:
+    request_id: str
+
+
+def credentials_for(username: str, password: str) -> str:
+    return base64.b64encode(("%s:%s" % (username, password)).encode()).decode()
+
+
+# --------------------------------------------------------------------------
+# encoding
+
+
+def _sub(parent, tag, text=None):
+    el = etree.SubElement(parent, tag)
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def _xsp(name):
+    return etree.Element(_P + name, nsmap=NSMAP)
+
+
+def _to_bytes(root) -> bytes:
+    return XML_DECLARATION + etree.tostring(root) + b"\n"
+
+
+def encode(document) -> bytes:
+    """Serialize one document as it goes on the wire: declaration, document, newline."""
+    kind = type(document)
+    if kind is Request:
+        root = _xsp("request")
+        root.set("version", document.version)
+        _sub(root, "requestId", document.request_id)
+        _sub(root, "sessionId", document.session_id)
+        _sub(root, "credentials", document.credentials or "")
+        root.append(_cti_request_element(document.payload))
+    elif kind is Response:
+        root = _xsp("response")
+        root.set("version", PROTOCOL_VERSION)
+        _sub(root, "requestId", document.request_id)
+        _sub(root, "sessionId", document.session_id)
+        _sub(root, "statusCode", document.status_code)
+        _sub(root, "reason", document.reason)
+        payload = _sub(root, _P + "payload")
+        if document.payload is not None:
+            payload.append(document.payload)
+    elif kind is Event:
+        root = _xsp("event")
+        root.set("version", PROTOCOL_VERSION)
+        _sub(root, "requestId", document.request_id)
+        _sub(root, _P + "payload").append(document.payload)
+    elif kind is EventResponse:
+        root = _xsp("eventResponse")
+        root.set("version", PROTOCOL_VERSION)
+        _sub(root, "requestId", document.request_id)
+        body = _sub(_sub(root, _P + "payload"), _X + "EventResponse")
+        _sub(body, _X + "eventID", document.event_id)
+        _sub(body, _X + "statusCode", document.status_code)
+        _sub(body, _X + "reason", document.reason)
+    elif kind is Keepalive:
+        root = _xsp("keepalive")
+        root.set("version", PROTOCOL_VERSION)
+        _sub(root, "requestId", document.request_id)
+        _sub(root, "period", document.period)
+    elif kind is KeepaliveResponse:
+        root = _xsp("keepaliveResponse")
+        root.set("version", PROTOCOL_VERSION)
+        _sub(root, "requestId", document.request_id)
+    else:
+        raise TypeError("not an XspXMLInterface document: %r" % (document,))
+    return _to_bytes(root)
+
+
+def _cti_request_element(request: CtiRequest):
+    el = etree.Element(_C + request.name, nsmap=NSMAP)
+    _sub(el, "uri", request.uri)
+    _sub(el, "method", request.method)
+    _sub(el, "version")
+    params = _sub(el, "params")
+    for key, value in request.params:
+        _sub(params, key, value)
+    payload = _sub(el, "payload")
+    if request.body is not None:
+        payload.append(request.body)
+    return el
+
+
+# --------------------------------------------------------------------------
+# decoding
+
+
+def _local(tag) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _children(el) -> dict:
+    values = {}
+    for child in el:
+        values[_local(child.tag)] = child
+    return values
+
+
+def _text(values, name, required=True):
+    el = values.get(name)
+    if el is None or el.text is None:
+        if required:
+            raise XspDecodeError("missing <%s>" % name)
+        return None
+    return el.text.strip()
+
+
+def _payload_element(values):
+    payload = values.get("payload")
+    if payload is None:
+        return None
+    for child in payload:
+        if isinstance(child.tag, str):
+            return child
+    return None
+
+
+def parse_document(data: bytes):
+    """Parse one document's bytes into an lxml root element."""
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as e:
+        raise XspDecodeError("not well-formed XML: %s" % e) from None
+
+
+def decode(data: bytes):
+    """Decode one document into :class:`Request`, :class:`Response`,
+    :class:`Event`, :class:`EventResponse`, :class:`Keepalive` or
+    :class:`KeepaliveResponse`."""
+    root = parse_document(data)
+    name = _local(root.tag)
+    values = _children(root)
+    if name == "event":
+        body = _payload_element(values)
+        if body is None:
+            raise XspDecodeError("event without payload")
+        return Event(request_id=_text(values, "requestId"), payload=body)
+    if name == "response":
+        try:
+            status = int(_text(values, "statusCode"))
+        except ValueError:
+            raise XspDecodeError("statusCode is not an integer") from None
+        return Response(
+            request_id=_text(values, "requestId"),
+            session_id=_text(values, "sessionId", required=False) or "",
+            status_code=status,
+            reason=_text(values, "reason", required=False) or "",
+            payload=_payload_element(values),
+        )
+    if name == "request":
+        cti = None
+        for child in root:
+            if isinstance(child.tag, str) and _local(child.tag).endswith("Request"):
+                cti = child
+        if cti is None:
+            raise XspDecodeError("request without a CTI request payload")
+        return Request(
+            request_id=_text(values, "requestId"),
+            session_id=_text(values, "sessionId", required=False) or "",
+            payload=_decode_cti_request(cti),
+            credentials=_text(values, "credentials", required=False),
+            version=root.get("version", PROTOCOL_VERSION),
+        )
+    if name == "eventResponse":
+        body = _payload_element(values)
+        if body is None:
+            raise XspDecodeError("eventResponse without payload")
+        inner = _children(body)
+        try:
+            status = int(_text(inner, "statusCode"))
+        except ValueError:
+            raise XspDecodeError("statusCode is not an integer") from None
+        return EventResponse(
+            request_id=_text(values, "requestId"),
+            event_id=_text(inner, "eventID"),
+            status_code=status,
+            reason=_text(inner, "reason", required=False) or "",
+        )
+    if name == "keepalive":
+        try:
+            period = int(_text(values, "period", required=False) or 0)
+        except ValueError:
+            raise XspDecodeError("period is not an integer") from None
+        return Keepalive(request_id=_text(values, "requestId"), period=period)
+    if name == "keepaliveResponse":
+        return KeepaliveResponse(request_id=_text(values, "requestId"))
+    raise XspDecodeError("unknown document <%s>" % name)
+
+
+def _decode_cti_request(el) -> CtiRequest:
+    values = _children(el)
+    params = values.get("params")
+    return CtiRequest(
+        name=_local(el.tag),
+        uri=_text(values, "uri"),
+        method=_text(values, "method"),
+        params=tuple(
+            (_local(p.tag), (p.text or "").strip())
+            for p in (params if params is not None else ())
+            if isinstance(p.tag, str)
+        ),
+        body=_payload_element(values),
+    )
+
+
+# --------------------------------------------------------------------------
+# Xsi bodies and response payloads
+
+
+def xsi_element(name: str, *children: tuple[str, object]):
+    """``<xsi:name><xsi:child>text</xsi:child>…</xsi:name>`` skipping None values."""
+    el = etree.Element(_X + name, nsmap=XSI_NSMAP)
+    for child, value in children:
+        if value is not None:
+            _sub(el, _X + child, value)
+    return el
+
+
+def xsi_values(el) -> dict:
+    """The leaf children of an Xsi element by local name (for response payloads)."""
+    if el is None:
+        return {}
+    return {_local(c.tag): (c.text or "").strip() for c in el if isinstance(c.tag, str)}
+
+
+def error_info(error_code: int, summary: str):
+    return xsi_element(
+        "ErrorInfo",
+        ("summary", summary),
+        ("summaryEnglish", summary),
+        ("errorCode", error_code),
+    )
+
+
+# --------------------------------------------------------------------------
+# CTI request builders (one per request the product sends)
+
+
+def _q(value: str) -> str:
+    return quote(str(value), safe="@+:")
+
+
+def _user_call_uri(user: str, call_id: str, suffix: str = "") -> str:
+    return "%s/user/%s/calls/%s%s" % (XSI_ACTIONS, _q(user), _q(call_id), suffix)
+
+
+def add_channel(
+    channel_set_id: str, priority: int, weight: int, expires: int, application_id: str
+) -> CtiRequest:
+    return CtiRequest(
+        "AddChannelRequest",
+        XSI_EVENTS + "/channel",
+        "POST",
+        (),
+        xsi_element(
+            "Channel",
+            ("channelSetId", channel_set_id),
+            ("priority", priority),
+            ("weight", weight),
+            ("expires", expires),
+            ("applicationId", application_id),
+        ),
+    )
+
+
+def delete_channel(channel_id: str) -> CtiRequest:
+    return CtiRequest(
+        "DeleteChannelRequest",
+        "%s/channel/%s" % (XSI_EVENTS, _q(channel_id)),
+        "DELETE",
+        (("channelId", channel_id),),
+    )
+
+
+def add_user_subscription(
+    user_id: str,
+    channel_set_id: str,
+    application_id: str,
+    expires: int,
+    event_package: str = ADVANCED_CALL,
+) -> CtiRequest:
+    return CtiRequest(
+        "AddUserSubscriptionRequest",
+        "%s/user/%s" % (XSI_EVENTS, _q(user_id)),
+        "POST",
+        (("userId", user_id),),
+        xsi_element(
+            "Subscription",
+            ("event", event_package),
+            ("expires", expires),
+            ("channelSetId", channel_set_id),
+            ("applicationId", application_id),
+        ),
+    )
+
+
+def update_subscription(subscription_id: str, expires: int) -> CtiRequest:
+    return CtiRequest(
+        "UpdateSubscriptionRequest",
+        "%s/subscription/%s" % (XSI_EVENTS, _q(subscription_id)),
+        "PUT",
+        (("subscriptionId", subscription_id),),
+        xsi_element("Subscription", ("expires", expires)),
+    )
+
+
+def delete_subscription(subscription_id: str) -> CtiRequest:
+    return CtiRequest(
+        "DeleteSubscriptionRequest",
+        "%s/subscription/%s" % (XSI_EVENTS, _q(subscription_id)),
+        "DELETE",
+        (("subscriptionId", subscription_id),),
+    )
+
+
+def get_application_controller_state(controller_id: str) -> CtiRequest:
+    return CtiRequest(
+        "GetApplicationControllerStateRequest",
+        "%s/system/services/routepoint/applicationcontroller/%s"
+        % (XSI_ACTIONS, _q(controller_id)),
+        "GET",
+        (("applicationcontrollerid", controller_id),),
+    )
+
+
+def dial(user: str, address: str) -> CtiRequest:
+    return CtiRequest(
+        "DialRequest",
+        "%s/user/%s/calls/new?address=%s" % (XSI_ACTIONS, _q(user), _q(address)),
+        "POST",
+        (("subscriberid", user), ("address", address)),
+    )
+
+
+def _call_request(name: str, suffix: str, method: str = "PUT"):
+    def build(user: str, call_id: str) -> CtiRequest:
+        return CtiRequest(
+            name,
+            _user_call_uri(user, call_id, suffix),
+            method,
+            (("subscriberid", user), ("callid", call_id)),
+        )
+
+    build.__name__ = name
+    build.__doc__ = "Build a %s for one call of a user." % name
+    return build
+
+
+talk = _call_request("TalkRequest", "/talk")
+hold = _call_request("HoldRequest", "/hold")
+reconnect = _call_request("ReconnectRequest", "/reconnect")
+
+
+def release(user: str, call_id: str, decline: bool = False) -> CtiRequest:
+    params = [("subscriberid", user), ("callid", call_id)]
+    uri = _user_call_uri(user, call_id)
+    if decline:
+        params.append(("decline", "true"))
+        uri += "?decline=true"
+    return CtiRequest("ReleaseRequest", uri, "DELETE", tuple(params))
+
+
+def blind_transfer(user: str, call_id: str, address: str) -> CtiRequest:
+    return CtiRequest(
+        "BlindTransferRequest",
+        _user_call_uri(user, call_id, "/blindtransfer?address=%s" % _q(address)),
+        "PUT",
+        (("subscriberid", user), ("callid", call_id), ("address", address)),
+    )
+
+
+def consultative_transfer(user: str, call_id1: str, call_id2: str) -> CtiRequest:
+    return CtiRequest(
+        "ConsultativeTransferRequest",
+        _user_call_uri(user, call_id1, "/ConsultTransfer/%s" % _q(call_id2)),
+        "PUT",
+        (("subscriberid", user), ("callid1", call_id1), ("callid2", call_id2)),
+    )
+
+
+def transmit_dtmf(user: str, call_id: str, digits: str) -> CtiRequest:
+    return CtiRequest(
+        "TransmitDTMFRequest",
+        _user_call_uri(user, call_id, "/transmitDTMF?playdtmf=%s" % _q(digits)),
+        "PUT",
+        (("subscriberid", user), ("callid", call_id), ("PlayDTMF", digits)),
+    )
+
+
+def conference_start(user: str, call_ids) -> CtiRequest:
+    conference = etree.Element(_X + "Conference", nsmap=XSI_NSMAP)
+    participants = _sub(conference, _X + "conferenceParticipantList")
+    for call_id in call_ids:
+        _sub(_sub(participants, _X + "conferenceParticipant"), _X + "callId", call_id)
+    return CtiRequest(
+        "ConferenceStartRequest",
+        "%s/user/%s/calls/conference" % (XSI_ACTIONS, _q(user)),
+        "POST",
+        (("subscriberid", user),),
+        conference,
+    )

@@ -1,0 +1,539 @@
+# -*- test-case-name: tests.integration.test_link_simulator -*-
+"""The simulator's XSP: the server side of the BroadWorks CTI interface (SPEC §4).
+
+It shares the document codecs with the connector (broadworks/xsp.py, xsi.py)
+but not its call model: calls live in the simulator's :class:`CallEngine`.
+This module owns channels, channel sets, subscriptions and event delivery:
+
+* a channel is one TCP connection that sent AddChannelRequest; channels with
+  the same channelSetId form a set;
+* every engine notification for a subscribed user becomes one SubscriptionEvent
+  per subscription (own ``sequenceNumber``, unique ``eventID``), delivered on
+  ONE live channel of the subscription's channel set (best priority, round
+  robin); an event not acknowledged within ``ack_timeout`` or whose channel
+  dies is re-sent on another channel of the set;
+* AddUserSubscriptionRequest and UpdateSubscriptionRequest are answered, and
+  then followed by a CallSubscriptionEvent (the user's calls as the active AS
+  knows them).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import itertools
+import uuid
+
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+
+from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.simulator.engine import SimulatorError
+
+MIN_EXPIRES = 3600
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Channel:
+    __slots__ = ("channel_id", "channel_set_id", "priority", "weight", "connection", "application_id")
+
+    def __init__(self, channel_id, channel_set_id, priority, weight, application_id, connection):
+        self.channel_id = channel_id
+        self.channel_set_id = channel_set_id
+        self.priority = priority
+        self.weight = weight
+        self.application_id = application_id
+        self.connection = connection
+
+
+class Subscription:
+    __slots__ = (
+        "subscription_id",
+        "user_id",
+        "owner",
+        "channel_set_id",
+        "application_id",
+        "event_package",
+        "expires",
+        "sequence",
+    )
+
+    def __init__(self, user_id, owner, channel_set_id, application_id, event_package, expires):
+        self.subscription_id = _new_id()
+        self.user_id = user_id
+        self.owner = owner
+        self.channel_set_id = channel_set_id
+        self.application_id = application_id
+        self.event_package = event_package
+        self.expires = expires
+        self.sequence = 0
+
+    def next_sequence(self) -> int:
+        self.sequence = 1 if self.sequence >= 2147483647 else self.sequence + 1
+        return self.sequence
+
+
+class _Unacked:
+    __slots__ = ("event", "channel_set_id", "channel", "timer", "attempts")
+
+    def __init__(self, event, channel_set_id, timer):
+        self.event = event
+        self.channel_set_id = channel_set_id
+        self.channel = None
+        self.timer = timer
+        self.attempts = 1
+
+
+class XspServer:
+    """State shared by every connection of every XSP front-end of the simulator."""
+
+    log = Logger()
+
+    def __init__(self, engine, clock, domain="example.com", ack_timeout=5.0, max_attempts=5):
+        self.engine = engine
+        self.clock = clock
+        self.domain = domain
+        self.ack_timeout = ack_timeout
+        self.max_attempts = max_attempts
+        self.channels: dict[str, Channel] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self._by_user: dict[str, list[Subscription]] = {}
+        self._unacked: dict[str, _Unacked] = {}
+        self._event_ids = itertools.count(1)
+        self._round_robin = itertools.count()
+        self._held: list | None = None
+        self.connections: set = set()
+        engine.add_listener(self._notification)
+
+    def factory(self, front_end: int = 0) -> Factory:
+        server = self
+
+        class _Factory(Factory):
+            def buildProtocol(self, addr):
+                return XspServerProtocol(server, front_end)
+
+        return _Factory()
+
+    def stop(self):
+        """Cancel timers and detach from the engine (tests end with no delayed calls)."""
+        self.engine.remove_listener(self._notification)
+        for entry in self._unacked.values():
+            if entry.timer.active():
+                entry.timer.cancel()
+        self._unacked.clear()
+
+    # -- channels -----------------------------------------------------------
+
+    def add_channel(self, connection, values) -> Channel:
+        channel = Channel(
+            _new_id(),
+            values.get("channelSetId") or "default",
+            int(values.get("priority") or 1),
+            int(values.get("weight") or 50),
+            values.get("applicationId"),
+            connection,
+        )
+        self.channels[channel.channel_id] = channel
+        self.log.info(
+            "XSP: channel {channel_id} added to set {channel_set}",
+            channel_id=channel.channel_id,
+            channel_set=channel.channel_set_id,
+        )
+        # events waiting for a channel of this set go out now
+        for event_key, entry in list(self._unacked.items()):
+            if entry.channel is None and entry.channel_set_id == channel.channel_set_id:
+                self._send(event_key, entry)
+        return channel
+
+    def remove_channel(self, channel: Channel):
+        if self.channels.pop(channel.channel_id, None) is None:
+            return
+        for key, entry in list(self._unacked.items()):
+            if entry.channel is channel:
+                if entry.timer.active():
+                    entry.timer.cancel()
+                self._send(key, entry, exclude=channel)
+
+    def _channels_of(self, channel_set_id, exclude=None):
+        return [
+            c
+            for c in self.channels.values()
+            if c.channel_set_id == channel_set_id
+            and c is not exclude
+            and c.connection.is_delivering
+        ]
+
+    # -- subscriptions ----------------------------------------------------
+
+    def add_subscription(self, user_id, owner, values) -> Subscription:
+        package = values.get("event") or xsp.ADVANCED_CALL
+        application_id = values.get("applicationId")
+        # a subscription identical in owner, target, application and package replaces the old one
+        for old in list(self._by_user.get(user_id, ())):
+            if (old.owner, old.application_id, old.event_package) == (owner, application_id, package):
+                self.remove_subscription(old)
+        sub = Subscription(
+            user_id,
+            owner,
+            values.get("channelSetId") or "default",
+            application_id,
+            package,
+            max(MIN_EXPIRES, int(values.get("expires") or MIN_EXPIRES)),
+        )
+        self.subscriptions[sub.subscription_id] = sub
+        self._by_user.setdefault(user_id, []).append(sub)
+        return sub
+
+    def remove_subscription(self, sub: Subscription, notify=False):
+        self.subscriptions.pop(sub.subscription_id, None)
+        subs = self._by_user.get(sub.user_id)
+        if subs and sub in subs:
+            subs.remove(sub)
+        if notify:
+            self._deliver(sub, "SubscriptionTerminatedEvent")
+
+    def send_snapshot(self, sub: Subscription, event_type="CallSubscriptionEvent"):
+        calls, conference, hook_status = self.engine.snapshot(sub.user_id)
+        self._deliver(
+            sub, event_type, calls=tuple(calls), conference=conference, hook_status=hook_status
+        )
+
+    # -- events -------------------------------------------------------------
+
+    def hold_notifications(self):
+        """Queue engine notifications until :meth:`release_notifications`, so the
+        response to a request goes out before the events the request caused."""
+        if self._held is None:
+            self._held = []
+
+    def release_notifications(self):
+        held, self._held = self._held, None
+        for notification in held or ():
+            self._notification(notification)
+
+    def _notification(self, notification):
+        if self._held is not None:
+            self._held.append(notification)
+            return
+        for sub in tuple(self._by_user.get(notification.user_id, ())):
+            self._deliver(
+                sub,
+                notification.event_type,
+                call=notification.call,
+                calls=notification.calls,
+                conference=notification.conference,
+                hook_status=notification.hook_status,
+            )
+
+    def _deliver(self, sub: Subscription, event_type: str, **data):
+        event = xsi.SubscriptionEvent(
+            event_type=event_type,
+            event_id=_new_id(),
+            sequence_number=sub.next_sequence(),
+            user_id=sub.owner,
+            external_application_id=sub.application_id or "csta-connector",
+            subscription_id=sub.subscription_id,
+            channel_id=None,  # set when the event is given to one channel of the set
+            target_id=sub.user_id,
+            **data,
+        )
+        key = "E%d" % next(self._event_ids)
+        entry = _Unacked(event, sub.channel_set_id, _NoTimer)
+        self._unacked[key] = entry
+        self._send(key, entry)
+
+    def _send(self, key, entry: _Unacked, exclude=None):
+        channel_set_id = entry.channel_set_id
+        candidates = self._channels_of(channel_set_id, exclude)
+        if not candidates and exclude is not None and exclude.channel_id in self.channels:
+            candidates = self._channels_of(channel_set_id)
+        if not candidates:
+            # no live channel: keep it until a channel of the set is added
+            entry.channel = None
+            entry.timer = _NoTimer
+            return
+        best = min(c.priority for c in candidates)
+        candidates = [c for c in candidates if c.priority == best]
+        channel = candidates[next(self._round_robin) % len(candidates)]
+        entry.channel = channel
+        if entry.event.channel_id != channel.channel_id:
+            entry.event = dataclasses.replace(entry.event, channel_id=channel.channel_id)
+        entry.timer = self.clock.callLater(self.ack_timeout, self._ack_timed_out, key)
+        channel.connection.write_document(xsp.Event(key, xsi.event_element(entry.event)))
+
+    def _ack_timed_out(self, key):
+        entry = self._unacked.get(key)
+        if entry is None:
+            return
+        entry.attempts += 1
+        if entry.attempts > self.max_attempts:
+            self.log.warn("XSP: event {key} never acknowledged; dropped", key=key)
+            del self._unacked[key]
+            return
+        self._send(key, entry, exclude=entry.channel)
+
+    def acknowledge(self, key, status_code):
+        entry = self._unacked.get(key)
+        if entry is None:
+            return
+        if entry.timer.active():
+            entry.timer.cancel()
+        if status_code in (404, 500):
+            # the application asks for the next channel of the set
+            self._send(key, entry, exclude=entry.channel)
+            return
+        del self._unacked[key]
+        if status_code == 481:
+            sub = self.subscriptions.get(entry.event.subscription_id)
+            if sub is not None:
+                self.remove_subscription(sub)
+
+    @property
+    def unacknowledged(self) -> int:
+        return len(self._unacked)
+
+
+class _NoTimerType:
+    def active(self):
+        return False
+
+    def cancel(self):
+        pass
+
+
+_NoTimer = _NoTimerType()
+
+
+def _owner_from_credentials(credentials, domain):
+    if credentials:
+        try:
+            user = base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            user = ""
+        if user:
+            return user if "@" in user else "%s@%s" % (user, domain)
+    return "cti-admin@%s" % domain
+
+
+class XspServerProtocol(Protocol):
+    """One CTI interface connection at the simulated XSP."""
+
+    log = Logger()
+
+    def __init__(self, server: XspServer, front_end: int = 0):
+        self.server = server
+        self.front_end = front_end
+        self.channel: Channel | None = None
+        self.is_delivering = True  # False while the front-end "hangs"
+        self._splitter = stream.DocumentSplitter()
+
+    def connectionMade(self):
+        self.server.connections.add(self)
+
+    def connectionLost(self, reason=None):
+        self.server.connections.discard(self)
+        if self.channel is not None:
+            channel, self.channel = self.channel, None
+            self.server.remove_channel(channel)
+
+    def write_document(self, document):
+        if self.transport is not None:
+            self.transport.write(xsp.encode(document))
+
+    def dataReceived(self, data):
+        try:
+            documents = self._splitter.feed(data)
+        except stream.FramingError as e:
+            self.log.error("XSP: unusable byte stream ({error}); closing", error=str(e))
+            self.transport.abortConnection()
+            return
+        for document in documents:
+            if not self.is_delivering:
+                continue  # a hanging front-end reads and answers nothing
+            try:
+                decoded = xsp.decode(document)
+            except xsp.XspDecodeError as e:
+                self.log.error("XSP: malformed document dropped: {error}", error=str(e))
+                continue
+            self._handle(decoded)
+
+    def _handle(self, document):
+        kind = type(document)
+        if kind is xsp.Request:
+            self._request(document)
+        elif kind is xsp.EventResponse:
+            self.server.acknowledge(document.request_id, document.status_code)
+        elif kind is xsp.Keepalive:
+            self.write_document(xsp.KeepaliveResponse(document.request_id))
+
+    def _respond(self, request, status=200, reason="OK", payload=None):
+        self.write_document(
+            xsp.Response(request.request_id, request.session_id, status, reason, payload)
+        )
+
+    def _error(self, request, status, error_code, summary):
+        reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+        self._respond(
+            request, status, reasons.get(status, "Error"), xsp.error_info(error_code, summary)
+        )
+
+    def _request(self, request: xsp.Request):
+        cti = request.payload
+        handler = getattr(self, "cti_" + cti.name, None)
+        if handler is None:
+            self._error(request, 400, 100001, "request %s not supported" % cti.name)
+            return
+        server = self.server
+        server.hold_notifications()
+        try:
+            handler(request, cti)
+        except SimulatorError as e:
+            self._error(request, e.status_code, e.error_code, e.summary)
+        except (ValueError, KeyError, TypeError) as e:
+            self._error(request, 400, 100002, "bad %s: %s" % (cti.name, e))
+        finally:
+            server.release_notifications()
+
+    # -- CTI requests -------------------------------------------------------
+
+    def cti_AddChannelRequest(self, request, cti):
+        if self.channel is not None:
+            self._error(request, 400, 100003, "this connection already has a channel")
+            return
+        values = xsp.xsi_values(cti.body)
+        self.channel = self.server.add_channel(self, values)
+        self._respond(
+            request,
+            payload=xsp.xsi_element(
+                "Channel",
+                ("channelId", self.channel.channel_id),
+                ("expires", max(MIN_EXPIRES, int(values.get("expires") or MIN_EXPIRES))),
+            ),
+        )
+
+    def cti_DeleteChannelRequest(self, request, cti):
+        channel = self.server.channels.get(cti.param("channelId"))
+        if channel is None:
+            self._error(request, 404, 100004, "no such channel")
+            return
+        self._respond(request)
+        channel.connection.write_document(
+            xsp.Event(
+                "T" + channel.channel_id,
+                xsi.event_element(xsi.ChannelTerminatedEvent(channel.channel_id, "ExplicitDelete")),
+            )
+        )
+        channel.connection.channel = None
+        self.server.remove_channel(channel)
+
+    def _user(self, address):
+        user_id = self.server.engine.resolve_user(address or "")
+        if user_id is None:
+            raise SimulatorError(404, 110001, "user %s not found" % address)
+        return user_id
+
+    def cti_AddUserSubscriptionRequest(self, request, cti):
+        user_id = self._user(cti.param("userId") or cti.uri.rsplit("/", 1)[-1])
+        owner = _owner_from_credentials(request.credentials, self.server.domain)
+        sub = self.server.add_subscription(user_id, owner, xsp.xsi_values(cti.body))
+        self._respond(
+            request,
+            payload=xsp.xsi_element(
+                "Subscription", ("subscriptionId", sub.subscription_id), ("expires", sub.expires)
+            ),
+        )
+        self.server.send_snapshot(sub)
+
+    def _subscription(self, cti):
+        sub = self.server.subscriptions.get(cti.param("subscriptionId") or "")
+        if sub is None:
+            # Xsi answers every unsuccessful subscription command with 403
+            raise SimulatorError(403, 110862, "subscription not found")
+        return sub
+
+    def cti_UpdateSubscriptionRequest(self, request, cti):
+        sub = self._subscription(cti)
+        expires = xsp.xsi_values(cti.body).get("expires")
+        if expires:
+            sub.expires = max(MIN_EXPIRES, int(expires))
+        self._respond(
+            request,
+            payload=xsp.xsi_element(
+                "Subscription", ("subscriptionId", sub.subscription_id), ("expires", sub.expires)
+            ),
+        )
+        self.server.send_snapshot(sub)
+
+    def cti_DeleteSubscriptionRequest(self, request, cti):
+        sub = self._subscription(cti)
+        self._respond(request)
+        self.server.remove_subscription(sub, notify=True)
+
+    def cti_GetApplicationControllerStateRequest(self, request, cti):
+        self._respond(request, payload=xsp.xsi_element("ApplicationController", ("state", "ready")))
+
+    def cti_DialRequest(self, request, cti):
+        user_id = self._user(cti.param("subscriberid"))
+        call = self.server.engine.click_to_dial(user_id, cti.param("address") or "")
+        self._respond(
+            request,
+            payload=xsp.xsi_element(
+                "CallStartInfo",
+                ("callId", call.call_id),
+                ("externalTrackingId", call.ext_tracking_id),
+            ),
+        )
+
+    def _call_action(self, request, cti, action, *extra):
+        user_id = self._user(cti.param("subscriberid"))
+        action(user_id, *extra)
+        self._respond(request)
+
+    def cti_TalkRequest(self, request, cti):
+        self._call_action(request, cti, self.server.engine.talk, cti.param("callid"))
+
+    def cti_HoldRequest(self, request, cti):
+        self._call_action(request, cti, self.server.engine.hold, cti.param("callid"))
+
+    def cti_ReconnectRequest(self, request, cti):
+        self._call_action(request, cti, self.server.engine.reconnect, cti.param("callid"))
+
+    def cti_ReleaseRequest(self, request, cti):
+        decline = (cti.param("decline") or "").lower() == "true"
+        self._call_action(
+            request, cti, self.server.engine.release, cti.param("callid"), decline
+        )
+
+    def cti_BlindTransferRequest(self, request, cti):
+        self._call_action(
+            request,
+            cti,
+            self.server.engine.blind_transfer,
+            cti.param("callid"),
+            cti.param("address"),
+        )
+
+    def cti_ConsultativeTransferRequest(self, request, cti):
+        self._call_action(
+            request,
+            cti,
+            self.server.engine.consultative_transfer,
+            cti.param("callid1"),
+            cti.param("callid2"),
+        )
+
+    def cti_TransmitDTMFRequest(self, request, cti):
+        self._call_action(
+            request, cti, self.server.engine.transmit_dtmf, cti.param("callid"), cti.param("PlayDTMF")
+        )
+
+    def cti_ConferenceStartRequest(self, request, cti):
+        call_ids = []
+        if cti.body is not None:
+            for el in cti.body.iter("{%s}callId" % xsi.XSI_NS):
+                call_ids.append((el.text or "").strip())
+        self._call_action(request, cti, self.server.engine.conference_start, call_ids)

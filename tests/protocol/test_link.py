@@ -1,0 +1,279 @@
+"""XspLinkProtocol on StringTransport + Clock: requests, timeouts, acks, keepalive."""
+
+import pytest
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from zope.interface import implementer
+
+from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
+from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+from csta_connector.interfaces import ILinkListener
+
+
+@implementer(ILinkListener)
+class RecordingListener:
+    def __init__(self):
+        self.calls = []
+
+    def link_ready(self, link):
+        self.calls.append(("ready",))
+
+    def link_lost(self, link, reason):
+        self.calls.append(("lost",))
+
+    def event_received(self, link, event):
+        self.calls.append(("event", event))
+
+    def sequence_gap(self, link, gap):
+        self.calls.append(("gap", gap))
+
+    def channel_terminated(self, link, event):
+        self.calls.append(("terminated", event))
+
+    def events(self):
+        return [c[1] for c in self.calls if c[0] == "event"]
+
+
+class Wire:
+    """The XSP's view of one link: documents written by the link, decoded."""
+
+    def __init__(self, **settings):
+        self.clock = Clock()
+        self.listener = RecordingListener()
+        self.settings = LinkSettings("cs1", "app", name="link-1", request_timeout=5, **settings)
+        self.link = XspLinkProtocol(self.settings, self.clock, self.listener)
+        self.transport = StringTransport()
+        self.link.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+
+    def sent(self):
+        data = self.transport.value()
+        self.transport.clear()
+        return [xsp.decode(d) for d in self._splitter.feed(data)]
+
+    def receive(self, document, byte_by_byte=False):
+        data = xsp.encode(document)
+        if byte_by_byte:
+            for i in range(len(data)):
+                self.link.dataReceived(data[i : i + 1])
+        else:
+            self.link.dataReceived(data)
+
+    def add_channel(self):
+        (request,) = self.sent()
+        assert request.payload.name == "AddChannelRequest"
+        self.receive(
+            xsp.Response(request.request_id, request.session_id, 200, "OK",
+                         xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 3600)))
+        )
+        return request
+
+
+def _event(event_id="ev-1", seq=1, event_type="HookStatusEvent", **data):
+    data.setdefault("hook_status", "Off-Hook")
+    return xsi.SubscriptionEvent(event_type, event_id, seq, "admin@example.com", "app", "sub-1", "ch-1", "2001@example.com", **data)
+
+
+def test_connect_adds_the_channel_with_configured_values():
+    wire = Wire()
+    request = wire.add_channel()
+    values = xsp.xsi_values(request.payload.body)
+    assert values == {"channelSetId": "cs1", "priority": "1", "weight": "50", "expires": "3600", "applicationId": "app"}
+    assert wire.link.is_up and wire.link.channel_id == "ch-1"
+    assert wire.listener.calls == [("ready",)]
+
+
+def test_channel_refused_closes_the_link():
+    wire = Wire()
+    (request,) = wire.sent()
+    wire.receive(xsp.Response(request.request_id, "S", 403, "Forbidden", xsp.error_info(1, "no")))
+    assert wire.transport.disconnecting
+    assert not wire.link.is_up
+
+
+def test_response_fires_the_matching_request_only():
+    wire = Wire()
+    wire.add_channel()
+    d1 = wire.link.request(xsp.update_subscription("s1", 3600))
+    d2 = wire.link.request(xsp.update_subscription("s2", 3600))
+    r1, r2 = wire.sent()
+    results = []
+    d2.addCallback(results.append)
+    wire.receive(xsp.Response(r2.request_id, "S", 200, "OK"))
+    assert [r.request_id for r in results] == [r2.request_id]
+    assert not d1.called
+    wire.receive(xsp.Response(r1.request_id, "S", 200, "OK"))
+    assert d1.called
+    assert wire.clock.getDelayedCalls() != []  # only the keepalive timer remains
+    assert all(c.func.__name__ == "_keepalive_tick" for c in wire.clock.getDelayedCalls())
+
+
+def test_error_response_becomes_typed_error():
+    wire = Wire()
+    wire.add_channel()
+    d = wire.link.request(xsp.hold("2001@example.com", "c1"))
+    (r,) = wire.sent()
+    wire.receive(xsp.Response(r.request_id, "S", 404, "Not Found", xsp.error_info(110001, "no such call")))
+    failure = []
+    d.addErrback(failure.append)
+    error = failure[0].value
+    assert isinstance(error, BroadWorksRequestError)
+    assert (error.status_code, error.error_code, error.summary) == (404, 110001, "no such call")
+
+
+def test_request_times_out_on_the_clock():
+    wire = Wire(kpl_interval=0)
+    wire.add_channel()
+    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    failures = []
+    d.addErrback(failures.append)
+    wire.clock.advance(4.9)
+    assert not failures
+    wire.clock.advance(0.2)
+    assert failures[0].check(BroadWorksTimeout)
+    assert wire.clock.getDelayedCalls() == []
+    # a late response is dropped, not an error
+    (r,) = [doc for doc in wire.sent() if isinstance(doc, xsp.Request)]
+    wire.receive(xsp.Response(r.request_id, "S", 200, "OK"))
+
+
+def test_cancelling_a_request_removes_it_and_its_timer():
+    wire = Wire(kpl_interval=0)
+    wire.add_channel()
+    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    d.addErrback(lambda f: None)
+    d.cancel()
+    assert wire.clock.getDelayedCalls() == []
+    assert wire.link._pending == {}
+
+
+def test_connection_lost_fails_all_pending_and_later_requests():
+    wire = Wire()
+    wire.add_channel()
+    pending = [wire.link.request(xsp.update_subscription("s%d" % i, 3600)) for i in range(3)]
+    failures = []
+    for d in pending:
+        d.addErrback(failures.append)
+    wire.link.connectionLost(None)
+    assert [f.check(LinkLost) for f in failures] == [LinkLost] * 3
+    assert wire.clock.getDelayedCalls() == []
+    assert wire.listener.calls[-1] == ("lost",)
+    late = []
+    wire.link.request(xsp.update_subscription("s", 3600)).addErrback(late.append)
+    assert late[0].check(LinkLost)
+
+
+def test_every_event_is_acknowledged_and_delivered_once():
+    wire = Wire()
+    wire.add_channel()
+    wire.sent()
+    wire.receive(xsp.Event("E1", xsi.event_element(_event("ev-1", 1))), byte_by_byte=True)
+    wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-1", 1))))  # re-delivery
+    wire.receive(xsp.Event("E3", xsi.event_element(_event("ev-2", 2))))
+    acks = wire.sent()
+    assert [(a.request_id, a.event_id, a.status_code) for a in acks] == [
+        ("E1", "ev-1", 200), ("E2", "ev-1", 200), ("E3", "ev-2", 200)]
+    assert [e.event_id for e in wire.listener.events()] == ["ev-1", "ev-2"]
+
+
+def test_sequence_gap_is_reported_before_the_event():
+    wire = Wire()
+    wire.add_channel()
+    wire.receive(xsp.Event("E1", xsi.event_element(_event("ev-1", 1))))
+    wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-5", 5))))
+    kinds = [c[0] for c in wire.listener.calls]
+    assert kinds == ["ready", "event", "gap", "event"]
+    gap = wire.listener.calls[2][1]
+    assert (gap.subscription_id, gap.expected, gap.received) == ("sub-1", 2, 5)
+
+
+def test_channel_terminated_is_not_acknowledged_and_closes():
+    wire = Wire()
+    wire.add_channel()
+    wire.sent()
+    wire.receive(xsp.Event("E9", xsi.event_element(xsi.ChannelTerminatedEvent("ch-1", "Expired"))))
+    assert wire.sent() == []
+    assert wire.listener.calls[-1][0] == "terminated"
+    assert wire.transport.disconnecting
+
+
+def test_unknown_event_types_are_acknowledged_and_skipped():
+    wire = Wire()
+    wire.add_channel()
+    wire.sent()
+    element = xsi.event_element(_event())
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    wire.receive(xsp.Event("E1", element))
+    assert [a.status_code for a in wire.sent()] == [200]
+    assert wire.listener.events() == []
+
+
+def test_malformed_event_is_refused_with_400_and_the_link_stays():
+    wire = Wire()
+    wire.add_channel()
+    wire.sent()
+    element = xsi.event_element(_event())
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallAnsweredEvent")
+    wire.receive(xsp.Event("E1", element))
+    assert [(a.event_id, a.status_code) for a in wire.sent()] == [("ev-1", 400)]
+    wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-2", 2))))
+    assert [e.event_id for e in wire.listener.events()] == ["ev-2"]
+    assert not wire.transport.disconnecting
+
+
+def test_broken_xml_document_is_dropped_and_the_link_stays():
+    wire = Wire()
+    wire.add_channel()
+    wire.link.dataReceived(b"<xsp:event><requestId>1</requestId><oops></xsp:event>\n")
+    assert not wire.transport.disconnecting
+    wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-2", 2))))
+    assert len(wire.listener.events()) == 1
+
+
+def test_framing_garbage_closes_the_link():
+    wire = Wire()
+    wire.add_channel()
+    wire.link.dataReceived(b"HTTP/1.1 200 OK\r\n")
+    assert wire.transport.disconnecting
+
+
+@pytest.mark.parametrize("tolerance", [0, 1, 3])
+def test_keepalive_tolerance(tolerance):
+    wire = Wire(kpl_interval=10, kpl_tolerance=tolerance)
+    wire.add_channel()
+    wire.sent()
+    wire.clock.advance(9)
+    assert wire.sent() == []  # not idle long enough
+    sent_keepalives = 0
+    for tick in range(tolerance + 1):
+        wire.clock.advance(10 if tick else 1)
+        docs = wire.sent()
+        assert [type(d) for d in docs] == [xsp.Keepalive]
+        sent_keepalives += 1
+        assert not wire.transport.disconnecting
+    wire.clock.advance(10)
+    # tolerance + 1 keepalives unanswered: the link closes
+    assert wire.transport.disconnecting
+    assert sent_keepalives == tolerance + 1
+
+
+def test_answered_keepalive_keeps_the_link():
+    wire = Wire(kpl_interval=10, kpl_tolerance=0)
+    wire.add_channel()
+    wire.sent()
+    for _ in range(5):
+        wire.clock.advance(10)
+        (keepalive,) = wire.sent()
+        wire.receive(xsp.KeepaliveResponse(keepalive.request_id))
+    assert not wire.transport.disconnecting
+
+
+def test_traffic_defers_keepalives():
+    wire = Wire(kpl_interval=10)
+    wire.add_channel()
+    wire.sent()
+    for i in range(5):
+        wire.clock.advance(5)
+        wire.receive(xsp.Event("E%d" % i, xsi.event_element(_event("ev-%d" % i, i + 1))))
+    assert [type(d) for d in wire.sent()] == [xsp.EventResponse] * 5

@@ -1,0 +1,100 @@
+"""Xsi events: typed parsing, building, schema validity."""
+
+import pytest
+from hypothesis import given, strategies as st
+from lxml import etree
+
+from csta_connector.broadworks import xsi, xsp
+
+PARTY = xsi.RemoteParty(name="Agent 1", address="tel:+15550002001", user_id="2001@example.com", user_dn="tel:+15550002001;ext=2001", call_type="Group")
+ALERTING = xsi.Call("callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000)
+RELEASED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
+    releasing_party="remoteRelease", start_time=1, release_time=3,
+)
+REDIRECTED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
+    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
+)
+
+
+def _event(event_type, **data):
+    return xsi.SubscriptionEvent(event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data)
+
+
+EVENTS = [
+    _event("CallReceivedEvent", call=ALERTING),
+    _event("CallReleasedEvent", call=RELEASED),
+    _event("CallHeldEvent", call=xsi.Call("c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
+    _event("CallRedirectedEvent", calls=(REDIRECTED,)),
+    _event("CallSubscriptionEvent", calls=(ALERTING,), hook_status="Off-Hook"),
+    _event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
+    _event("HookStatusEvent", hook_status="Off-Hook"),
+    _event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2"))),
+    _event("ConferenceReleasedEvent", conference=xsi.Conference("Released")),
+    _event("SubscriptionTerminatedEvent"),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
+def test_round_trip(event):
+    assert xsi.parse_event(xsi.event_element(event)) == event
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
+def test_built_events_validate(event, bw_validator):
+    assert bw_validator(xsp.encode(xsp.Event("E1", xsi.event_element(event)))) == []
+
+
+def test_channel_terminated_round_trip(bw_validator):
+    event = xsi.ChannelTerminatedEvent("ch-1", "NonResponsiveChannel")
+    element = xsi.event_element(event)
+    assert xsi.parse_event(element) == event
+    assert bw_validator(xsp.encode(xsp.Event("E1", element))) == []
+
+
+def test_parsing_is_namespace_aware_not_prefix_bound():
+    # the conventional meaning of the prefixes is swapped here on purpose
+    data = b"""<a:Event xmlns:a="http://schema.broadsoft.com/xsi" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+      xsi:type="a:SubscriptionEvent"><a:eventID>e</a:eventID><a:sequenceNumber>2</a:sequenceNumber>
+      <a:userId>u</a:userId><a:externalApplicationId>x</a:externalApplicationId><a:subscriptionId>s</a:subscriptionId>
+      <a:eventData xsi:type="a:HookStatusEvent"><a:hookStatus>On-Hook</a:hookStatus></a:eventData></a:Event>"""
+    event = xsi.parse_event(etree.fromstring(data))
+    assert (event.event_type, event.hook_status, event.sequence_number, event.target_id) == ("HookStatusEvent", "On-Hook", 2, None)
+
+
+def test_unknown_event_type_is_kept_as_unknown():
+    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    event = xsi.parse_event(element)
+    assert isinstance(event, xsi.UnknownEvent)
+    assert (event.event_type, event.event_id, event.subscription_id) == ("AgentStateEvent", "ev-1", "sub-1")
+
+
+def test_call_event_without_call_is_a_parse_error():
+    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallAnsweredEvent")
+    with pytest.raises(xsi.XsiParseError):
+        xsi.parse_event(element)
+
+
+def test_bad_sequence_number_is_a_parse_error():
+    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
+    element.find("{%s}sequenceNumber" % xsi.XSI_NS).text = "seven"
+    with pytest.raises(xsi.XsiParseError):
+        xsi.parse_event(element)
+
+
+_text = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7e, blacklist_characters="<>&"), min_size=1, max_size=20)
+
+
+@given(
+    call_id=_text, tracking=_text,
+    personality=st.sampled_from(["Originator", "Terminator", "Click-to-Dial"]),
+    state=st.sampled_from(["Alerting", "Active", "Held", "Remote Held", "Released"]),
+    name=st.none() | st.text(min_size=1, max_size=10).filter(lambda s: s.strip() == s and s.isprintable()),
+    start=st.integers(min_value=0, max_value=2**50),
+)
+def test_call_round_trip_property(call_id, tracking, personality, state, name, start):
+    call = xsi.Call(call_id, tracking, personality, state, xsi.RemoteParty(name=name, address="tel:2002"), start_time=start)
+    assert xsi.parse_event(xsi.event_element(_event("CallUpdatedEvent", call=call))).call == call

@@ -1,0 +1,122 @@
+"""XspXMLInterface documents: schema validity, round trips, tolerant decoding."""
+
+import pytest
+
+from csta_connector.broadworks import xsi, xsp
+
+CTI_REQUESTS = [
+    xsp.add_channel("cs1", 1, 50, 3600, "app"),
+    xsp.delete_channel("ch-1"),
+    xsp.add_user_subscription("2001@example.com", "cs1", "app", 3600),
+    xsp.update_subscription("sub-1", 3600),
+    xsp.delete_subscription("sub-1"),
+    xsp.get_application_controller_state("ctl-1"),
+    xsp.dial("2001@example.com", "2002"),
+    xsp.talk("2001@example.com", "callhalf-1:0"),
+    xsp.hold("2001@example.com", "callhalf-1:0"),
+    xsp.reconnect("2001@example.com", "callhalf-1:0"),
+    xsp.release("2001@example.com", "callhalf-1:0"),
+    xsp.release("2001@example.com", "callhalf-1:0", decline=True),
+    xsp.blind_transfer("2001@example.com", "callhalf-1:0", "2003"),
+    xsp.consultative_transfer("2001@example.com", "callhalf-1:0", "callhalf-2:0"),
+    xsp.transmit_dtmf("2001@example.com", "callhalf-1:0", "12#"),
+    xsp.conference_start("2001@example.com", ["callhalf-1:0", "callhalf-2:0"]),
+]
+
+OTHER_DOCUMENTS = [
+    xsp.Response("1", "S", 200, "OK", xsp.xsi_element("Subscription", ("subscriptionId", "s"), ("expires", 3600))),
+    xsp.Response("2", "S", 200, "OK", xsp.xsi_element("Channel", ("channelId", "c"), ("expires", 3600))),
+    xsp.Response("3", "S", 200, "OK", xsp.xsi_element("CallStartInfo", ("callId", "c"), ("externalTrackingId", "1:0"))),
+    xsp.Response("4", "S", 404, "Not Found", xsp.error_info(110862, "subscription not found")),
+    xsp.Response("5", "S", 200, "OK"),
+    xsp.EventResponse("E1", "ev-1"),
+    xsp.EventResponse("E2", "ev-2", 400, "Bad Request"),
+    xsp.Keepalive("K1", 10),
+    xsp.KeepaliveResponse("K1"),
+]
+
+
+@pytest.mark.parametrize("cti", CTI_REQUESTS, ids=lambda c: c.name + c.method)
+def test_requests_validate_against_the_official_schemas(cti, bw_validator):
+    data = xsp.encode(xsp.Request("7", "S", cti, xsp.credentials_for("admin", "pw")))
+    assert bw_validator(data) == []
+
+
+@pytest.mark.parametrize("document", OTHER_DOCUMENTS, ids=lambda d: type(d).__name__)
+def test_other_documents_validate(document, bw_validator):
+    assert bw_validator(xsp.encode(document)) == []
+
+
+@pytest.mark.parametrize("cti", CTI_REQUESTS, ids=lambda c: c.name + c.method)
+def test_request_round_trip(cti):
+    request = xsp.Request("7", "S", cti, xsp.credentials_for("admin", "pw"))
+    decoded = xsp.decode(xsp.encode(request))
+    assert decoded == request
+    assert decoded.payload.params == cti.params
+    if cti.body is not None:
+        assert xsp.xsi_values(decoded.payload.body) == xsp.xsi_values(cti.body)
+
+
+@pytest.mark.parametrize("document", OTHER_DOCUMENTS, ids=lambda d: type(d).__name__)
+def test_other_round_trips(document):
+    decoded = xsp.decode(xsp.encode(document))
+    assert decoded == document
+    if isinstance(document, xsp.Response):
+        assert xsp.xsi_values(decoded.payload) == xsp.xsi_values(document.payload)
+
+
+def test_wire_form_is_declaration_document_newline():
+    data = xsp.encode(xsp.KeepaliveResponse("K9"))
+    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<xsp:keepaliveResponse')
+    assert data.endswith(b"</xsp:keepaliveResponse>\n")
+
+
+def test_uri_carries_the_parameter_values():
+    assert xsp.update_subscription("a b", 3600).uri == "/com.broadsoft.xsi-events/v2.0/subscription/a%20b"
+    assert xsp.dial("2001@example.com", "+15550002002").uri.endswith(
+        "/user/2001@example.com/calls/new?address=+15550002002"
+    )
+
+
+def test_event_decodes_with_payload_element():
+    event = xsi.SubscriptionEvent("HookStatusEvent", "ev", 1, "u", "app", "sub", "ch", "t", hook_status="Off-Hook")
+    decoded = xsp.decode(xsp.encode(xsp.Event("E7", xsi.event_element(event))))
+    assert decoded.request_id == "E7"
+    assert xsi.parse_event(decoded.payload) == event
+
+
+def test_cti_payload_accepted_without_namespace():
+    data = (
+        b'<xsp:request xmlns:xsp="http://schema.broadsoft.com/XspXMLInterface"><requestId>3</requestId>'
+        b"<sessionId>S</sessionId><credentials>YTpi</credentials><HoldRequest><uri>/x</uri><method>PUT</method>"
+        b"<version/><params><subscriberid>u</subscriberid><callid>c</callid></params><payload/></HoldRequest></xsp:request>"
+    )
+    request = xsp.decode(data)
+    assert request.payload.name == "HoldRequest"
+    assert request.payload.param("callid") == "c"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<xsp:response xmlns:xsp='http://schema.broadsoft.com/XspXMLInterface'><requestId>1</requestId>",
+        b"<unknown/>",
+        b"<xsp:response xmlns:xsp='http://schema.broadsoft.com/XspXMLInterface'><requestId>1</requestId><statusCode>x</statusCode></xsp:response>",
+        b"<xsp:event xmlns:xsp='http://schema.broadsoft.com/XspXMLInterface'><requestId>1</requestId></xsp:event>",
+    ],
+)
+def test_malformed_documents_raise_decode_error(data):
+    with pytest.raises(xsp.XspDecodeError):
+        xsp.decode(data)
+
+
+def test_entities_are_not_expanded():
+    data = (
+        b'<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        b"<xsp:keepaliveResponse xmlns:xsp='http://schema.broadsoft.com/XspXMLInterface'><requestId>&e;</requestId></xsp:keepaliveResponse>"
+    )
+    try:
+        decoded = xsp.decode(data)
+    except xsp.XspDecodeError:
+        return
+    assert "root" not in (decoded.request_id or "")
