@@ -1,0 +1,427 @@
+# -*- test-case-name: tests.unit.test_lms -*-
+"""LMS messages: the catalog of every operational log message, and its renderer.
+
+Every operational message of the product has a numeric LMS id, one of the five
+Genesys log levels and a PEP 3101 template (SPEC §8).  Code logs them with
+:func:`emit`, which hands the template to ``twisted.logger`` as the format
+string, so the structured fields (``device``, ``call_id`` ...) reach every
+observer unformatted; :func:`render_line` turns any log event (LMS or not)
+into the text line ``<ISO-8601 time> <Lvl> <id> <text>``.
+
+Numbering (the hundreds say what a message is about)::
+
+    370xx  the connector process: start, stop, configuration, listeners
+    371xx  the BroadWorks side: links, channels, requests, documents
+    372xx  subscriptions, snapshots and AS failover synchronization (37205 is fixed)
+    373xx  the CSTA side: clients, sessions, requests, monitors
+    374xx  the BroadWorks simulator
+    xx90+  Debug-level wire dumps of each area
+
+Level -> ``twisted.logger.LogLevel`` (used by observers that know nothing of
+LMS, e.g. twistd's own log file)::
+
+    Alarm -> critical   (the product cannot do its job: operator action needed)
+    Standard -> warn    (Genesys "Standard": failures, recoveries, conditions
+                         with operational impact - what an operator keeps on)
+    Interaction -> info
+    Trace -> info
+    Debug -> debug
+
+Non-LMS events (from Twisted itself or third-party code) are rendered with id
+0 and an LMS level derived from their LogLevel (see :data:`LEVEL_OF_LOG_LEVEL`).
+
+The catalog part of this module is pure; only :func:`emit` and
+:func:`render_line` touch ``twisted.logger``.  ``docs/lms.md`` lists the
+catalog; a unit test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# The five levels, most severe first (Genesys order).  ``[log] verbose``
+# thresholds are positions in this tuple.
+LEVELS = ("Alarm", "Standard", "Interaction", "Trace", "Debug")
+
+LEVEL_ABBREVIATIONS = {
+    "Alarm": "Alr",
+    "Standard": "Std",
+    "Interaction": "Int",
+    "Trace": "Trc",
+    "Debug": "Dbg",
+}
+
+# Names a template may not use: ``format`` and ``level`` are parameters of
+# Logger.emit, ``log_*`` keys belong to twisted.logger, ``lms_*`` to us.
+_RESERVED_FIELDS = frozenset({"format", "level", "failure", "logger", "message"})
+
+
+@dataclass(frozen=True)
+class LmsMessage:
+    """One catalog entry: numeric id, level and a PEP 3101 template."""
+
+    id: int
+    level: str
+    template: str
+    field_names: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"LMS {self.id}: unknown level {self.level!r}")
+        names = []
+        for _, name, _, _ in string.Formatter().parse(self.template):
+            if name is None:
+                continue
+            # "{a.b}" / "{a[0]}" use field "a".
+            base = name.split(".", 1)[0].split("[", 1)[0]
+            if not base or base in _RESERVED_FIELDS or base.startswith(("log_", "lms_")):
+                raise ValueError(f"LMS {self.id}: bad field name {name!r}")
+            if base not in names:
+                names.append(base)
+        object.__setattr__(self, "field_names", tuple(names))
+
+    @property
+    def abbreviation(self) -> str:
+        return LEVEL_ABBREVIATIONS[self.level]
+
+    def text(self, **fields: Any) -> str:
+        """The message text with ``fields`` filled in (pure; for docs, tests, CLI)."""
+        return self.template.format(**fields)
+
+
+# ---------------------------------------------------------------------------
+# 370xx  the connector process
+
+CONNECTOR_STARTED = LmsMessage(
+    37001, "Standard", "Connector started: application {application}, version {version}"
+)
+CONNECTOR_STOPPED = LmsMessage(37002, "Standard", "Connector stopped")
+CONFIGURATION_LOADED = LmsMessage(37003, "Standard", "Configuration loaded from {source}")
+METRICS_LISTENING = LmsMessage(
+    37004, "Standard", "Metrics endpoint listening on {host}:{port}"
+)
+CSTA_LISTENING = LmsMessage(
+    37005, "Standard", "CSTA listener on {host}:{port}, encoding {encoding}"
+)
+
+# ---------------------------------------------------------------------------
+# 371xx  the BroadWorks side
+
+LINK_CONNECTING = LmsMessage(37101, "Trace", "Link {link}: connecting to {host}:{port}")
+LINK_CONNECTED = LmsMessage(37102, "Standard", "Link {link}: connected to {host}:{port}")
+LINK_LOST = LmsMessage(
+    37103, "Standard", "Link {link}: connection to {host}:{port} lost: {reason}"
+)
+LINK_RECOVERED = LmsMessage(
+    37104, "Standard", "Link {link}: connection to {host}:{port} recovered after {downtime} s"
+)
+ALL_LINKS_DOWN = LmsMessage(
+    37105, "Alarm", "All links of channel set {channel_set} are down: BroadWorks unreachable"
+)
+LINK_UNRESPONSIVE = LmsMessage(
+    37106,
+    "Standard",
+    "Link {link}: {missed} keepalive(s) unanswered (tolerance {tolerance}), closing the link",
+)
+LINK_RECONNECT_SCHEDULED = LmsMessage(
+    37107, "Trace", "Link {link}: reconnecting to {host}:{port} in {delay} s"
+)
+CHANNEL_SET_RESTORED = LmsMessage(
+    37108, "Standard", "Channel set {channel_set}: link {link} is up, BroadWorks reachable again"
+)
+CHANNEL_ADDED = LmsMessage(
+    37110,
+    "Standard",
+    "Link {link}: channel {channel_id} added to channel set {channel_set}, expires in {expires} s",
+)
+CHANNEL_ADD_FAILED = LmsMessage(
+    37111, "Standard", "Link {link}: adding a channel to channel set {channel_set} failed: {reason}"
+)
+CHANNEL_TERMINATED = LmsMessage(
+    37112, "Standard", "Link {link}: channel {channel_id} terminated by BroadWorks"
+)
+CHANNEL_RENEWED = LmsMessage(
+    37113, "Trace", "Link {link}: channel {channel_id} renewed, expires in {expires} s"
+)
+BROADWORKS_REQUEST_FAILED = LmsMessage(
+    37120,
+    "Standard",
+    "Link {link}: BroadWorks request {request} (requestId {request_id}) failed: {status} {reason}",
+)
+BROADWORKS_REQUEST_TIMED_OUT = LmsMessage(
+    37121,
+    "Standard",
+    "Link {link}: BroadWorks request {request} (requestId {request_id}) timed out after {timeout} s",
+)
+MALFORMED_BROADWORKS_DOCUMENT = LmsMessage(
+    37122, "Standard", "Link {link}: malformed document from BroadWorks skipped: {reason}"
+)
+UNKNOWN_XSI_EVENT = LmsMessage(
+    # Trace, not Standard: newer BroadWorks releases add event types the
+    # connector does not use, and each one would otherwise be a Standard line.
+    37123, "Trace", "Link {link}: unknown Xsi event type {event_type} skipped"
+)
+BROADWORKS_DOCUMENT_TOO_LARGE = LmsMessage(
+    37124,
+    "Standard",
+    "Link {link}: document from BroadWorks exceeds {limit} bytes, closing the link",
+)
+BROADWORKS_EVENT_RECEIVED = LmsMessage(
+    37130,
+    "Interaction",
+    "Event {event_type} for {user}, subscription {subscription_id}, sequence {sequence}",
+)
+BROADWORKS_REQUEST_SENT = LmsMessage(
+    37131, "Trace", "Link {link}: request {request} (requestId {request_id}) sent"
+)
+BROADWORKS_DOCUMENT_RECEIVED = LmsMessage(37190, "Debug", "Link {link} <<< {document}")
+BROADWORKS_DOCUMENT_SENT = LmsMessage(37191, "Debug", "Link {link} >>> {document}")
+
+# ---------------------------------------------------------------------------
+# 372xx  subscriptions, snapshots, synchronization
+
+SUBSCRIPTION_ADDED = LmsMessage(
+    37201, "Trace", "Subscription {subscription_id} added for {user}, expires in {expires} s"
+)
+SUBSCRIPTION_REMOVED = LmsMessage(
+    37202, "Trace", "Subscription {subscription_id} for {user} removed"
+)
+SUBSCRIPTION_FAILED = LmsMessage(37203, "Standard", "Subscription for {user} failed: {reason}")
+SUBSCRIPTION_RENEWED = LmsMessage(
+    37204, "Trace", "Subscription {subscription_id} for {user} renewed, expires in {expires} s"
+)
+CALL_PARTY_NOT_SYNCHRONIZED = LmsMessage(
+    # Fixed by SPEC §8: one line per stuck party cleared by synchronization.
+    37205,
+    "Standard",
+    "Call party not synchronized: device {device}, call {call_id}, party {party}, cleared",
+)
+SUBSCRIPTION_TERMINATED = LmsMessage(
+    37206, "Standard", "Subscription {subscription_id} for {user} terminated by BroadWorks"
+)
+SEQUENCE_GAP = LmsMessage(
+    37207,
+    "Standard",
+    "Subscription {subscription_id} for {user}: sequence gap, expected {expected}, "
+    "received {received}; resynchronizing",
+)
+CALL_PARTY_ADDED = LmsMessage(
+    37208,
+    "Standard",
+    "Call party added by synchronization: device {device}, call {call_id}, party {party}, "
+    "state {state}",
+)
+CALL_PARTY_CORRECTED = LmsMessage(
+    37209,
+    "Standard",
+    "Call party corrected by synchronization: device {device}, call {call_id}, party {party}, "
+    "state {old_state} -> {new_state}",
+)
+SNAPSHOT_REQUESTED = LmsMessage(
+    37210, "Interaction", "Snapshot of device {device} requested by {requester}"
+)
+SNAPSHOT_COMPLETED = LmsMessage(
+    37211, "Interaction", "Snapshot of device {device} completed: {calls} call(s)"
+)
+SNAPSHOT_TIMED_OUT = LmsMessage(
+    37212, "Standard", "Snapshot of device {device} timed out after {timeout} s"
+)
+SYNCHRONIZATION_SUMMARY = LmsMessage(
+    # Trace: one per CallSubscriptionEvent, including every renewal; the
+    # parties it changed have their own Standard lines (37205, 37208, 37209).
+    37220,
+    "Trace",
+    "Synchronized {user} from {event_type}: cleared {cleared}, added {added}, "
+    "corrected {corrected}",
+)
+RESYNCHRONIZATION_STARTED = LmsMessage(
+    37221, "Standard", "Resynchronizing {count} subscription(s) after {cause}"
+)
+
+# ---------------------------------------------------------------------------
+# 373xx  the CSTA side
+
+CLIENT_CONNECTED = LmsMessage(37301, "Standard", "CSTA client {client} connected")
+CLIENT_DISCONNECTED = LmsMessage(37302, "Standard", "CSTA client {client} disconnected: {reason}")
+CLIENT_ENCODING_DETECTED = LmsMessage(
+    37303, "Trace", "CSTA client {client}: encoding {encoding} ({how})"
+)
+CLIENT_SESSION_STARTED = LmsMessage(
+    37304, "Standard", "CSTA client {client}: session started, encoding {encoding}, {protocol}"
+)
+CSTA_REQUEST_FAILED = LmsMessage(
+    37305,
+    "Standard",
+    "CSTA client {client}: {service} request (invoke {invoke_id}) failed: {error}",
+)
+MALFORMED_CLIENT_FRAME = LmsMessage(
+    37306, "Standard", "CSTA client {client}: malformed frame ({reason}), connection closed"
+)
+MALFORMED_CLIENT_MESSAGE = LmsMessage(
+    37307,
+    "Standard",
+    "CSTA client {client}: malformed message (invoke {invoke_id}) rejected: {reason}",
+)
+UNSUPPORTED_CSTA_OPERATION = LmsMessage(
+    37308, "Standard", "CSTA client {client}: operation {operation} not supported"
+)
+SYSTEM_STATUS_SENT = LmsMessage(
+    37310, "Standard", "System status {status} sent to {clients} CSTA client(s)"
+)
+MONITOR_STARTED = LmsMessage(
+    37311, "Interaction", "CSTA client {client}: monitor {cross_ref_id} started on device {device}"
+)
+MONITOR_STOPPED = LmsMessage(
+    37312, "Interaction", "CSTA client {client}: monitor {cross_ref_id} on device {device} stopped"
+)
+CSTA_REQUEST_RECEIVED = LmsMessage(
+    37320, "Interaction", "CSTA client {client}: {service} request (invoke {invoke_id})"
+)
+CSTA_EVENT_SENT = LmsMessage(
+    37321,
+    "Interaction",
+    "CSTA client {client}: {event} for device {device}, call {call_id} (monitor {cross_ref_id})",
+)
+CSTA_FRAME_RECEIVED = LmsMessage(37390, "Debug", "CSTA client {client} <<< {frame}")
+CSTA_FRAME_SENT = LmsMessage(37391, "Debug", "CSTA client {client} >>> {frame}")
+
+# ---------------------------------------------------------------------------
+# 374xx  the BroadWorks simulator
+
+SIMULATOR_STARTED = LmsMessage(
+    37401,
+    "Standard",
+    "Simulator started: {users} users @{domain}, CTI port(s) {cti_ports}, "
+    "control port {control_port}",
+)
+SIMULATOR_FAILOVER = LmsMessage(
+    37402,
+    "Standard",
+    "Simulator: {mode} Application Server failover executed, active AS {active_as}, "
+    "{orphaned} call(s) orphaned",
+)
+SIMULATOR_XSP_DOWN = LmsMessage(37403, "Standard", "Simulator: XSP front-end {xsp} down")
+SIMULATOR_XSP_UP = LmsMessage(37404, "Standard", "Simulator: XSP front-end {xsp} up")
+SIMULATOR_RESYNC_SENT = LmsMessage(
+    37405, "Trace", "Simulator: unsolicited {event_type} sent for {user}: {calls} call(s)"
+)
+SIMULATOR_STOPPED = LmsMessage(37406, "Standard", "Simulator stopped")
+
+
+def _collect_catalog() -> dict[int, LmsMessage]:
+    catalog: dict[int, LmsMessage] = {}
+    for value in globals().values():
+        if isinstance(value, LmsMessage):
+            if value.id in catalog and catalog[value.id] is not value:
+                raise ValueError(f"duplicate LMS id {value.id}")
+            catalog[value.id] = value
+    return dict(sorted(catalog.items()))
+
+
+#: Every catalog entry by id, in id order.
+CATALOG: Mapping[int, LmsMessage] = _collect_catalog()
+
+#: Symbolic name of every catalog entry by id (for docs and tests).
+NAMES: Mapping[int, str] = {
+    value.id: name for name, value in globals().items() if isinstance(value, LmsMessage)
+}
+
+
+# ---------------------------------------------------------------------------
+# twisted.logger glue
+
+from twisted.logger import LogLevel, formatEvent  # noqa: E402  (catalog above is pure)
+
+TWISTED_LEVEL = {
+    "Alarm": LogLevel.critical,
+    "Standard": LogLevel.warn,
+    "Interaction": LogLevel.info,
+    "Trace": LogLevel.info,
+    "Debug": LogLevel.debug,
+}
+
+#: LMS level given to events that are not LMS messages (Twisted's own).
+#: Twisted's info chatter ("Starting factory ...") is Trace, not Standard.
+LEVEL_OF_LOG_LEVEL = {
+    LogLevel.critical: "Alarm",
+    LogLevel.error: "Standard",
+    LogLevel.warn: "Standard",
+    LogLevel.info: "Trace",
+    LogLevel.debug: "Debug",
+}
+
+
+def emit(logger: Any, message: LmsMessage, failure: Any = None, **fields: Any) -> None:
+    """Log ``message`` through ``logger`` (a ``twisted.logger.Logger``).
+
+    The event carries ``lms_id``, ``lms_level`` and ``fields``; its format is
+    the message template, so observers get the structured fields.  Pass a
+    ``twisted.python.failure.Failure`` as ``failure`` to attach a traceback.
+    """
+    if failure is not None:
+        fields["log_failure"] = failure
+    logger.emit(
+        TWISTED_LEVEL[message.level],
+        message.template,
+        lms_id=message.id,
+        lms_level=message.level,
+        **fields,
+    )
+
+
+def lms_level_of(event: Mapping[str, Any]) -> str:
+    """The LMS level of any log event (LMS or not)."""
+    level = event.get("lms_level")
+    if level in LEVEL_ABBREVIATIONS:
+        return level
+    return LEVEL_OF_LOG_LEVEL.get(event.get("log_level"), "Trace")
+
+
+def lms_id_of(event: Mapping[str, Any]) -> int:
+    """The LMS id of any log event; 0 when it is not an LMS message."""
+    lms_id = event.get("lms_id")
+    return lms_id if isinstance(lms_id, int) else 0
+
+
+def is_message(event: Mapping[str, Any], message: LmsMessage) -> bool:
+    """Whether ``event`` is ``message`` (for tests: ``capturedLogs`` filtering)."""
+    return event.get("lms_id") == message.id
+
+
+def format_time(timestamp: float | None) -> str:
+    """ISO-8601 UTC with milliseconds: ``2026-11-24T21:30:00.123Z``."""
+    if timestamp is None:
+        timestamp = time.time()
+    millis = int(round(timestamp * 1000))
+    seconds, millis = divmod(millis, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".%03dZ" % millis
+
+
+def event_text(event: Mapping[str, Any]) -> str:
+    """The message text of any log event, never raising."""
+    return formatEvent(event)  # type: ignore[arg-type]
+
+
+def render_line(event: Mapping[str, Any]) -> str:
+    """``<ISO-8601 time> <Lvl> <id> <text>`` for any log event (SPEC §8).
+
+    No trailing newline.  An attached failure adds its traceback on the
+    following lines, so the first line always has the fixed shape.
+    """
+    line = "%s %s %d %s" % (
+        format_time(event.get("log_time")),
+        LEVEL_ABBREVIATIONS[lms_level_of(event)],
+        lms_id_of(event),
+        event_text(event),
+    )
+    failure = event.get("log_failure")
+    if failure is not None:
+        try:
+            traceback = failure.getTraceback()
+        except Exception:  # a broken failure must not break logging
+            traceback = repr(failure)
+        line = line + "\n" + traceback.rstrip("\n")
+    return line
