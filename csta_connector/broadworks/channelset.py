@@ -31,7 +31,9 @@ class _LinkFactory(Factory):
 
     def buildProtocol(self, addr):
         cs = self.channel_set
-        return XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
+        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
+        link.trace = cs.trace
+        return link
 
 
 @implementer(IEventSink)
@@ -61,6 +63,8 @@ class ChannelSet(MultiService):
         self._up: list[XspLinkProtocol] = []
         self._round_robin = 0
         self._ready_waiters: list[defer.Deferred] = []
+        #: optional callable(direction, document bytes) given to every link
+        self.trace = None
 
     # -- configuration ------------------------------------------------------
 

@@ -78,6 +78,8 @@ class XspLinkProtocol(Protocol):
         self._missed_keepalives = 0
         self._last_received = 0.0
         self._unknown_types_logged: set[str] = set()
+        #: optional callable(direction, document bytes): an opt-in wire tap
+        self.trace = None
 
     # -- connection ---------------------------------------------------------
 
@@ -134,6 +136,11 @@ class XspLinkProtocol(Protocol):
         if was_up:
             self.log.info("Link {link}: connection lost", link=self.settings.name)
 
+    def _write(self, data: bytes):
+        if self.trace is not None:
+            self.trace("out", data)
+        self.transport.write(data)
+
     # -- requests -------------------------------------------------------------
 
     def _allocate_id(self) -> str:
@@ -158,7 +165,7 @@ class XspLinkProtocol(Protocol):
             self.settings.request_timeout, self._request_timed_out, request_id
         )
         self._pending[request_id] = _Pending(d, timer, name)
-        self.transport.write(
+        self._write(
             xsp.encode(
                 xsp.Request(request_id, self.session_id, cti_request, self.settings.credentials)
             )
@@ -223,6 +230,8 @@ class XspLinkProtocol(Protocol):
             self._document_received(document)
 
     def _document_received(self, data: bytes):
+        if self.trace is not None:
+            self.trace("in", data)
         try:
             document = xsp.decode(data)
         except xsp.XspDecodeError as e:
@@ -241,7 +250,7 @@ class XspLinkProtocol(Protocol):
             self._keepalive_outstanding = False
             self._missed_keepalives = 0
         elif kind is xsp.Keepalive:
-            self.transport.write(xsp.encode(xsp.KeepaliveResponse(document.request_id)))
+            self._write(xsp.encode(xsp.KeepaliveResponse(document.request_id)))
         else:
             self.log.warn(
                 "Link {link}: unexpected {kind} from XSP ignored",
@@ -250,7 +259,7 @@ class XspLinkProtocol(Protocol):
             )
 
     def _acknowledge(self, envelope, event_id, status=200, reason="OK"):
-        self.transport.write(
+        self._write(
             xsp.encode(xsp.EventResponse(envelope.request_id, event_id, status, reason))
         )
 
@@ -323,7 +332,7 @@ class XspLinkProtocol(Protocol):
         idle = self.clock.seconds() - self._last_received
         if self._keepalive_outstanding or idle >= self.settings.kpl_interval:
             self._keepalive_outstanding = True
-            self.transport.write(
+            self._write(
                 xsp.encode(
                     xsp.Keepalive("K" + self._allocate_id(), int(self.settings.kpl_interval))
                 )

@@ -107,6 +107,8 @@ class XspServer:
         self._round_robin = itertools.count()
         self._held: list | None = None
         self.connections: set = set()
+        #: optional callable(direction, document bytes): an opt-in wire tap
+        self.trace = None
         engine.add_listener(self._notification)
 
     def factory(self, front_end: int = 0) -> Factory:
@@ -342,7 +344,10 @@ class XspServerProtocol(Protocol):
 
     def write_document(self, document):
         if self.transport is not None:
-            self.transport.write(xsp.encode(document))
+            data = xsp.encode(document)
+            if self.server.trace is not None:
+                self.server.trace("out", data)
+            self.transport.write(data)
 
     def dataReceived(self, data):
         try:
@@ -354,6 +359,8 @@ class XspServerProtocol(Protocol):
         for document in documents:
             if not self.is_delivering:
                 continue  # a hanging front-end reads and answers nothing
+            if self.server.trace is not None:
+                self.server.trace("in", document)
             try:
                 decoded = xsp.decode(document)
             except xsp.XspDecodeError as e:

@@ -1,0 +1,49 @@
+# -*- test-case-name: tests.unit.test_taps -*-
+"""``twistd broadworks-sim``: the BroadWorks simulator alone (SPEC §2, §4)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from twisted.python import usage
+
+from csta_connector.config import ConfigError, load_simulator_config, simulator_options_help
+
+
+class Options(usage.Options):
+    synopsis = "[--config FILE] [--cti-port PORT] [--control-port PORT] [--users N]"
+    longdesc = (
+        "Runs the BroadWorks simulator: an XSP speaking the CTI interface, a call "
+        "engine with users 2001@DOMAIN..., Application Server failover, and an "
+        "HTTP+JSON control API.\n\nConfiguration file options:\n\n" + simulator_options_help()
+    )
+    optParameters = [
+        ["config", "c", None, "INI file ([simulator], [log] sections)"],
+        ["cti-port", None, None, "CTI interface port (default 8011)", int],
+        ["control-port", None, None, "control API port (default 8090)", int],
+        ["users", None, None, "number of users (default 100)", int],
+        ["bind", None, None, "address to listen on (default 127.0.0.1)"],
+    ]
+
+    def postOptions(self):
+        try:
+            config = load_simulator_config(self["config"])
+        except ConfigError as e:
+            raise usage.UsageError(str(e)) from None
+        overrides = {}
+        for option, field in (("cti-port", "cti_port"), ("control-port", "control_port"),
+                              ("users", "users"), ("bind", "bind")):
+            if self[option] is not None:
+                overrides[field] = self[option]
+        self.config = dataclasses.replace(
+            config, simulator=dataclasses.replace(config.simulator, **overrides)
+        )
+
+
+def makeService(options):
+    from csta_connector.appservice import ApplicationService
+    from csta_connector.simulator.service import SimulatorService
+
+    top = ApplicationService(options.config.log)
+    SimulatorService(options.config.simulator).setServiceParent(top)
+    return top

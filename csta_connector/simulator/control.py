@@ -1,0 +1,231 @@
+# -*- test-case-name: tests.protocol.test_sim_control -*-
+"""The simulator's control API: HTTP + JSON over the call engine (SPEC §4).
+
+Used by tests, benchmarks, the demo and people. Every answer is a JSON
+document; errors are 4xx with ``{"error": "..."}`` (a 500 only for a bug, and
+never with a traceback).
+
+====================================  ==========================================
+``GET  /status``                      ``{"active_as", "users", "calls", "orphaned_calls"}``
+``POST /calls``                       ``{"from": "2001", "to": "2002"}``: the user picks up
+                                      the phone and dials -> ``{"extTrackingId", "callId"}``
+                                      (the caller's half). ``from`` may be a network
+                                      number (7+ digits, not the platform's): an
+                                      external party calls in.
+``GET  /users/<u>``                   the user's settings and hook status
+``POST /users/<u>/settings``          ``{"busy": bool, "callWaiting": bool}`` (either);
+                                      busy: every call to the user fails with Busy;
+                                      callWaiting false: busy while it has a call
+``GET  /users/<u>/calls``             the calls the active AS knows for the user
+``POST /users/<u>/answer``            answer the alerting call \\
+``POST /users/<u>/hold``              hold the active call     | optional body
+``POST /users/<u>/retrieve``          retrieve the held call   | ``{"callId": "..."}``
+``POST /users/<u>/release``           hang up (the active call; |
+                                      also ends orphaned calls, silently) /
+``GET  /network/calls``               the network (external) parties' calls
+``POST /network/<number>/answer``     the external party answers its alerting call
+``POST /network/<number>/release``    the external party hangs up; optional body
+                                      ``{"extTrackingId": "..."}`` picks the call
+``POST /failover``                    ``{"mode": "graceful"|"ungraceful"}``
+====================================  ==========================================
+
+``<u>`` is an extension (``2002``), a user id, or a number. A call is
+``{"callId", "extTrackingId", "personality", "state", "remoteParty"
+(address), "remoteName", "remoteUserId", "startTime", "answerTime",
+"heldTime"}``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from twisted.logger import Logger
+from twisted.web import resource, server
+
+from csta_connector.simulator.engine import SimulatorError
+
+_USER_ACTIONS = ("answer", "hold", "retrieve", "release")
+_NETWORK_ACTIONS = ("answer", "release")
+
+
+class ControlError(Exception):
+    """A request the API refuses before it reaches the engine."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def call_json(call) -> dict:
+    party = call.remote_party
+    return {
+        "callId": call.call_id,
+        "extTrackingId": call.ext_tracking_id,
+        "personality": call.personality,
+        "state": call.state,
+        "remoteParty": party.address,
+        "remoteName": party.name,
+        "remoteUserId": party.user_id,
+        "startTime": call.start_time,
+        "answerTime": call.answer_time,
+        "heldTime": call.held_time,
+    }
+
+
+class ControlResource(resource.Resource):
+    """One leaf resource that routes on method and path itself: small enough
+    that a route table reads better than a tree of child resources."""
+
+    isLeaf = True
+    log = Logger()
+
+    def __init__(self, engine):
+        super().__init__()
+        self.engine = engine
+
+    def render(self, request):
+        request.setHeader(b"content-type", b"application/json; charset=utf-8")
+        try:
+            status, body = self._dispatch(request)
+        except ControlError as e:
+            status, body = e.status, {"error": e.message}
+        except SimulatorError as e:
+            status = e.status_code
+            body = {"error": e.summary, "errorCode": e.error_code}
+        except Exception:
+            self.log.failure("control API request {uri} failed", uri=request.uri)
+            status, body = 500, {"error": "internal error"}
+        request.setResponseCode(status)
+        return json.dumps(body).encode("utf-8") + b"\n"
+
+    # ------------------------------------------------------------------ routing
+
+    def _dispatch(self, request):
+        method = request.method.decode("ascii", "replace").upper()
+        try:
+            path = [p.decode("utf-8") for p in request.postpath]
+        except UnicodeDecodeError:
+            raise ControlError(400, "path is not UTF-8") from None
+        while path and path[-1] == "":
+            path.pop()  # tolerate a trailing slash
+        route = self._route(path)
+        if route is None:
+            raise ControlError(404, "no such resource: /" + "/".join(path))
+        handlers, args = route
+        handler = handlers.get(method)
+        if handler is None:
+            request.setHeader(b"allow", ", ".join(sorted(handlers)).encode())
+            raise ControlError(405, "method %s not allowed here" % method)
+        if method == "POST":
+            return handler(self._body(request), *args)
+        return handler(*args)
+
+    def _route(self, path):
+        if path == ["status"]:
+            return {"GET": self._status}, ()
+        if path == ["calls"]:
+            return {"POST": self._make_call}, ()
+        if path == ["failover"]:
+            return {"POST": self._failover}, ()
+        if path == ["network", "calls"]:
+            return {"GET": self._network_calls}, ()
+        if len(path) == 2 and path[0] == "users":
+            return {"GET": self._user}, (path[1],)
+        if len(path) == 3 and path[0] == "users":
+            if path[2] == "calls":
+                return {"GET": self._user_calls}, (path[1],)
+            if path[2] == "settings":
+                return {"POST": self._settings}, (path[1],)
+            if path[2] in _USER_ACTIONS:
+                return {"POST": self._user_action}, (path[1], path[2])
+        if len(path) == 3 and path[0] == "network" and path[2] in _NETWORK_ACTIONS:
+            return {"POST": self._network_action}, (path[1], path[2])
+        return None
+
+    @staticmethod
+    def _body(request) -> dict:
+        raw = request.content.read() if request.content is not None else b""
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ControlError(400, "body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ControlError(400, "body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _string(body, key, required=True):
+        value = body.get(key)
+        if value is None and not required:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # {"from": 2001} is what people type
+        if not isinstance(value, str) or not value:
+            raise ControlError(400, "%r must be a non-empty string" % key)
+        return value
+
+    # ---------------------------------------------------------------- handlers
+
+    def _status(self):
+        return 200, self.engine.status()
+
+    def _make_call(self, body):
+        caller = self._string(body, "from")
+        destination = self._string(body, "to")
+        if self.engine.resolve_user(caller) is not None:
+            call = self.engine.dial(caller, destination)
+        else:
+            call = self.engine.network_call(caller, destination)
+        return 200, {"extTrackingId": call.ext_tracking_id, "callId": call.call_id}
+
+    def _failover(self, body):
+        mode = self._string(body, "mode")
+        self.engine.failover(mode)
+        return 200, self.engine.status()
+
+    def _user(self, user):
+        return 200, self.engine.user_info(user)
+
+    def _user_calls(self, user):
+        return 200, [call_json(c) for c in self.engine.calls_of(user)]
+
+    def _settings(self, body, user):
+        options = {}
+        for key, name in (("busy", "busy"), ("callWaiting", "call_waiting")):
+            if key in body:
+                if not isinstance(body[key], bool):
+                    raise ControlError(400, "%r must be true or false" % key)
+                options[name] = body[key]
+        unknown = set(body) - {"busy", "callWaiting"}
+        if unknown:
+            raise ControlError(400, "unknown settings: %s" % ", ".join(sorted(unknown)))
+        return 200, self.engine.set_user_options(user, **options)
+
+    def _user_action(self, body, user, action):
+        call_id = self._string(body, "callId", required=False)
+        if action == "release":
+            self.engine.hang_up(user, call_id)
+            return 200, {"released": True}
+        method = getattr(self.engine, action)
+        return 200, call_json(method(user, call_id))
+
+    def _network_calls(self):
+        return 200, [call_json(c) for c in self.engine.network_calls()]
+
+    def _network_action(self, body, number, action):
+        ext_tracking_id = self._string(body, "extTrackingId", required=False)
+        if action == "answer":
+            return 200, call_json(self.engine.network_answer(number, ext_tracking_id))
+        self.engine.network_release(number, ext_tracking_id)
+        return 200, {"released": True}
+
+
+def make_control_site(engine, reactor=None) -> server.Site:
+    """The control API's ``Site`` (``reactor``: the clock for its timeouts)."""
+    site = server.Site(ControlResource(engine), reactor=reactor)
+    site.displayTracebacks = False
+    site.noisy = False
+    return site

@@ -1,0 +1,1187 @@
+# -*- test-case-name: tests.unit.test_sim_engine -*-
+"""The simulator's call engine: users, call halves, Advanced Call events, AS failover.
+
+Pure call logic: no sockets. The clock (an ``IReactorTime``, ``task.Clock`` in
+tests) is injected; it stamps the events (epoch milliseconds) and runs the
+delayed work (the post-failover resync, treatments). Listeners receive one
+:class:`Notification` per Xsi event per user, synchronously and in event order;
+the XSP server adds the subscription envelope (eventID, sequenceNumber, ...).
+
+Call model (SPEC §4)
+--------------------
+A call (a *session*) has one ``extTrackingId`` ``<n>:<k>`` and one call half per
+party (``callId`` ``callhalf-<n>:<k>``); ``k`` is the Application Server's
+call-id space, fresh after an ungraceful failover. A half belongs to a user
+(``2001@example.com``: it gets events) or to a *network party* (an external
+number: no events, driven through the control API). A half in a terminal state
+(Released, Detached) is removed at once; a session goes with its last half.
+
+Addresses and destinations
+--------------------------
+* A **user** is found by extension (``2002``), user id (``2002@example.com``),
+  number (``+15550002002``, ``15550002002``), ``tel:`` or ``sip:`` URI.
+* **Unknown destination**: a short number (1-6 digits) or a number of the
+  platform's own block (``+1555000…``) that is no user -> the caller gets
+  CallReleasing + CallReleased with releaseCause ``User Not Found``.
+* **Network party**: any other number of 7 or more digits (``+4930123456``,
+  ``tel:0301234567``). It alerts with no events; the control API answers or
+  releases it (``network_answer`` / ``network_release``), and may place calls
+  from it (``network_call``). remoteParty callType ``Network``.
+* Anything else (letters, empty) is refused: ``SimulatorError`` 400.
+
+Busy rule: a destination user is busy when its ``busy`` flag is set (control
+API ``POST /users/N/settings {"busy": true}``: the phone rejects every call), or
+when its ``callWaiting`` setting is off and the active AS knows a call of that
+user. The caller gets CallReleasing + CallReleased with releaseCause ``Busy``.
+Failed calls stay in treatment for ``treatment_time`` seconds (0, the default:
+released at once; ``None``: until the caller hangs up).
+
+Hook status: a user is Off-Hook while the active AS knows a call of the user
+that is not merely ringing (answered, held, dialling, in treatment). A
+HookStatusEvent goes out on each change: before the CallOriginated/CallAnswered
+that takes the phone off-hook, after the CallReleased that puts it on-hook.
+
+A phone takes one active call: answering, retrieving or dialling while another
+call is active first holds that call (CallHeld), like a real handset.
+
+AS failover (SPEC §4, broadworks-xsi.md §7): ``graceful`` flips the active AS
+and nothing else. ``ungraceful`` orphans every call: the peer AS forgets them
+(:meth:`CallEngine.snapshot`, :meth:`CallEngine.calls_of` omit them), call
+control on them raises ``SimulatorError`` (404, ``CALL_ORPHANED``), and a
+phone hang-up (:meth:`CallEngine.hang_up`, the control API's release) removes
+one silently. For each user with an orphaned *answered call received by that
+user* the peer AS sends, ``resync_delay`` seconds later, a ``resync_event``
+notification listing the calls it knows (nothing for calls the user
+originated or that were still alerting).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from twisted.logger import Logger
+
+from csta_connector.broadworks.xsi import Call, Conference, Redirect, RemoteParty
+
+ORIGINATOR = "Originator"
+TERMINATOR = "Terminator"
+CLICK_TO_DIAL = "Click-to-Dial"
+
+ALERTING = "Alerting"
+ACTIVE = "Active"
+HELD = "Held"
+REMOTE_HELD = "Remote Held"
+RELEASED = "Released"
+DETACHED = "Detached"
+
+OFF_HOOK = "Off-Hook"
+ON_HOOK = "On-Hook"
+
+LOCAL_RELEASE = "localRelease"
+REMOTE_RELEASE = "remoteRelease"
+
+BUSY = "Busy"
+USER_NOT_FOUND = "User Not Found"
+TEMPORARILY_UNAVAILABLE = "Temporarily Unavailable"
+
+FAILOVER_MODES = ("graceful", "ungraceful")
+RESYNC_EVENTS = ("CallSubscriptionEvent", "CallSubscriptionResyncEvent")
+
+_DTMF = re.compile(r"^[0-9*#A-Da-d,]+$")
+_DIGITS = re.compile(r"^\+?[0-9]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One Xsi event for one user, before the subscription envelope is added."""
+
+    user_id: str
+    event_type: str
+    call: Call | None = None
+    calls: tuple[Call, ...] = ()
+    conference: Conference | None = None
+    hook_status: str | None = None
+
+
+class ErrorCode(enum.IntEnum):
+    """The ``errorCode`` of a refused action (the simulator's own table).
+
+    ======  =====  ============================================================
+    code    HTTP   meaning
+    ======  =====  ============================================================
+    4001    400    invalid argument (address, digits, mode, call list)
+    4002    400    the call's state does not allow the action
+    4041    404    unknown user
+    4042    404    unknown call (not a call of that user on the active AS)
+    4043    404    orphaned call: the active AS lost it in a failover
+    4044    404    transfer destination does not exist
+    4091    409    transfer destination busy
+    4092    409    the user already has a conference
+    ======  =====  ============================================================
+    """
+
+    INVALID_ARGUMENT = 4001
+    INVALID_STATE = 4002
+    UNKNOWN_USER = 4041
+    UNKNOWN_CALL = 4042
+    CALL_ORPHANED = 4043
+    DESTINATION_NOT_FOUND = 4044
+    DESTINATION_BUSY = 4091
+    CONFERENCE_EXISTS = 4092
+
+
+class SimulatorError(Exception):
+    """Call control refused; the XSP server turns it into a CTI error response."""
+
+    def __init__(self, status_code: int, error_code: int, summary: str):
+        super().__init__(summary)
+        self.status_code = status_code
+        self.error_code = int(error_code)
+        self.summary = summary
+
+    def __repr__(self):
+        return "SimulatorError(%d, %d, %r)" % (
+            self.status_code,
+            self.error_code,
+            self.summary,
+        )
+
+
+def _invalid(summary):
+    return SimulatorError(400, ErrorCode.INVALID_ARGUMENT, summary)
+
+
+def _bad_state(summary):
+    return SimulatorError(400, ErrorCode.INVALID_STATE, summary)
+
+
+# --------------------------------------------------------------------------
+# internal, mutable records (never handed out: listeners get frozen Calls)
+
+
+class _User:
+    __slots__ = (
+        "user_id",
+        "extension",
+        "number",
+        "party",
+        "busy",
+        "call_waiting",
+        "halves",
+        "orphans",
+        "conference",
+        "hook",
+    )
+
+    def __init__(self, user_id, extension, number):
+        self.user_id = user_id
+        self.extension = extension
+        self.number = number
+        self.party = RemoteParty(
+            name="User %s" % extension,
+            address="tel:" + number,
+            user_id=user_id,
+            user_dn="tel:%s;ext=%s" % (number, extension),
+            call_type="Group",
+        )
+        self.busy = False
+        self.call_waiting = True
+        self.halves = []  # halves the active AS knows, oldest first
+        self.orphans = []  # halves lost in an ungraceful failover
+        self.conference = None  # list of the participating halves
+        self.hook = ON_HOOK
+
+
+class _Session:
+    __slots__ = ("ext_tracking_id", "halves", "orphaned")
+
+    def __init__(self, ext_tracking_id):
+        self.ext_tracking_id = ext_tracking_id
+        self.halves = []
+        self.orphaned = False
+
+
+class _Half:
+    __slots__ = (
+        "call_id",
+        "session",
+        "user",
+        "number",
+        "personality",
+        "base",
+        "local_held",
+        "remote_held",
+        "start_time",
+        "answer_time",
+        "held_time",
+        "release_cause",
+        "dialled",
+        "route",
+        "treatment",
+    )
+
+    def __init__(self, call_id, session, user, number, personality, now):
+        self.call_id = call_id
+        self.session = session
+        self.user = user  # _User, or None for a network party
+        self.number = number  # the network party's number
+        self.personality = personality
+        self.base = ALERTING  # ALERTING or ACTIVE; hold is kept in the flags
+        self.local_held = False
+        self.remote_held = False
+        self.start_time = now
+        self.answer_time = None
+        self.held_time = None
+        self.release_cause = None
+        self.dialled = None  # remote party shown while there is no peer
+        self.route = None  # where a click-to-dial goes once off-hook
+        self.treatment = None  # the pending delayed release of a failed call
+
+    @property
+    def state(self):
+        if self.base == ALERTING:
+            return ALERTING
+        if self.local_held:
+            return HELD
+        if self.remote_held:
+            return REMOTE_HELD
+        return ACTIVE
+
+    @property
+    def ringing(self):
+        """Alerting at this party's phone, never answered: the phone is on-hook."""
+        return (
+            self.base == ALERTING
+            and self.personality != ORIGINATOR
+            and self.answer_time is None
+        )
+
+    @property
+    def peer(self):
+        for half in self.session.halves:
+            if half is not self:
+                return half
+        return None
+
+    @property
+    def party(self) -> RemoteParty:
+        if self.user is not None:
+            return self.user.party
+        return RemoteParty(address="tel:" + self.number, call_type="Network")
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    kind: str  # 'user' | 'network' | 'unknown'
+    party: RemoteParty
+    user: _User | None = None
+    number: str | None = None
+
+
+# --------------------------------------------------------------------------
+
+
+class CallEngine:
+    """Users, an AS pair and their calls; emits Advanced Call notifications."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock,
+        users=100,
+        domain="example.com",
+        first_extension=2001,
+        resync_delay=1.0,
+        resync_event="CallSubscriptionEvent",
+        treatment_time=0.0,
+        click_to_dial_auto_offhook=True,
+    ):
+        if resync_event not in RESYNC_EVENTS:
+            raise ValueError("resync_event must be one of %s" % (RESYNC_EVENTS,))
+        self._clock = clock
+        self.domain = domain
+        self.resync_delay = resync_delay
+        self.resync_event = resync_event
+        self.treatment_time = treatment_time
+        self.click_to_dial_auto_offhook = click_to_dial_auto_offhook
+        self._listeners = []
+        self._queue = deque()
+        self._delivering = False
+        self._delayed = []
+        self._users = {}
+        self._by_extension = {}
+        self._by_number = {}
+        for extension in range(first_extension, first_extension + users):
+            ext = str(extension)
+            user = _User("%s@%s" % (ext, domain), ext, "+1555000" + ext)
+            self._users[user.user_id] = user
+            self._by_extension[ext] = user
+            self._by_number[user.number] = user
+        self._active_as = 0  # 0 primary, 1 secondary
+        self._space = 1  # the AS call-id space: the ``k`` of the ids
+        self._next_session = 1
+        self._next_half = 1
+        self._sessions = {}  # ext_tracking_id -> _Session (the active AS knows)
+        self._halves = {}  # call_id -> _Half (the active AS knows)
+        self._orphan_sessions = {}
+        self._orphan_halves = {}
+
+    # ---------------------------------------------------------------- listeners
+
+    def add_listener(self, fn):
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn):
+        self._listeners.remove(fn)
+
+    def _emit(self, user, event_type, **kw):
+        self._queue.append(Notification(user.user_id, event_type, **kw))
+
+    def _flush(self):
+        # Delivered after the state change is complete, in order; a listener
+        # that calls back into the engine queues behind the current events.
+        if self._delivering:
+            return
+        self._delivering = True
+        try:
+            while self._queue:
+                notification = self._queue.popleft()
+                for fn in list(self._listeners):
+                    try:
+                        fn(notification)
+                    except Exception:
+                        self.log.failure(
+                            "listener {listener!r} failed on {event}",
+                            listener=fn,
+                            event=notification.event_type,
+                        )
+        finally:
+            self._delivering = False
+
+    def _action(method):
+        # Every public mutator: run, then deliver what it queued, even when it
+        # raised half-way (events already emitted describe real state changes).
+        def wrapper(self, *args, **kw):
+            try:
+                return method(self, *args, **kw)
+            finally:
+                self._flush()
+
+        wrapper.__name__ = method.__name__
+        wrapper.__doc__ = method.__doc__
+        wrapper.__qualname__ = method.__qualname__
+        return wrapper
+
+    # ------------------------------------------------------------------ helpers
+
+    def _now(self):
+        return int(self._clock.seconds() * 1000)
+
+    def _call_later(self, delay, fn, *args):
+        holder = []
+
+        def run():
+            self._delayed.remove(holder[0])
+            try:
+                fn(*args)
+            finally:
+                self._flush()
+
+        holder.append(self._clock.callLater(delay, run))
+        self._delayed.append(holder[0])
+        return holder[0]
+
+    def _cancel(self, delayed):
+        if delayed is not None and delayed in self._delayed:
+            self._delayed.remove(delayed)
+            delayed.cancel()
+
+    def stop(self):
+        """Cancel every pending delayed call (resyncs, treatments)."""
+        for delayed in self._delayed:
+            delayed.cancel()
+        self._delayed = []
+        for half in self._halves.values():
+            half.treatment = None
+
+    def _new_session(self):
+        session = _Session("%d:%d" % (self._next_session, self._space))
+        self._next_session += 1
+        self._sessions[session.ext_tracking_id] = session
+        return session
+
+    def _new_half(self, session, user, number, personality):
+        call_id = "callhalf-%d:%d" % (self._next_half, self._space)
+        self._next_half += 1
+        half = _Half(call_id, session, user, number, personality, self._now())
+        session.halves.append(half)
+        self._halves[call_id] = half
+        if user is not None:
+            user.halves.append(half)
+        return half
+
+    def _call(self, half, **override) -> Call:
+        peer = half.peer
+        remote = peer.party if peer is not None else half.dialled
+        state = half.state
+        fields = dict(
+            call_id=half.call_id,
+            ext_tracking_id=half.session.ext_tracking_id,
+            personality=half.personality,
+            state=state,
+            remote_party=remote or RemoteParty(),
+            release_cause=half.release_cause,
+            allow_answer=half.ringing and half.personality == TERMINATOR,
+            allow_retrieve=state == HELD,
+            start_time=half.start_time,
+            answer_time=half.answer_time,
+            held_time=half.held_time if state in (HELD, REMOTE_HELD) else None,
+        )
+        fields.update(override)
+        return Call(**fields)
+
+    def _notify(self, half, event_type, **override):
+        if half.user is not None:
+            self._emit(half.user, event_type, call=self._call(half, **override))
+
+    def _hook_of(self, user):
+        if any(not half.ringing for half in user.halves):
+            return OFF_HOOK
+        return ON_HOOK
+
+    def _sync_hook(self, user):
+        if user is None:
+            return
+        status = self._hook_of(user)
+        if status != user.hook:
+            user.hook = status
+            self._emit(user, "HookStatusEvent", hook_status=status)
+
+    def _set_flags(self, half, local_held=None, remote_held=None):
+        """Change hold flags; return the state before, keep heldTime right."""
+        before = half.state
+        if local_held is not None:
+            half.local_held = local_held
+        if remote_held is not None:
+            half.remote_held = remote_held
+        self._fix_held_time(half, before)
+        return before
+
+    def _fix_held_time(self, half, before):
+        after = half.state
+        if after != before:
+            half.held_time = self._now() if after in (HELD, REMOTE_HELD) else None
+
+    def _remove_half(self, half):
+        session = half.session
+        session.halves.remove(half)
+        self._halves.pop(half.call_id, None)
+        self._cancel(half.treatment)
+        half.treatment = None
+        user = half.user
+        if user is not None:
+            user.halves.remove(half)
+        for other in session.halves:
+            other.dialled = half.party  # what the party still sees as remote
+        if not session.halves:
+            self._sessions.pop(session.ext_tracking_id, None)
+
+    def _leave_conference(self, half):
+        user = half.user
+        if user is None or user.conference is None or half not in user.conference:
+            return
+        user.conference.remove(half)
+        if len(user.conference) < 2:
+            user.conference = None
+            self._emit(
+                user,
+                "ConferenceReleasedEvent",
+                conference=Conference(state=RELEASED),
+            )
+
+    def _released(self, half, releasing_party, **override):
+        """Emit CallReleased for ``half``, remove it, tidy conference and hook."""
+        now = self._now()
+        self._notify(
+            half,
+            "CallReleasedEvent",
+            state=RELEASED,
+            releasing_party=releasing_party,
+            release_time=now,
+            allow_answer=False,
+            allow_retrieve=False,
+            **override,
+        )
+        self._remove_half(half)
+        self._leave_conference(half)
+        self._sync_hook(half.user)
+
+    # -------------------------------------------------------------- addressing
+
+    def resolve_user(self, address) -> str | None:
+        """The user id an address names, or None: ``2002``, ``2002@example.com``,
+        ``+15550002002``, ``tel:+15550002002``, ``sip:2002@example.com``."""
+        user = self._user_by_address(address)
+        return user.user_id if user is not None else None
+
+    @staticmethod
+    def _local_part(address):
+        """Strip scheme, URI parameters and domain: (local part, domain)."""
+        text = str(address).strip()
+        lowered = text.lower()
+        for scheme in ("tel:", "sip:", "sips:"):
+            if lowered.startswith(scheme):
+                text = text[len(scheme) :]
+                break
+        text = text.split(";", 1)[0]
+        local, _, domain = text.partition("@")
+        return local.strip(), domain.strip().lower()
+
+    def _user_by_address(self, address):
+        if address is None:
+            return None
+        local, domain = self._local_part(address)
+        if domain and domain != self.domain.lower():
+            return None
+        if local in self._by_extension:
+            return self._by_extension[local]
+        if local in self._by_number:
+            return self._by_number[local]
+        if "+" + local in self._by_number:
+            return self._by_number["+" + local]
+        return None
+
+    def _route(self, address) -> _Route:
+        user = self._user_by_address(address)
+        if user is not None:
+            return _Route("user", user.party, user=user)
+        local, domain = self._local_part(address or "")
+        if not _DIGITS.match(local) or (domain and domain != self.domain.lower()):
+            raise _invalid("invalid address %r" % (address,))
+        digits = local.lstrip("+")
+        own_block = local.startswith("+1555000") or (
+            local.startswith("1555000") and len(digits) == 11
+        )
+        if len(digits) <= 6 or own_block:
+            return _Route("unknown", RemoteParty(address="tel:" + local))
+        return _Route(
+            "network",
+            RemoteParty(address="tel:" + local, call_type="Network"),
+            number=local,
+        )
+
+    def _user(self, user_id) -> _User:
+        user = self._users.get(user_id)
+        if user is None:
+            user = self._user_by_address(user_id)
+        if user is None:
+            raise SimulatorError(
+                404, ErrorCode.UNKNOWN_USER, "unknown user %r" % (user_id,)
+            )
+        return user
+
+    def _is_busy(self, user):
+        return user.busy or (not user.call_waiting and bool(user.halves))
+
+    # ------------------------------------------------------------- call lookup
+
+    def _half_of(self, user, call_id) -> _Half:
+        half = self._halves.get(call_id)
+        if half is not None and half.user is user:
+            return half
+        orphan = self._orphan_halves.get(call_id)
+        if orphan is not None and orphan.user is user:
+            raise SimulatorError(
+                404,
+                ErrorCode.CALL_ORPHANED,
+                "call %s was lost in the AS failover: no call control" % call_id,
+            )
+        raise SimulatorError(
+            404,
+            ErrorCode.UNKNOWN_CALL,
+            "no call %s for user %s" % (call_id, user.user_id),
+        )
+
+    def _pick(self, user, call_id, accept, what):
+        if call_id is not None:
+            return self._half_of(user, call_id)
+        for half in user.halves:
+            if accept(half):
+                return half
+        if any(accept(half) for half in user.orphans):
+            raise SimulatorError(
+                404,
+                ErrorCode.CALL_ORPHANED,
+                "the %s call of %s was lost in the AS failover" % (what, user.user_id),
+            )
+        raise _bad_state("user %s has no %s call" % (user.user_id, what))
+
+    def _current(self, user, halves):
+        """The call a hang-up ends: active first, then alerting, then held."""
+        for wanted in (ACTIVE, ALERTING, REMOTE_HELD, HELD):
+            for half in halves:
+                if half.state == wanted:
+                    return half
+        return None
+
+    # -------------------------------------------------------- phone operations
+
+    def _hold_active(self, user, keep=None):
+        # A phone has one active call: taking another holds the current one.
+        for half in list(user.halves):
+            if half is not keep and half.state in (ACTIVE, REMOTE_HELD):
+                if user.conference and half in user.conference:
+                    continue
+                self._hold(half)
+
+    def _hold(self, half):
+        self._set_flags(half, local_held=True)
+        self._notify(half, "CallHeldEvent")
+        peer = half.peer
+        if peer is not None:
+            before = self._set_flags(peer, remote_held=True)
+            if peer.state != before:
+                self._notify(peer, "CallHeldEvent")
+
+    def _retrieve(self, half):
+        self._set_flags(half, local_held=False)
+        self._notify(half, "CallRetrievedEvent")
+        peer = half.peer
+        if peer is not None:
+            before = self._set_flags(peer, remote_held=False)
+            if peer.state != before:
+                self._notify(peer, "CallRetrievedEvent")
+
+    def _originate(self, half, route):
+        """The caller's phone is off-hook and has dialled: alert the destination."""
+        half.personality = ORIGINATOR
+        half.dialled = route.party
+        self._hold_active(half.user, keep=half)
+        self._sync_hook(half.user)
+        self._notify(half, "CallOriginatedEvent")
+        self._deliver(half, route)
+
+    def _deliver(self, caller, route):
+        session = caller.session
+        if route.kind == "unknown":
+            self._fail(caller, USER_NOT_FOUND)
+        elif route.kind == "network":
+            self._new_half(session, None, route.number, TERMINATOR)
+        elif self._is_busy(route.user):
+            self._fail(caller, BUSY)
+        else:
+            callee = self._new_half(session, route.user, None, TERMINATOR)
+            self._notify(callee, "CallReceivedEvent")
+
+    def _fail(self, caller, cause):
+        """Connect the caller to a treatment (CallReleasing), release it later."""
+        caller.release_cause = cause
+        self._notify(caller, "CallReleasingEvent")
+        if self.treatment_time == 0:
+            self._released(caller, REMOTE_RELEASE)
+        elif self.treatment_time is not None:
+            caller.treatment = self._call_later(
+                self.treatment_time, self._end_treatment, caller
+            )
+
+    def _end_treatment(self, caller):
+        caller.treatment = None
+        if caller.call_id in self._halves:
+            self._released(caller, REMOTE_RELEASE)
+
+    @_action
+    def dial(self, user_id, address) -> Call:
+        """The user picks up the phone and dials ``address``: the caller's half."""
+        user = self._user(user_id)
+        route = self._route(address)
+        if route.user is user:
+            raise _invalid("%s cannot call itself" % user.user_id)
+        session = self._new_session()
+        half = self._new_half(session, user, None, ORIGINATOR)
+        self.log.debug(
+            "{user} dials {address}: {call}",
+            user=user.user_id,
+            address=address,
+            call=session.ext_tracking_id,
+        )
+        self._originate(half, route)
+        return self._call(half)
+
+    @_action
+    def click_to_dial(self, user_id, address) -> Call:
+        """Xsi DialRequest: CallOriginating (the user's phone rings), then
+        off-hook -> CallOriginated, then the destination alerts."""
+        user = self._user(user_id)
+        route = self._route(address)
+        if route.user is user:
+            raise _invalid("%s cannot call itself" % user.user_id)
+        session = self._new_session()
+        half = self._new_half(session, user, None, CLICK_TO_DIAL)
+        half.dialled = route.party
+        half.route = route
+        self._notify(half, "CallOriginatingEvent")
+        first = self._call(half)
+        if self.click_to_dial_auto_offhook:
+            self._originate(half, route)
+        return first
+
+    @_action
+    def answer(self, user_id, call_id=None) -> Call:
+        user = self._user(user_id)
+        half = self._pick(user, call_id, lambda h: h.ringing, "alerting")
+        if not half.ringing:
+            raise _bad_state("call %s is not alerting" % half.call_id)
+        self._answer(half)
+        return self._call(half)
+
+    def _answer(self, half):
+        if half.personality == CLICK_TO_DIAL:
+            self._originate(half, half.route)
+            return
+        user = half.user
+        now = self._now()
+        if user is not None:
+            self._hold_active(user, keep=half)
+        half.base = ACTIVE
+        half.answer_time = now
+        self._sync_hook(user)
+        self._notify(half, "CallAnsweredEvent")
+        peer = half.peer
+        if peer is not None:
+            peer.base = ACTIVE
+            if peer.answer_time is None:
+                peer.answer_time = now
+            self._sync_hook(peer.user)
+            self._notify(peer, "CallAnsweredEvent")
+
+    @_action
+    def talk(self, user_id, call_id) -> Call:
+        """Xsi TalkRequest: answer an alerting call or retrieve a held one."""
+        user = self._user(user_id)
+        half = self._half_of(user, call_id)
+        if half.ringing:
+            self._answer(half)
+        elif half.state == HELD:
+            self._hold_active(user, keep=half)
+            self._retrieve(half)
+        else:
+            raise _bad_state("call %s is %s" % (call_id, half.state))
+        return self._call(half)
+
+    @_action
+    def release(self, user_id, call_id=None, decline=False) -> None:
+        """Release a call (CTI ReleaseRequest, or the phone's hang-up).
+
+        Without ``call_id``: the current call (active, else alerting, else
+        held); when it is a conference leg, the whole conference."""
+        user = self._user(user_id)
+        if call_id is None:
+            half = self._current(user, user.halves)
+            if half is None:
+                if user.orphans:
+                    raise SimulatorError(
+                        404,
+                        ErrorCode.CALL_ORPHANED,
+                        "the calls of %s were lost in the AS failover"
+                        % user.user_id,
+                    )
+                raise _bad_state("user %s has no call" % user.user_id)
+            if user.conference and half in user.conference:
+                for leg in list(user.conference):
+                    self._release(leg)
+                return
+        else:
+            half = self._half_of(user, call_id)
+        self._release(half, decline=decline)
+
+    def _release(self, half, decline=False):
+        peer = half.peer
+        rejected = half.ringing and half.personality == TERMINATOR
+        self._released(half, LOCAL_RELEASE)
+        if peer is None:
+            return
+        if rejected and decline:
+            self._fail(peer, TEMPORARILY_UNAVAILABLE)
+        else:
+            self._released(peer, REMOTE_RELEASE)
+
+    @_action
+    def hang_up(self, user_id, call_id=None) -> None:
+        """The user hangs up the phone (control API release).
+
+        Unlike CTI :meth:`release`, this also ends an orphaned call: silently,
+        since no AS knows it any more (both parties' media ends)."""
+        user = self._user(user_id)
+        if call_id is None:
+            half = self._current(user, user.halves)
+            if half is None:
+                half = self._current(user, user.orphans)
+            if half is None:
+                raise _bad_state("user %s has no call" % user.user_id)
+            call_id = half.call_id
+        orphan = self._orphan_halves.get(call_id)
+        if orphan is not None and orphan.user is user:
+            self._drop_orphan(orphan.session)
+            return
+        self.release(user.user_id, call_id)
+
+    def _drop_orphan(self, session):
+        self.log.debug("orphaned call {call} hung up", call=session.ext_tracking_id)
+        self._orphan_sessions.pop(session.ext_tracking_id, None)
+        for half in session.halves:
+            self._orphan_halves.pop(half.call_id, None)
+            if half.user is not None:
+                half.user.orphans.remove(half)
+
+    @_action
+    def hold(self, user_id, call_id=None) -> Call:
+        user = self._user(user_id)
+        half = self._pick(
+            user, call_id, lambda h: h.state in (ACTIVE, REMOTE_HELD), "active"
+        )
+        if half.base != ACTIVE or half.local_held:
+            raise _bad_state("call %s is %s" % (half.call_id, half.state))
+        self._hold(half)
+        return self._call(half)
+
+    @_action
+    def retrieve(self, user_id, call_id=None) -> Call:
+        user = self._user(user_id)
+        half = self._pick(user, call_id, lambda h: h.state == HELD, "held")
+        if half.state != HELD:
+            raise _bad_state("call %s is %s" % (half.call_id, half.state))
+        self._hold_active(user, keep=half)
+        self._retrieve(half)
+        return self._call(half)
+
+    @_action
+    def reconnect(self, user_id, call_id) -> Call:
+        """Retrieve this held call and release the user's other calls."""
+        user = self._user(user_id)
+        half = self._half_of(user, call_id)
+        if half.state != HELD:
+            raise _bad_state("call %s is %s" % (call_id, half.state))
+        for other in list(user.halves):
+            if other is not half and other.call_id in self._halves:
+                self._release(other)
+        self._retrieve(half)
+        return self._call(half)
+
+    @_action
+    def transmit_dtmf(self, user_id, call_id, digits) -> None:
+        """No event exists for DTMF: only check the call can carry it."""
+        user = self._user(user_id)
+        half = self._half_of(user, call_id)
+        if not digits or not _DTMF.match(str(digits)):
+            raise _invalid("invalid DTMF digits %r" % (digits,))
+        if half.state != ACTIVE:
+            raise _bad_state("call %s is %s" % (call_id, half.state))
+
+    # --------------------------------------------------------------- transfers
+
+    def _check_transferable(self, user, half):
+        if user.conference and half in user.conference:
+            raise _bad_state("call %s is in a conference" % half.call_id)
+        if half.peer is None:
+            raise _bad_state("call %s has no remote party" % half.call_id)
+
+    @_action
+    def blind_transfer(self, user_id, call_id, address) -> None:
+        """Blind transfer of an answered call, or redirect/deflect of an alerting one.
+
+        The user: CallRedirected (half Detached, redirect reason ``transfer``
+        or ``deflection``), then CallReleased. The far party: CallTransferred
+        (its state goes back to Alerting) or, for a deflected call,
+        CallForwarded. The destination: CallReceived."""
+        user = self._user(user_id)
+        half = self._half_of(user, call_id)
+        self._check_transferable(user, half)
+        if half.ringing and half.personality == TERMINATOR:
+            reason = "deflection"
+        elif half.base == ACTIVE:
+            reason = "transfer"
+        else:
+            raise _bad_state("call %s is %s" % (call_id, half.state))
+        route = self._route(address)
+        peer = half.peer
+        if route.kind == "unknown":
+            raise SimulatorError(
+                404, ErrorCode.DESTINATION_NOT_FOUND, "no such destination %r" % address
+            )
+        if route.user is not None:
+            if route.user is user or route.user is peer.user:
+                raise _invalid("cannot transfer %s to %r" % (call_id, address))
+            if self._is_busy(route.user):
+                raise SimulatorError(
+                    409, ErrorCode.DESTINATION_BUSY, "destination %r is busy" % address
+                )
+        now = self._now()
+        redirect = Redirect(reason=reason, redirect_time=now, address=route.party.address)
+        redirected = self._call(
+            half,
+            state=DETACHED,
+            redirect=redirect,
+            detached_time=now,
+            allow_answer=False,
+            allow_retrieve=False,
+        )
+        self._emit(user, "CallRedirectedEvent", calls=(redirected,))
+        self._released(half, LOCAL_RELEASE, detached_time=now)
+        before = (peer.state, peer.session.ext_tracking_id)
+        peer.base = ALERTING
+        peer.remote_held = False
+        self._fix_held_time(peer, before[0])
+        self._new_half(peer.session, route.user, route.number, TERMINATOR)
+        if reason == "deflection":
+            self._notify(peer, "CallForwardedEvent")
+        else:
+            self._notify_transferred(peer, before)
+        if route.kind == "user":
+            self._notify(peer.peer, "CallReceivedEvent")
+
+    def _notify_transferred(self, half, before):
+        # CallTransferred when the transfer changed the party's state or
+        # extTrackingId (XSI schema), else CallUpdated for the new remote party.
+        after = (half.state, half.session.ext_tracking_id)
+        event = "CallTransferredEvent" if after != before else "CallUpdatedEvent"
+        self._notify(half, event)
+
+    @_action
+    def consultative_transfer(self, user_id, call_id1, call_id2) -> None:
+        """Connect the far party of ``call_id1`` to the far party of ``call_id2``.
+
+        The user's two halves are released. The far party of call 1 joins call
+        2 in the user's place (taking its extTrackingId and personality):
+        CallTransferred. The far party of call 2 sees a new remote party:
+        CallUpdated (CallTransferred if its state changed)."""
+        user = self._user(user_id)
+        if call_id1 == call_id2:
+            raise _invalid("transfer needs two different calls")
+        half1 = self._half_of(user, call_id1)
+        half2 = self._half_of(user, call_id2)
+        for half in (half1, half2):
+            self._check_transferable(user, half)
+        if half1.base != ACTIVE:
+            raise _bad_state("call %s is %s" % (call_id1, half1.state))
+        if half2.base != ACTIVE and half2.personality != ORIGINATOR:
+            raise _bad_state("call %s is %s" % (call_id2, half2.state))
+        far1, far2 = half1.peer, half2.peer
+        before1 = (far1.state, far1.session.ext_tracking_id)
+        before2 = (far2.state, far2.session.ext_tracking_id)
+        self._released(half1, LOCAL_RELEASE)
+        self._released(half2, LOCAL_RELEASE)
+        # far1 takes the user's place in call 2
+        old_session = far1.session
+        old_session.halves.remove(far1)
+        if not old_session.halves:
+            self._sessions.pop(old_session.ext_tracking_id, None)
+        far1.session = half2.session
+        half2.session.halves.append(far1)
+        far1.personality = half2.personality
+        far1.base = far2.base
+        far1.remote_held = far2.local_held
+        far2.remote_held = far1.local_held
+        self._fix_held_time(far1, before1[0])
+        self._fix_held_time(far2, before2[0])
+        self._notify_transferred(far1, before1)
+        self._notify_transferred(far2, before2)
+
+    # -------------------------------------------------------------- conference
+
+    @_action
+    def conference_start(self, user_id, call_ids) -> Conference:
+        """Three-way (n-way) conference of the user's answered calls."""
+        user = self._user(user_id)
+        call_ids = list(call_ids or ())
+        if len(call_ids) < 2 or len(set(call_ids)) != len(call_ids):
+            raise _invalid("a conference needs two or more different calls")
+        if user.conference:
+            raise SimulatorError(
+                409, ErrorCode.CONFERENCE_EXISTS, "%s already has a conference" % user_id
+            )
+        halves = [self._half_of(user, call_id) for call_id in call_ids]
+        for half in halves:
+            if half.base != ACTIVE or half.peer is None:
+                raise _bad_state("call %s is %s" % (half.call_id, half.state))
+        for half in halves:
+            if half.local_held:
+                self._retrieve(half)
+        user.conference = halves
+        conference = self._conference(user)
+        self._emit(user, "ConferenceStartedEvent", conference=conference)
+        return conference
+
+    def _conference(self, user):
+        if not user.conference:
+            return None
+        return Conference(
+            state=ACTIVE, participants=tuple(h.call_id for h in user.conference)
+        )
+
+    # ------------------------------------------------------------ network side
+
+    def _network_half(self, number, ext_tracking_id, accept):
+        local, _ = self._local_part(number or "")
+        candidates = [
+            half
+            for half in list(self._halves.values()) + list(self._orphan_halves.values())
+            if half.user is None
+            and half.number.lstrip("+") == local.lstrip("+")
+            and (ext_tracking_id is None or half.session.ext_tracking_id == ext_tracking_id)
+        ]
+        for half in candidates:
+            if accept(half):
+                return half
+        raise SimulatorError(
+            404, ErrorCode.UNKNOWN_CALL, "no such call for network party %r" % (number,)
+        )
+
+    @_action
+    def network_call(self, from_number, address) -> Call:
+        """An external party calls ``address``; returns the network party's half."""
+        route = self._route(from_number)
+        if route.kind != "network":
+            raise _invalid("%r is not a network number" % (from_number,))
+        target = self._route(address)
+        if target.kind == "network":
+            raise _invalid("network to network calls do not touch this platform")
+        session = self._new_session()
+        half = self._new_half(session, None, route.number, ORIGINATOR)
+        half.dialled = target.party
+        self._deliver(half, target)
+        return self._call(half)
+
+    @_action
+    def network_answer(self, number, ext_tracking_id=None) -> Call:
+        """The external party answers its alerting call."""
+        half = self._network_half(
+            number, ext_tracking_id, lambda h: h.ringing and not h.session.orphaned
+        )
+        self._answer(half)
+        return self._call(half)
+
+    @_action
+    def network_release(self, number, ext_tracking_id=None) -> None:
+        """The external party hangs up (orphaned calls end silently)."""
+        half = self._network_half(number, ext_tracking_id, lambda h: True)
+        if half.session.orphaned:
+            self._drop_orphan(half.session)
+        else:
+            self._release(half)
+
+    def network_calls(self) -> tuple[Call, ...]:
+        """The network parties' halves the active AS knows."""
+        return tuple(self._call(h) for h in self._halves.values() if h.user is None)
+
+    # -------------------------------------------------------------- user setup
+
+    def set_user_options(self, user_id, busy=None, call_waiting=None) -> dict:
+        user = self._user(user_id)
+        if busy is not None:
+            user.busy = bool(busy)
+        if call_waiting is not None:
+            user.call_waiting = bool(call_waiting)
+        return self.user_info(user.user_id)
+
+    def user_info(self, user_id) -> dict:
+        user = self._user(user_id)
+        return {
+            "userId": user.user_id,
+            "extension": user.extension,
+            "number": user.number,
+            "busy": user.busy,
+            "callWaiting": user.call_waiting,
+            "hookStatus": self._hook_of(user),
+            "calls": len(user.halves),
+            "orphanedCalls": len(user.orphans),
+        }
+
+    # ----------------------------------------------------------------- queries
+
+    def calls_of(self, user_id) -> tuple[Call, ...]:
+        """The user's calls the active AS knows."""
+        user = self._user(user_id)
+        return tuple(self._call(half) for half in user.halves)
+
+    def snapshot(self, user_id):
+        """(calls, conference, hookStatus) for a CallSubscriptionEvent."""
+        user = self._user(user_id)
+        return self.calls_of(user.user_id), self._conference(user), self._hook_of(user)
+
+    def status(self) -> dict:
+        return {
+            "active_as": "primary" if self._active_as == 0 else "secondary",
+            "users": len(self._users),
+            "calls": len(self._sessions),
+            "orphaned_calls": len(self._orphan_sessions),
+        }
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        return tuple(self._users)
+
+    # ---------------------------------------------------------------- failover
+
+    @_action
+    def failover(self, mode) -> None:
+        """Fail the active AS over to its peer: ``graceful`` or ``ungraceful``."""
+        if mode not in FAILOVER_MODES:
+            raise _invalid("failover mode must be graceful or ungraceful, not %r" % (mode,))
+        self._active_as = 1 - self._active_as
+        self.log.info(
+            "AS failover ({mode}): {active} AS active",
+            mode=mode,
+            active=self.status()["active_as"],
+        )
+        if mode == "graceful":
+            return  # the peer takes the calls over as they are
+        # Ungraceful: the peer knows none of the calls, and allocates ids in a
+        # fresh space so new calls never collide with the orphans.
+        self._space += 1
+        self._next_session = 1
+        self._next_half = 1
+        resync = []
+        for session in self._sessions.values():
+            session.orphaned = True
+            self._orphan_sessions[session.ext_tracking_id] = session
+            for half in session.halves:
+                self._cancel(half.treatment)
+                half.treatment = None
+                self._orphan_halves[half.call_id] = half
+                user = half.user
+                if user is None:
+                    continue
+                user.orphans.append(half)
+                if (
+                    half.personality == TERMINATOR
+                    and half.answer_time is not None
+                    and user not in resync
+                ):
+                    resync.append(user)
+        self._sessions = {}
+        self._halves = {}
+        for user in self._users.values():
+            user.halves = []
+            user.conference = None
+            user.hook = ON_HOOK  # what the peer AS believes; nothing is sent
+        for user in resync:
+            self._call_later(self.resync_delay, self._resync, user)
+
+    def _resync(self, user):
+        calls, conference, hook = self.snapshot(user.user_id)
+        self.log.info(
+            "peer AS resyncs {user}: {count} calls", user=user.user_id, count=len(calls)
+        )
+        self._emit(
+            user,
+            self.resync_event,
+            calls=calls,
+            conference=conference,
+            hook_status=hook,
+        )
+
+    del _action

@@ -1,0 +1,38 @@
+# -*- test-case-name: tests.unit.test_taps -*-
+"""``twistd csta-connector``: the connector (SPEC §2, §7).
+
+With no ``--config`` it runs the embedded default: an in-process BroadWorks
+simulator on loopback and the connector linked to it.
+"""
+
+from __future__ import annotations
+
+from twisted.python import usage
+
+from csta_connector.config import ConfigError, default_config, load_config, options_help
+
+
+class Options(usage.Options):
+    synopsis = "[--config FILE]"
+    longdesc = (
+        "Runs the CTI connector between BroadWorks (CTI interface) and CSTA clients "
+        "(CSTA XML and ASN.1/BER on one listener). Without --config: the embedded "
+        "default (in-process simulator, CSTA on 127.0.0.1:1040).\n\n"
+        "Configuration file options:\n\n" + options_help()
+    )
+    optParameters = [["config", "c", None, "INI file (see etc/csta-connector.ini)"]]
+
+    def postOptions(self):
+        try:
+            self.config = load_config(self["config"]) if self["config"] else default_config()
+        except ConfigError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+def makeService(options):
+    from csta_connector.appservice import ApplicationService
+    from csta_connector.connector import ConnectorService
+
+    top = ApplicationService(options.config.log)
+    ConnectorService(options.config).setServiceParent(top)
+    return top

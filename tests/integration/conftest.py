@@ -1,0 +1,48 @@
+"""Real-loopback fixtures: the simulator on free ports, a channel set linked to it."""
+
+import dataclasses
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+from csta_connector.broadworks.channelset import ChannelSet
+from csta_connector.broadworks.client import BroadWorksClient
+from csta_connector.broadworks.link import LinkSettings
+from csta_connector.config import load_simulator_config
+from csta_connector.simulator.control_client import ControlClient
+from csta_connector.simulator.service import SimulatorService
+from csta_connector.testing import RecordingEventSink
+
+
+def simulator_settings(**overrides):
+    base = load_simulator_config(None).simulator
+    return dataclasses.replace(base, cti_port=0, control_port=0, **overrides)
+
+
+@pytest.fixture
+def simulator():
+    service = SimulatorService(simulator_settings(users=20, resync_delay=0.2), reactor)
+    pytest_twisted.blockon(service.startService())
+    service.wire = []
+    service.xsp.trace = lambda direction, data: service.wire.append(("sim-" + direction, data))
+    service.control = ControlClient(reactor, "127.0.0.1", service.control_port)
+    yield service
+    pytest_twisted.blockon(service.stopService())
+
+
+@pytest.fixture
+def linked(simulator):
+    """(channel set, client, sink) linked to the simulator's first XSP front-end."""
+    sink = RecordingEventSink(reactor)
+    channel_set = ChannelSet(reactor, sink=sink, recovery_delay=0.2, max_recovery_delay=1.0)
+    channel_set.wire = []
+    channel_set.trace = lambda direction, data: channel_set.wire.append(("link-" + direction, data))
+    settings = LinkSettings("cs-test", "csta-test", name="link-1", request_timeout=5, kpl_interval=0)
+    channel_set.add_link(settings, TCP4ClientEndpoint(reactor, "127.0.0.1", simulator.cti_ports[0]))
+    channel_set.startService()
+    pytest_twisted.blockon(channel_set.when_ready())
+    client = BroadWorksClient(channel_set, "cs-test", "csta-test", default_domain="example.com")
+    yield channel_set, client, sink
+    pytest_twisted.blockon(channel_set.stopService())
