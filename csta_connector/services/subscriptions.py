@@ -1,0 +1,422 @@
+# -*- test-case-name: tests.unit.test_subscriptions -*-
+"""The Deferred-based subscription manager (SPEC §3 subscriptions, §6).
+
+One BroadWorks ``Advanced Call`` subscription per user, shared by every CSTA
+monitor of that user's device (reference counted). A snapshot sends
+``UpdateSubscriptionRequest`` and fires with the ``CallSubscriptionEvent``
+*caused by that request*: the first one for the subscription that arrives
+after BroadWorks answered the request — never an older one. Concurrent
+snapshots of a user share one request while it is unanswered. A user nobody
+monitors is snapshotted through a temporary subscription, whose initial
+CallSubscriptionEvent is the snapshot.
+
+Every CallSubscriptionEvent (initial, solicited, unsolicited, renewal, resync)
+is handed to the listener with the requesters it answers, so the service can
+synchronize the call model and tell everyone else (SPEC §6). Renewal refreshes
+each subscription every ``renew_interval`` + 0…``renew_jitter`` seconds,
+counted from its last UpdateSubscriptionRequest.
+"""
+
+from __future__ import annotations
+
+import random
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from csta_connector import lms
+from csta_connector.broadworks.errors import BroadWorksError
+
+
+class SnapshotTimeout(BroadWorksError):
+    def __init__(self, user_id, seconds):
+        self.user_id = user_id
+        self.seconds = seconds
+        super().__init__(
+            "snapshot of %s: no CallSubscriptionEvent within %g s" % (user_id, seconds)
+        )
+
+
+class SubscriptionLost(BroadWorksError):
+    """The subscription went away before the awaited event came."""
+
+
+class _Snapshot:
+    """One UpdateSubscriptionRequest (or subscribe) awaiting its event."""
+
+    __slots__ = ("waiters", "answered", "requesters", "timer")
+
+    def __init__(self):
+        self.waiters: list[defer.Deferred] = []
+        self.answered = False  # BroadWorks has responded: the next event is ours
+        self.requesters: list = []
+        self.timer = None
+
+
+class Subscription:
+    __slots__ = (
+        "user_id",
+        "subscription_id",
+        "refs",
+        "temporary_refs",
+        "ready",
+        "pending",
+        "renew_timer",
+        "removed",
+    )
+
+    def __init__(self, user_id):
+        self.user_id = user_id
+        self.subscription_id: str | None = None
+        self.refs = 0
+        self.temporary_refs = 0
+        self.ready: list[defer.Deferred] | None = []  # None once subscribed
+        self.pending: list[_Snapshot] = []  # in request order
+        self.renew_timer = None
+        self.removed = False
+
+
+class SubscriptionManager:
+    log = Logger()
+
+    def __init__(
+        self,
+        client,
+        clock,
+        listener,
+        snapshot_timeout=5.0,
+        renew_interval=1800.0,
+        renew_jitter=600.0,
+        resync_concurrency=10,
+        rng=None,
+    ):
+        """``client``: a BroadWorksClient; ``listener``: an object with
+        ``subscription_snapshot(user_id, event, requesters)`` and
+        ``subscription_event(user_id, event)``."""
+        self.client = client
+        self.clock = clock
+        self.listener = listener
+        self.snapshot_timeout = snapshot_timeout
+        self.renew_interval = renew_interval
+        self.renew_jitter = renew_jitter
+        self._rng = rng or random.Random()
+        self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
+        self._by_user: dict[str, Subscription] = {}
+        self._by_id: dict[str, Subscription] = {}
+        self.update_requests = 0  # for metrics and benchmarks (coalescing)
+
+    # -- queries -----------------------------------------------------------
+
+    def subscription_of(self, user_id) -> Subscription | None:
+        return self._by_user.get(user_id)
+
+    def is_monitored(self, user_id) -> bool:
+        sub = self._by_user.get(user_id)
+        return sub is not None and sub.refs > 0
+
+    @property
+    def subscriptions(self):
+        return [s for s in self._by_user.values() if s.subscription_id]
+
+    # -- acquire / release -------------------------------------------------
+
+    def acquire(self, user_id) -> defer.Deferred:
+        """Count one more monitor of ``user_id``; the first one subscribes.
+        Fires with the subscriptionId once the subscription exists."""
+        return self._acquire(user_id, temporary=False)
+
+    def _acquire(self, user_id, temporary):
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            sub = Subscription(user_id)
+            self._by_user[user_id] = sub
+            self._subscribe(sub)
+        if temporary:
+            sub.temporary_refs += 1
+        else:
+            sub.refs += 1
+        if sub.ready is None:
+            return defer.succeed(sub.subscription_id)
+        d = defer.Deferred()
+        sub.ready.append(d)
+        return d
+
+    def _subscribe(self, sub: Subscription):
+        # the subscribe's initial CallSubscriptionEvent answers a snapshot too
+        snapshot = _Snapshot()
+        sub.pending.append(snapshot)
+        d = self.client.subscribe(sub.user_id)
+        d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
+
+    def _subscribed(self, subscription_id, sub, snapshot):
+        sub.subscription_id = subscription_id
+        self._by_id[subscription_id] = sub
+        snapshot.answered = True
+        self._start_snapshot_timer(sub, snapshot)
+        lms.emit(
+            self.log,
+            lms.SUBSCRIPTION_ADDED,
+            subscription_id=subscription_id,
+            user=sub.user_id,
+            expires=self.client.subscription_expires,
+        )
+        ready, sub.ready = sub.ready, None
+        for d in ready or ():
+            d.callback(subscription_id)
+        self._schedule_renewal(sub)
+        if sub.removed:
+            self._unsubscribe(sub)
+
+    def _subscribe_failed(self, failure, sub):
+        lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        if self._by_user.get(sub.user_id) is sub:
+            del self._by_user[sub.user_id]
+        sub.removed = True
+        self._fail_pending(sub, failure)
+        ready, sub.ready = sub.ready, None
+        for d in ready or ():
+            d.errback(failure)
+
+    def release(self, user_id) -> defer.Deferred:
+        """One monitor fewer; the last one deletes the subscription."""
+        return self._release(user_id, temporary=False)
+
+    def _release(self, user_id, temporary):
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            return defer.succeed(None)
+        if temporary:
+            sub.temporary_refs = max(0, sub.temporary_refs - 1)
+        else:
+            sub.refs = max(0, sub.refs - 1)
+        if sub.refs or sub.temporary_refs:
+            return defer.succeed(None)
+        del self._by_user[user_id]
+        sub.removed = True
+        if sub.subscription_id is None:
+            return defer.succeed(None)  # unsubscribed once the subscribe answers
+        return self._unsubscribe(sub)
+
+    def _unsubscribe(self, sub):
+        self._by_id.pop(sub.subscription_id, None)
+        self._cancel_renewal(sub)
+        self._fail_pending(sub, SubscriptionLost("subscription of %s removed" % sub.user_id))
+        d = self.client.unsubscribe(sub.subscription_id)
+
+        def removed(_):
+            lms.emit(
+                self.log, lms.SUBSCRIPTION_REMOVED, subscription_id=sub.subscription_id, user=sub.user_id
+            )
+
+        def failed(failure):
+            # BroadWorks lets unwanted subscriptions expire; nothing else to do
+            self.log.info(
+                "Removing subscription {subscription_id} of {user} failed: {error}",
+                subscription_id=sub.subscription_id,
+                user=sub.user_id,
+                error=failure.getErrorMessage(),
+            )
+
+        return d.addCallbacks(removed, failed)
+
+    # -- snapshots ---------------------------------------------------------
+
+    def snapshot(self, user_id, requester=None) -> defer.Deferred:
+        """Fire with the CallSubscriptionEvent caused by a fresh request."""
+        sub = self._by_user.get(user_id)
+        if sub is None or sub.removed:
+            return self._temporary_snapshot(user_id, requester)
+        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=requester or "-")
+        d = defer.Deferred()
+        # join an unanswered request: its event is newer than this call
+        for snapshot in sub.pending:
+            if not snapshot.answered:
+                snapshot.waiters.append(d)
+                if requester is not None:
+                    snapshot.requesters.append(requester)
+                return d
+        snapshot = _Snapshot()
+        snapshot.waiters.append(d)
+        if requester is not None:
+            snapshot.requesters.append(requester)
+        sub.pending.append(snapshot)
+        if sub.ready is not None:
+            # subscribing: the initial event answers this as well
+            sub.pending.remove(snapshot)
+            first = sub.pending[0]
+            first.waiters.append(d)
+            first.requesters.extend(snapshot.requesters)
+            return d
+        self._update(sub, snapshot)
+        return d
+
+    def _temporary_snapshot(self, user_id, requester):
+        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=requester or "-")
+        acquired = self._acquire(user_id, temporary=True)
+        sub = self._by_user[user_id]
+        snapshot = sub.pending[0] if sub.pending else None
+        d = defer.Deferred()
+        if snapshot is None:
+            # already subscribed by another temporary user: request a fresh one
+            snapshot = _Snapshot()
+            sub.pending.append(snapshot)
+            acquired.addCallback(lambda _: self._update(sub, snapshot))
+        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
+        snapshot.waiters.append(d)
+        if requester is not None:
+            snapshot.requesters.append(requester)
+
+        def done(result):
+            self._release(user_id, temporary=True).addErrback(lambda f: None)
+            return result
+
+        return d.addBoth(done)
+
+    def _update(self, sub: Subscription, snapshot: _Snapshot):
+        self.update_requests += 1
+        self._schedule_renewal(sub)
+        d = self.client.update_subscription(sub.subscription_id)
+
+        def answered(_):
+            snapshot.answered = True
+            self._start_snapshot_timer(sub, snapshot)
+
+        def failed(failure):
+            if snapshot in sub.pending:
+                sub.pending.remove(snapshot)
+            self._fail_snapshot(snapshot, failure)
+
+        d.addCallbacks(answered, failed)
+
+    def _start_snapshot_timer(self, sub, snapshot):
+        if snapshot.waiters:
+            snapshot.timer = self.clock.callLater(
+                self.snapshot_timeout, self._snapshot_timed_out, sub, snapshot
+            )
+
+    def _snapshot_timed_out(self, sub, snapshot):
+        snapshot.timer = None
+        if snapshot in sub.pending:
+            sub.pending.remove(snapshot)
+        lms.emit(self.log, lms.SNAPSHOT_TIMED_OUT, device=sub.user_id, timeout=self.snapshot_timeout)
+        self._fail_snapshot(snapshot, SnapshotTimeout(sub.user_id, self.snapshot_timeout))
+
+    @staticmethod
+    def _fail_snapshot(snapshot, error):
+        if snapshot.timer is not None and snapshot.timer.active():
+            snapshot.timer.cancel()
+        snapshot.timer = None
+        waiters, snapshot.waiters = snapshot.waiters, []
+        for d in waiters:
+            d.errback(error)
+
+    def _fail_pending(self, sub, error):
+        pending, sub.pending = sub.pending, []
+        for snapshot in pending:
+            self._fail_snapshot(snapshot, error)
+
+    # -- events --------------------------------------------------------------
+
+    def event_received(self, event) -> bool:
+        """Route one SubscriptionEvent; False when its subscription is unknown."""
+        sub = self._by_id.get(event.subscription_id)
+        if sub is None:
+            return False
+        if event.is_snapshot:
+            requesters = ()
+            # the oldest answered request is the one this event answers
+            for snapshot in sub.pending:
+                if snapshot.answered:
+                    sub.pending.remove(snapshot)
+                    if snapshot.timer is not None and snapshot.timer.active():
+                        snapshot.timer.cancel()
+                    requesters = tuple(snapshot.requesters)
+                    self.listener.subscription_snapshot(sub.user_id, event, requesters)
+                    for d in snapshot.waiters:
+                        d.callback(event)
+                    lms.emit(
+                        self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls)
+                    )
+                    return True
+            self.listener.subscription_snapshot(sub.user_id, event, requesters)
+        elif event.event_type == "SubscriptionTerminatedEvent":
+            self._terminated(sub)
+        else:
+            self.listener.subscription_event(sub.user_id, event)
+        return True
+
+    def _terminated(self, sub):
+        """BroadWorks ended a subscription we still want: subscribe again."""
+        lms.emit(self.log, lms.SUBSCRIPTION_TERMINATED, subscription_id=sub.subscription_id, user=sub.user_id)
+        self._by_id.pop(sub.subscription_id, None)
+        self._cancel_renewal(sub)
+        sub.subscription_id = None
+        sub.ready = []
+        self._subscribe(sub)
+
+    # -- renewal and resynchronization ------------------------------------
+
+    def _schedule_renewal(self, sub):
+        self._cancel_renewal(sub)
+        if self.renew_interval and self.renew_interval > 0:
+            delay = self.renew_interval + self._rng.random() * self.renew_jitter
+            sub.renew_timer = self.clock.callLater(delay, self._renew, sub)
+
+    @staticmethod
+    def _cancel_renewal(sub):
+        if sub.renew_timer is not None and sub.renew_timer.active():
+            sub.renew_timer.cancel()
+        sub.renew_timer = None
+
+    def _renew(self, sub):
+        sub.renew_timer = None
+        if sub.removed or sub.subscription_id is None:
+            return
+        lms.emit(
+            self.log,
+            lms.SUBSCRIPTION_RENEWED,
+            subscription_id=sub.subscription_id,
+            user=sub.user_id,
+            expires=self.client.subscription_expires,
+        )
+        self.refresh(sub.user_id).addErrback(self._refresh_failed, sub.user_id)
+
+    def refresh(self, user_id) -> defer.Deferred:
+        """UpdateSubscriptionRequest for one user; its event synchronizes as usual."""
+        sub = self._by_user.get(user_id)
+        if sub is None or sub.subscription_id is None:
+            return defer.succeed(None)
+        return self.snapshot(user_id)
+
+    def refresh_all(self, user_ids=None, cause="link recovered") -> defer.Deferred:
+        """Refresh many subscriptions with bounded concurrency (after a link
+        recovered or events were lost); fires when all are done."""
+        targets = [
+            s.user_id
+            for s in self._by_user.values()
+            if s.subscription_id and (user_ids is None or s.user_id in user_ids)
+        ]
+        if targets:
+            lms.emit(self.log, lms.RESYNCHRONIZATION_STARTED, count=len(targets), cause=cause)
+        ds = [
+            self._semaphore.run(self.refresh, user_id).addErrback(self._refresh_failed, user_id)
+            for user_id in targets
+        ]
+        return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: len(targets))
+
+    def _refresh_failed(self, failure, user_id):
+        self.log.info(
+            "Refreshing the subscription of {user} failed: {error}",
+            user=user_id,
+            error=failure.getErrorMessage(),
+        )
+
+    def user_of_subscription(self, subscription_id) -> str | None:
+        sub = self._by_id.get(subscription_id)
+        return sub.user_id if sub is not None else None
+
+    def stop(self):
+        """Cancel every timer and fail every waiter (no delayed call left behind)."""
+        for sub in list(self._by_user.values()):
+            self._cancel_renewal(sub)
+            self._fail_pending(sub, SubscriptionLost("connector stopping"))
