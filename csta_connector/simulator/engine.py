@@ -791,7 +791,14 @@ class CallEngine:
                     )
                 raise _bad_state("user %s has no call" % user.user_id)
             if user.conference and half in user.conference:
-                for leg in list(user.conference):
+                # Hanging up ends the conference first, then each of its legs.
+                legs, user.conference = list(user.conference), None
+                self._emit(
+                    user,
+                    "ConferenceReleasedEvent",
+                    conference=Conference(state=RELEASED),
+                )
+                for leg in legs:
                     self._release(leg)
                 return
         else:
@@ -970,6 +977,8 @@ class CallEngine:
         if half2.base != ACTIVE and half2.personality != ORIGINATOR:
             raise _bad_state("call %s is %s" % (call_id2, half2.state))
         far1, far2 = half1.peer, half2.peer
+        if far1.user is not None and far1.user is far2.user:
+            raise _invalid("both calls go to %s" % far1.user.user_id)
         before1 = (far1.state, far1.session.ext_tracking_id)
         before2 = (far2.state, far2.session.ext_tracking_id)
         self._released(half1, LOCAL_RELEASE)
