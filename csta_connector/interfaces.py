@@ -47,3 +47,17 @@ class IEventSink(Interface):
 
     def broadworks_link_state(up_links, total_links):
         """The number of links that are up changed."""
+
+
+class ICSTAServices(Interface):
+    """What the CSTA server asks of the services (monitoring, call control)."""
+
+    def session_opened(session):
+        """A CSTA client finished its session start."""
+
+    def session_closed(session):
+        """A CSTA client went away: release everything it held."""
+
+    def handle(session, request):
+        """Serve one request; the response message, or a Deferred of it, or a
+        CSTARequestError."""

@@ -93,12 +93,12 @@ class XmlWire:
         return self._frame(invoke_id, error)
 
     def unknown(self, invoke_id: int) -> bytes:
-        return self.error(invoke_id, m.CSTAError("operation", "generic"))
+        return self.error(invoke_id, m.CSTAError(category="operation", value="serviceNotSupported"))
 
     def malformed(self, invoke_id: int | None) -> bytes | None:
         if invoke_id is None:
             return None
-        return self.error(invoke_id, m.CSTAError("operation", "invalidParameterValue"))
+        return self.error(invoke_id, m.CSTAError(category="operation", value="invalidParameterValue"))
 
     def event(self, message) -> bytes:
         return self._frame(framing.EVENT_INVOKE_ID, message)

@@ -120,17 +120,21 @@ class SubscriptionManager:
 
     # -- acquire / release -------------------------------------------------
 
-    def acquire(self, user_id) -> defer.Deferred:
+    def acquire(self, user_id, requester=None) -> defer.Deferred:
         """Count one more monitor of ``user_id``; the first one subscribes.
-        Fires with the subscriptionId once the subscription exists."""
-        return self._acquire(user_id, temporary=False)
+        Fires with the subscriptionId once the subscription exists.
+        ``requester`` is excluded from the reports of the initial snapshot:
+        a new monitor learns existing calls by SnapshotDevice, not by events."""
+        return self._acquire(user_id, temporary=False, requester=requester)
 
-    def _acquire(self, user_id, temporary):
+    def _acquire(self, user_id, temporary, requester=None):
         sub = self._by_user.get(user_id)
         if sub is None:
             sub = Subscription(user_id)
             self._by_user[user_id] = sub
             self._subscribe(sub)
+            if requester is not None:
+                sub.pending[0].requesters.append(requester)
         if temporary:
             sub.temporary_refs += 1
         else:
@@ -162,7 +166,8 @@ class SubscriptionManager:
         )
         ready, sub.ready = sub.ready, None
         for d in ready or ():
-            d.callback(subscription_id)
+            if not d.called:
+                d.callback(subscription_id)
         self._schedule_renewal(sub)
         if sub.removed:
             self._unsubscribe(sub)
@@ -175,7 +180,8 @@ class SubscriptionManager:
         self._fail_pending(sub, failure)
         ready, sub.ready = sub.ready, None
         for d in ready or ():
-            d.errback(failure)
+            if not d.called:
+                d.errback(failure)
 
     def release(self, user_id) -> defer.Deferred:
         """One monitor fewer; the last one deletes the subscription."""
@@ -308,7 +314,8 @@ class SubscriptionManager:
         snapshot.timer = None
         waiters, snapshot.waiters = snapshot.waiters, []
         for d in waiters:
-            d.errback(error)
+            if not d.called:
+                d.errback(error)
 
     def _fail_pending(self, sub, error):
         pending, sub.pending = sub.pending, []
@@ -333,7 +340,8 @@ class SubscriptionManager:
                     requesters = tuple(snapshot.requesters)
                     self.listener.subscription_snapshot(sub.user_id, event, requesters)
                     for d in snapshot.waiters:
-                        d.callback(event)
+                        if not d.called:  # a waiter may have been cancelled
+                            d.callback(event)
                     lms.emit(
                         self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls)
                     )

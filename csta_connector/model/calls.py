@@ -1,0 +1,658 @@
+# -*- test-case-name: tests.unit.test_model_calls -*-
+"""The call model: the one truth about monitored devices, calls and connections.
+
+Pure (no Twisted, no CSTA messages). :meth:`CallModel.apply` takes one typed
+Xsi call event of one user and returns the :class:`Change` objects that say
+exactly what happened to that user's connections; ``services/translate.py``
+turns each change into CSTA events, ``model/sync.py`` diffs the model against
+a CallSubscriptionEvent (SPEC §6).
+
+Identifiers (SPEC §5.3)
+-----------------------
+* device: the CSTA device id, the user's extension (``2001``), from the
+  ``device_of(user_id)`` function given at construction;
+* call: the BroadWorks ``extTrackingId`` (the CSTA ``callID``);
+* party: one connection (callID, deviceID), keyed internally by the
+  BroadWorks call-half id (``callhalf-..``), which never changes while the
+  call's ``extTrackingId`` may (CallTransferred, consultative transfer,
+  pickup): a party then moves from one call to another.
+
+The model only knows what the subscribed users' events told it; a call's
+"last known connection" is the last one of a *monitored* device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Union
+
+from csta_connector.broadworks import xsi
+
+# --- LocalConnectionState (ECMA-269 names) ------------------------------------
+
+NULL = "null"
+INITIATED = "initiated"
+ALERTING = "alerting"
+CONNECTED = "connected"
+HOLD = "hold"
+FAIL = "fail"
+
+# BroadWorks personalities and states (XSICallSession.xsd)
+ORIGINATOR = "Originator"
+TERMINATOR = "Terminator"
+CLICK_TO_DIAL = "Click-to-Dial"
+XSI_ALERTING = "Alerting"
+XSI_ACTIVE = "Active"
+XSI_HELD = "Held"
+XSI_REMOTE_HELD = "Remote Held"
+
+#: Redirect reason (Xsi ``RedirectReason``) -> CSTA EventCause of the
+#: Diverted event and of the Delivered/Established at the new destination.
+REDIRECT_CAUSES = {
+    "transfer": "singleStepTransfer",
+    "deflection": "redirected",
+    "user-busy": "callForwardBusy",
+    "no-answer": "callForwardNoAnswer",
+    "unconditional": "callForwardImmediate",
+    "do-not-disturb": "doNotDisturb",
+    "call-center": "distributed",
+    "hunt-group": "distributed",
+}
+
+#: Xsi ``internalReleaseCause`` -> CSTA EventCause of Failed / ConnectionCleared.
+RELEASE_CAUSES = {
+    "Busy": "busy",
+    "User Not Found": "destNotObtainable",
+    "Temporarily Unavailable": "callNotAnswered",
+    "Request Timeout": "callNotAnswered",
+    "Translation Failure": "invalidNumberFormat",
+    "Forbidden": "blocked",
+    "Insufficient Credits": "blocked",
+    "Dial Tone Timeout": "timeout",
+    "Routing Failure": "destNotObtainable",
+    "Request Failure": "destNotObtainable",
+    "Global Failure": "networkNotObtainable",
+    "Server Failure": "resourcesNotAvailable",
+}
+
+NORMAL_CLEARING = "normalClearing"
+SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
+
+# How many redirections of calls no party of which the model knows any more
+# are remembered (for the lastRedirectionDevice of a later CallReceived).
+_MAX_REDIRECTIONS = 4096
+
+
+def local_state(call: xsi.Call) -> str:
+    """The device's LocalConnectionState in ``call`` (ECMA-269 names).
+
+    Xsi ``Alerting`` means three things: the user's own phone ringing for an
+    incoming call (``alerting``), the phone being rung to start a
+    click-to-dial (``initiated``), and the user waiting for the far end
+    (an originator, or a party transferred back to ringback: ``connected``).
+    A released cause on a live call is a treatment: ``fail``.
+    """
+    state = call.state
+    if state == XSI_ACTIVE or state == XSI_REMOTE_HELD:
+        return FAIL if call.release_cause else CONNECTED
+    if state == XSI_HELD:
+        return HOLD
+    if state == XSI_ALERTING:
+        if call.release_cause:
+            return FAIL
+        if call.personality == CLICK_TO_DIAL:
+            return INITIATED
+        if call.personality == TERMINATOR and call.answer_time is None:
+            return ALERTING
+        return CONNECTED
+    return NULL  # Released, Detached, Idle
+
+
+def user_local_part(user_id: str) -> str:
+    """The default ``device_of``: ``2001@example.com`` -> ``2001``."""
+    return user_id.partition("@")[0]
+
+
+def address_device(address: str | None) -> str | None:
+    """A CSTA device string from an Xsi address: ``tel:+1555;ext=1`` ->
+    ``+1555``, ``sip:bob@x`` -> ``bob``."""
+    if not address:
+        return None
+    text = address
+    colon = text.find(":")
+    if colon != -1 and text[:colon].lower() in ("tel", "sip", "sips"):
+        text = text[colon + 1 :]
+    text = text.partition(";")[0].partition("@")[0]
+    return text or None
+
+
+# --- the model's records --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One connection of a monitored device: (call_id, device).
+
+    Immutable; the model replaces it on every change, so a :class:`Change`
+    can hold parties without copying.
+    """
+
+    party_id: str  # BroadWorks call-half id
+    call_id: str  # extTrackingId = CSTA callID
+    device: str
+    state: str  # LocalConnectionState
+    xsi_state: str  # the BroadWorks state (tells Held from Remote Held)
+    personality: str
+    remote: str | None  # the other party as a CSTA device; None = not known
+    #: the callID of the device's held call when this call was originated
+    #: (a consultation call), else None
+    consultation_of: str | None = None
+    #: the conference this party is a leg of (its first leg's callID), else None
+    conference: str | None = None
+    #: who redirected the call before it reached this party, and the cause
+    last_redirection: str | None = None
+    redirection_cause: str | None = None
+
+    @property
+    def connection(self) -> tuple[str, str]:
+        return (self.call_id, self.device)
+
+    @property
+    def originating(self) -> bool:
+        return self.personality != TERMINATOR
+
+    @property
+    def calling(self) -> str | None:
+        """The calling device of the call, seen from this party."""
+        return self.device if self.personality != TERMINATOR else self.remote
+
+    @property
+    def called(self) -> str | None:
+        return self.remote if self.personality != TERMINATOR else self.device
+
+
+# --- changes ------------------------------------------------------------------------
+#
+# One change per thing that happened to one party of the device whose event it
+# was. ``event_type`` is the Xsi event (or the snapshot event for sync changes),
+# ``call`` the Xsi Call that said so (None for a sync-cleared party).
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAdded:
+    """A connection new to the model (Originating, Originated, Collecting,
+    Received, or any call event / snapshot for a call half not known yet)."""
+
+    event_type: str
+    call: xsi.Call | None
+    party: Party
+
+
+@dataclass(frozen=True, slots=True)
+class PartyChanged:
+    """A known connection changed state or attributes (Originated after a
+    click-to-dial's Originating, Answered, Held, Retrieved, a pickup, a
+    snapshot correction)."""
+
+    event_type: str
+    call: xsi.Call | None
+    party: Party
+    old: Party
+
+
+@dataclass(frozen=True, slots=True)
+class PartyFailed:
+    """CallReleasing: the call went to a treatment (busy, unknown number...)."""
+
+    event_type: str
+    call: xsi.Call
+    party: Party
+    old: Party | None
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyDiverted:
+    """A call was redirected.
+
+    ``removed``: the device itself redirected it (CallRedirected: its
+    connection is gone, no CallCleared: the call goes on elsewhere). Else the
+    device's far end was redirected (CallForwarded at the caller).
+    """
+
+    event_type: str
+    call: xsi.Call
+    party: Party
+    diverting_device: str | None
+    new_destination: str | None
+    cause: str
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PartyTransferred:
+    """The device's far end changed by a transfer (CallTransferred, or a
+    CallUpdated with a new remote party). ``party.call_id`` differs from
+    ``old.call_id`` when the party joined another call (consultative
+    transfer); the old call is then gone without a CallCleared."""
+
+    event_type: str
+    call: xsi.Call
+    party: Party
+    old: Party
+    transferring_device: str | None
+    transferred_to: str | None
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRemoved:
+    """A connection is gone (CallReleased, CallDetached, or a stuck party
+    cleared by synchronization). ``call_gone``: it was the last connection
+    the model knew of that call."""
+
+    event_type: str
+    call: xsi.Call | None
+    party: Party
+    call_gone: bool
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conferenced:
+    """ConferenceStarted: the device joined its calls ``parties`` (the legs,
+    in the conference's order) into one conference."""
+
+    event_type: str
+    device: str
+    parties: tuple[Party, ...]
+
+
+Change = Union[
+    PartyAdded,
+    PartyChanged,
+    PartyFailed,
+    PartyDiverted,
+    PartyTransferred,
+    PartyRemoved,
+    Conferenced,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCounts:
+    devices: int
+    calls: int
+    parties: int
+
+
+# --- the model ----------------------------------------------------------------------
+
+_ORIGINATION_EVENTS = frozenset(
+    {"CallOriginatingEvent", "CallOriginatedEvent", "CallCollectingEvent"}
+)
+
+
+class CallModel:
+    """Devices, calls and connections; :meth:`apply` Xsi events to it."""
+
+    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections")
+
+    def __init__(self, device_of: Callable[[str], str] = user_local_part):
+        self._device_of = device_of
+        self._parties: dict[str, Party] = {}  # party_id -> Party
+        # ordered sets (dict -> None) of party ids: by device, by call
+        self._by_device: dict[str, dict[str, None]] = {}
+        self._calls: dict[str, dict[str, None]] = {}
+        # callID -> (redirecting device, cause) of a redirected call
+        self._redirections: dict[str, tuple[str | None, str]] = {}
+
+    # ------------------------------------------------------------------ queries
+
+    def device_of(self, user_id: str) -> str:
+        return self._device_of(user_id)
+
+    def party(self, party_id: str) -> Party | None:
+        return self._parties.get(party_id)
+
+    def parties_of(self, device: str) -> tuple[Party, ...]:
+        ids = self._by_device.get(device)
+        if not ids:
+            return ()
+        parties = self._parties
+        return tuple(parties[i] for i in ids)
+
+    def call(self, call_id: str) -> tuple[Party, ...]:
+        ids = self._calls.get(call_id)
+        if not ids:
+            return ()
+        parties = self._parties
+        return tuple(parties[i] for i in ids)
+
+    def calls(self) -> tuple[str, ...]:
+        return tuple(self._calls)
+
+    def devices(self) -> tuple[str, ...]:
+        return tuple(self._by_device)
+
+    def counts(self) -> ModelCounts:
+        return ModelCounts(len(self._by_device), len(self._calls), len(self._parties))
+
+    def __len__(self) -> int:
+        return len(self._parties)
+
+    def remote_device(self, party: xsi.RemoteParty) -> str | None:
+        """The CSTA device of an Xsi remote party: a user's extension, else
+        the number of its address (``tel:+15550009999`` -> ``+15550009999``)."""
+        if party.user_id:
+            return self._device_of(party.user_id)
+        return address_device(party.address)
+
+    # --------------------------------------------------------- low-level edits
+    # (also used by model/sync.py; each keeps the three indexes consistent)
+
+    def put(self, party: Party) -> Party | None:
+        """Store ``party`` (new or replacing the one with its party_id); move it
+        between calls when its call_id changed. Returns the old party."""
+        pid = party.party_id
+        old = self._parties.get(pid)
+        self._parties[pid] = party
+        if old is None:
+            self._by_device.setdefault(party.device, {})[pid] = None
+            self._calls.setdefault(party.call_id, {})[pid] = None
+        elif old.call_id != party.call_id:
+            self._unlink_call(old.call_id, pid)
+            self._calls.setdefault(party.call_id, {})[pid] = None
+        return old
+
+    def discard(self, party_id: str) -> tuple[Party | None, bool]:
+        """Remove a party; returns (the party, whether its call is now gone)."""
+        party = self._parties.pop(party_id, None)
+        if party is None:
+            return None, False
+        ids = self._by_device.get(party.device)
+        if ids is not None:
+            ids.pop(party_id, None)
+            if not ids:
+                del self._by_device[party.device]
+        return party, self._unlink_call(party.call_id, party_id)
+
+    def _unlink_call(self, call_id: str, party_id: str) -> bool:
+        ids = self._calls.get(call_id)
+        if ids is None:
+            return True
+        ids.pop(party_id, None)
+        if ids:
+            return False
+        del self._calls[call_id]
+        return True
+
+    def remove_device(self, device: str) -> tuple[Party, ...]:
+        """Forget a device no longer monitored: its parties go, no changes."""
+        parties = self.parties_of(device)
+        for party in parties:
+            gone = self.discard(party.party_id)[1]
+            if gone:
+                self._redirections.pop(party.call_id, None)
+        return parties
+
+    def new_party(self, call: xsi.Call, device: str, old: Party | None = None) -> Party:
+        """The Party for an Xsi Call, keeping the links an older version had."""
+        if old is not None:
+            if old.call_id == call.ext_tracking_id:
+                last, cause = old.last_redirection, old.redirection_cause
+            else:
+                last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
+            return Party(
+                call.call_id,
+                call.ext_tracking_id,
+                device,
+                local_state(call),
+                call.state,
+                call.personality,
+                self.remote_device(call.remote_party),
+                old.consultation_of,
+                old.conference,
+                last,
+                cause,
+            )
+        last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
+        return Party(
+            call.call_id,
+            call.ext_tracking_id,
+            device,
+            local_state(call),
+            call.state,
+            call.personality,
+            self.remote_device(call.remote_party),
+            None,
+            None,
+            last,
+            cause,
+        )
+
+    def _held_call_of(self, device: str, but: str) -> str | None:
+        ids = self._by_device.get(device)
+        if ids:
+            for pid in ids:
+                party = self._parties[pid]
+                if party.state == HOLD and pid != but:
+                    return party.call_id
+        return None
+
+    def _remember_redirection(self, call_id: str, device: str | None, cause: str):
+        redirections = self._redirections
+        redirections.pop(call_id, None)
+        redirections[call_id] = (device, cause)
+        if len(redirections) > _MAX_REDIRECTIONS:
+            del redirections[next(iter(redirections))]
+
+    # -------------------------------------------------------------------- apply
+
+    def apply(self, event: xsi.SubscriptionEvent, device: str | None = None) -> list:
+        """Apply one user's Xsi event; return the :class:`Change` list.
+
+        ``device`` is the subscribed user's device; by default it comes from
+        the event's ``targetId`` (else ``userId``). The subscription manager,
+        which maps events by subscriptionId, should pass it. Snapshot events
+        (CallSubscriptionEvent, CallSubscriptionResyncEvent), hook status and
+        unknown events change nothing here: snapshots go to model/sync.py.
+        """
+        handler = _HANDLERS.get(event.event_type)
+        if handler is None:
+            return []
+        if device is None:
+            device = self._device_of(event.target_id or event.user_id)
+        return handler(self, event, device)
+
+    # ---------------------------------------------------------------- handlers
+
+    def _on_call(self, event, device):
+        """Originating/Originated/Collecting/Received/Answered/Held/Retrieved,
+        pickups: store the new state; report it."""
+        call = event.call
+        event_type = event.event_type
+        old = self._parties.get(call.call_id)
+        party = self.new_party(call, device, old)
+        if event_type == "CallReceivedEvent" and call.state == XSI_ALERTING:
+            # a recall rings the phone even after an earlier answer
+            party = replace(party, state=ALERTING)
+        if old is None:
+            if event_type in _ORIGINATION_EVENTS:
+                held = self._held_call_of(device, call.call_id)
+                if held is not None:
+                    party = replace(party, consultation_of=held)
+            self.put(party)
+            return [PartyAdded(event_type, call, party)]
+        if event_type in _ORIGINATION_EVENTS and old.consultation_of is None:
+            held = self._held_call_of(device, call.call_id)
+            if held is not None:
+                party = replace(party, consultation_of=held)
+        self.put(party)
+        return [PartyChanged(event_type, call, party, old)]
+
+    def _on_updated(self, event, device):
+        """CallUpdated: quietly stored, unless the far end changed (the other
+        side of a consultative transfer): then it is a transfer."""
+        call = event.call
+        old = self._parties.get(call.call_id)
+        party = self.new_party(call, device, old)
+        self.put(party)
+        if old is None:
+            return [PartyAdded(event.event_type, call, party)]
+        if old.remote != party.remote or old.call_id != party.call_id:
+            return [
+                PartyTransferred(
+                    event.event_type, call, party, old, old.remote, device, "transfer"
+                )
+            ]
+        if old.state != party.state:
+            return [PartyChanged(event.event_type, call, party, old)]
+        return []
+
+    def _on_transferred(self, event, device):
+        """CallTransferred: the far end was transferred (blind: back to
+        ringback in the same call; consultative: into another call)."""
+        call = event.call
+        old = self._parties.get(call.call_id)
+        party = self.new_party(call, device, old)
+        if old is None:
+            self.put(party)
+            return [PartyAdded(event.event_type, call, party)]
+        if old.call_id != party.call_id:
+            # the party left its call: it is no consultation or conference leg
+            party = replace(party, consultation_of=None, conference=None)
+        self.put(party)
+        if (
+            old.call_id == party.call_id
+            and call.state == XSI_ALERTING
+            and old.xsi_state != XSI_ALERTING
+        ):
+            cause = "singleStepTransfer"  # blind: back to ringback, same call
+        else:
+            cause = "transfer"
+        return [
+            PartyTransferred(
+                event.event_type, call, party, old, old.remote, party.remote, cause
+            )
+        ]
+
+    def _on_forwarded(self, event, device):
+        """CallForwarded: the device's far end forwarded the call elsewhere."""
+        call = event.call
+        old = self._parties.get(call.call_id)
+        diverting = old.remote if old is not None else None
+        reason = call.redirect.reason if call.redirect is not None else "deflection"
+        cause = REDIRECT_CAUSES.get(reason, "redirected")
+        self._remember_redirection(call.ext_tracking_id, diverting, cause)
+        party = self.new_party(call, device, old)
+        if diverting is not None:
+            party = replace(party, last_redirection=diverting, redirection_cause=cause)
+        self.put(party)
+        return [
+            PartyDiverted(
+                event.event_type, call, party, diverting, party.remote, cause, False
+            )
+        ]
+
+    def _on_redirected(self, event, device):
+        """CallRedirected (a list): the device sent its calls elsewhere; its
+        connections are gone, the calls are not."""
+        changes = []
+        for call in event.calls:
+            reason = call.redirect.reason if call.redirect is not None else "unknown"
+            cause = REDIRECT_CAUSES.get(reason, "redirected")
+            self._remember_redirection(call.ext_tracking_id, device, cause)
+            old, _ = self.discard(call.call_id)
+            if old is None:
+                continue  # never reported to a client: nothing to divert
+            party = self.new_party(call, device, old)
+            destination = (
+                address_device(call.redirect.address) if call.redirect else None
+            )
+            changes.append(
+                PartyDiverted(
+                    event.event_type, call, party, device, destination, cause, True
+                )
+            )
+        return changes
+
+    def _on_releasing(self, event, device):
+        call = event.call
+        old = self._parties.get(call.call_id)
+        party = self.new_party(call, device, old)
+        if party.state != FAIL:
+            party = replace(party, state=FAIL)
+        self.put(party)
+        cause = RELEASE_CAUSES.get(call.release_cause, "destNotObtainable")
+        return [PartyFailed(event.event_type, call, party, old, cause)]
+
+    def _on_released(self, event, device):
+        call = event.call
+        old, call_gone = self.discard(call.call_id)
+        if old is None:
+            # Unknown (never reported, or already diverted away): no client
+            # holds this connection.
+            return []
+        if call_gone:
+            self._redirections.pop(old.call_id, None)
+        if call.release_cause:
+            cause = RELEASE_CAUSES.get(call.release_cause, NORMAL_CLEARING)
+        else:
+            cause = NORMAL_CLEARING
+        party = replace(old, state=NULL, xsi_state=call.state)
+        return [PartyRemoved(event.event_type, call, party, call_gone, cause)]
+
+    def _on_conference_started(self, event, device):
+        conference = event.conference
+        if conference is None:
+            return []
+        legs = [self._parties.get(pid) for pid in conference.participants]
+        legs = [p for p in legs if p is not None and p.device == device]
+        if not legs:
+            return []
+        key = legs[0].call_id
+        parties = []
+        for leg in legs:
+            party = replace(leg, conference=key)
+            self.put(party)
+            parties.append(party)
+        return [Conferenced(event.event_type, device, tuple(parties))]
+
+    def _on_conference_released(self, event, device):
+        # No CSTA event: the legs' own releases (or their staying up as plain
+        # calls) tell the clients what happened. Only the links go.
+        for party in self.parties_of(device):
+            if party.conference is not None:
+                self.put(replace(party, conference=None))
+        return []
+
+
+def _iter_handlers() -> Iterable[tuple[str, Callable]]:
+    for name in (
+        "CallOriginatingEvent",
+        "CallOriginatedEvent",
+        "CallCollectingEvent",
+        "CallReceivedEvent",
+        "CallAnsweredEvent",
+        "CallHeldEvent",
+        "CallRetrievedEvent",
+        "CallPickedUpEvent",
+        "CallBargedInEvent",
+        "CallMonitoredEvent",
+        "CallParkRetrievedEvent",
+    ):
+        yield name, CallModel._on_call
+    yield "CallUpdatedEvent", CallModel._on_updated
+    yield "CallTransferredEvent", CallModel._on_transferred
+    yield "CallForwardedEvent", CallModel._on_forwarded
+    yield "CallRedirectedEvent", CallModel._on_redirected
+    yield "CallReleasingEvent", CallModel._on_releasing
+    yield "CallReleasedEvent", CallModel._on_released
+    yield "CallDetachedEvent", CallModel._on_released
+    yield "ConferenceStartedEvent", CallModel._on_conference_started
+    yield "ConferenceReleasedEvent", CallModel._on_conference_released
+
+
+# event type -> handler: the one dispatch of the hot path
+_HANDLERS: dict[str, Callable] = dict(_iter_handlers())

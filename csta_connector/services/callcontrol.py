@@ -1,0 +1,187 @@
+# -*- test-case-name: tests.unit.test_callcontrol -*-
+"""CSTA call-control services -> BroadWorks CTI requests (SPEC §5.2).
+
+A CSTA connection (callID, deviceID) names one party; the call model knows
+the BroadWorks call half (``callhalf-…``) behind it. Each service answers
+after BroadWorks answered; a BroadWorks refusal becomes the closest
+CSTAErrorCode. A connection the model does not know is refused here without
+bothering BroadWorks, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+
+from csta_connector.broadworks.errors import (
+    BroadWorksRequestError,
+    BroadWorksTimeout,
+    LinkLost,
+    NoLinkAvailable,
+)
+from csta_connector.csta import messages as m
+from csta_connector.csta.server import CSTARequestError
+
+
+def broadworks_error_to_csta(failure, about="connection"):
+    """Map a BroadWorks failure to a CSTARequestError (re-raised)."""
+    error = failure.value
+    if isinstance(error, CSTARequestError):
+        raise error
+    if isinstance(error, BroadWorksRequestError):
+        status = error.status_code
+        if status == 404:
+            value = {"device": "invalidDeviceID", "destination": "invalidDestination"}.get(
+                about, "invalidConnectionID"
+            )
+            raise CSTARequestError("operation", value, str(error))
+        if status == 409:
+            raise CSTARequestError("systemResourceAvailability", "resourceBusy", str(error))
+        if status == 403:
+            raise CSTARequestError("operation", "privilegeViolationSpecifiedDevice", str(error))
+        if 400 <= status < 500:
+            raise CSTARequestError("stateIncompatibility", "invalidConnectionState", str(error))
+        raise CSTARequestError("systemResourceAvailability", "generic", str(error))
+    if isinstance(error, (NoLinkAvailable, LinkLost)):
+        raise CSTARequestError("systemResourceAvailability", "resourceOutOfService", str(error))
+    if isinstance(error, BroadWorksTimeout):
+        raise CSTARequestError("performanceManagement", "performanceLimitExceeded", str(error))
+    return failure
+
+
+class CallControl:
+    def __init__(self, client, model, user_of, device_key):
+        """``user_of(device) -> BroadWorks user id``; ``device_key(device) ->
+        the model's device id`` (a full user id names the same device)."""
+        self.client = client
+        self.model = model
+        self.user_of = user_of
+        self.device_key = device_key
+
+    def _party(self, connection: m.ConnectionID | None, what="connection"):
+        if connection is None or not connection.call_id or not connection.device_id:
+            raise CSTARequestError("operation", "invalidConnectionID", "%s incomplete" % what)
+        device = self.device_key(connection.device_id)
+        for party in self.model.parties_of(device):
+            if party.call_id == connection.call_id:
+                return device, party
+        raise CSTARequestError(
+            "operation",
+            "invalidConnectionID",
+            "no connection (%s, %s)" % (connection.call_id, connection.device_id),
+        )
+
+    def _send(self, d, result, about="connection"):
+        d.addErrback(broadworks_error_to_csta, about)
+        return d.addCallback(lambda _: result)
+
+    # -- services -------------------------------------------------------------
+
+    def MakeCall(self, request: m.MakeCall):
+        device = self.device_key(request.calling_device)
+        d = self.client.dial(self.user_of(request.calling_device), request.called_directory_number)
+        d.addErrback(broadworks_error_to_csta, "device")
+        return d.addCallback(
+            lambda start: m.MakeCallResponse(
+                calling_device_connection=m.ConnectionID(call_id=start.ext_tracking_id, device_id=device)
+            )
+        )
+
+    def AnswerCall(self, request: m.AnswerCall):
+        device, party = self._party(request.connection)
+        if party.state != "alerting":
+            raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not alerting")
+        return self._send(self.client.answer(self.user_of(device), party.party_id), m.AnswerCallResponse())
+
+    def ClearConnection(self, request: m.ClearConnection):
+        device, party = self._party(request.connection)
+        return self._send(self.client.release(self.user_of(device), party.party_id), m.ClearConnectionResponse())
+
+    def ClearCall(self, request: m.ClearCall):
+        connection = request.connection
+        parties = self.model.call(connection.call_id) if connection and connection.call_id else ()
+        if not parties:
+            raise CSTARequestError("operation", "invalidCallID", "no call %s" % (connection,))
+        ds = [self.client.release(self.user_of(p.device), p.party_id) for p in parties]
+        d = defer.gatherResults(ds, consumeErrors=True)
+        d.addErrback(lambda f: f.value.subFailure if isinstance(f.value, defer.FirstError) else f)
+        return self._send(d, m.ClearCallResponse())
+
+    def HoldCall(self, request: m.HoldCall):
+        device, party = self._party(request.connection)
+        return self._send(self.client.hold(self.user_of(device), party.party_id), m.HoldCallResponse())
+
+    def RetrieveCall(self, request: m.RetrieveCall):
+        device, party = self._party(request.connection)
+        if party.state != "hold":
+            raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not held")
+        return self._send(self.client.retrieve(self.user_of(device), party.party_id), m.RetrieveCallResponse())
+
+    @defer.inlineCallbacks
+    def ConsultationCall(self, request: m.ConsultationCall):
+        device, party = self._party(request.existing_call, "existingCall")
+        user = self.user_of(device)
+        if party.state == "connected":
+            yield self._send(self.client.hold(user, party.party_id), None)
+        start = yield self.client.dial(user, request.consulted_device).addErrback(
+            broadworks_error_to_csta, "destination"
+        )
+        return m.ConsultationCallResponse(
+            initiated_call=m.ConnectionID(call_id=start.ext_tracking_id, device_id=device)
+        )
+
+    def AlternateCall(self, request: m.AlternateCall):
+        device, held = self._party(request.held_call, "heldCall")
+        self._party(request.active_call, "activeCall")
+        # Talk on the held call puts the active one on hold first
+        return self._send(self.client.retrieve(self.user_of(device), held.party_id), m.AlternateCallResponse())
+
+    def ReconnectCall(self, request: m.ReconnectCall):
+        device, held = self._party(request.held_call, "heldCall")
+        self._party(request.active_call, "activeCall")
+        return self._send(self.client.reconnect(self.user_of(device), held.party_id), m.ReconnectCallResponse())
+
+    def TransferCall(self, request: m.TransferCall):
+        device, held = self._party(request.held_call, "heldCall")
+        _, active = self._party(request.active_call, "activeCall")
+        d = self.client.consultative_transfer(self.user_of(device), held.party_id, active.party_id)
+        return self._send(
+            d,
+            m.TransferCallResponse(
+                transferred_call=m.ConnectionID(call_id=active.call_id, device_id=active.remote),
+                connections=(),
+            ),
+        )
+
+    def ConferenceCall(self, request: m.ConferenceCall):
+        device, held = self._party(request.held_call, "heldCall")
+        _, active = self._party(request.active_call, "activeCall")
+        d = self.client.conference_start(self.user_of(device), [held.party_id, active.party_id])
+        return self._send(
+            d,
+            m.ConferenceCallResponse(
+                conference_call=m.ConnectionID(call_id=held.call_id, device_id=device), connections=()
+            ),
+        )
+
+    def SingleStepTransferCall(self, request: m.SingleStepTransferCall):
+        device, party = self._party(request.active_call, "activeCall")
+        d = self.client.blind_transfer(self.user_of(device), party.party_id, request.transferred_to)
+        return self._send(
+            d,
+            m.SingleStepTransferCallResponse(
+                transferred_call=m.ConnectionID(call_id=party.call_id, device_id=request.transferred_to)
+            ),
+            about="destination",
+        )
+
+    def DeflectCall(self, request: m.DeflectCall):
+        device, party = self._party(request.call_to_be_diverted, "callToBeDiverted")
+        if party.state != "alerting":
+            raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not alerting")
+        d = self.client.redirect(self.user_of(device), party.party_id, request.new_destination)
+        return self._send(d, m.DeflectCallResponse(), about="destination")
+
+    def GenerateDigits(self, request: m.GenerateDigits):
+        device, party = self._party(request.connection_to_send_digits)
+        d = self.client.transmit_dtmf(self.user_of(device), party.party_id, request.char_to_send)
+        return self._send(d, m.GenerateDigitsResponse())

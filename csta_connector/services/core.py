@@ -1,0 +1,205 @@
+# -*- test-case-name: tests.integration.test_csta_end_to_end -*-
+"""The services: where the BroadWorks side and the CSTA side meet.
+
+The event path (ARCHITECTURE.md) runs through here in a straight line:
+channel set -> :meth:`broadworks_event` -> subscription manager ->
+:meth:`subscription_event` -> ``model.apply`` -> ``translate`` ->
+``monitors.deliver`` -> the CSTA sessions. CallSubscriptionEvents take the
+synchronization branch (SPEC §6): ``synchronize`` -> translate -> every
+monitor of the device except the snapshot's requesters, and one LMS 37205
+line per party cleared.
+
+Requests come the other way: the CSTA server calls :meth:`handle`, which
+serves monitoring here and hands call control to :class:`CallControl`.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from csta_connector import lms
+from csta_connector.broadworks.errors import BroadWorksRequestError
+from csta_connector.csta import messages as m
+from csta_connector.csta.server import CSTARequestError
+from csta_connector.interfaces import ICSTAServices, IEventSink
+from csta_connector.model.calls import CallModel
+from csta_connector.model.sync import synchronize
+from csta_connector.services import translate
+from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta
+from csta_connector.services.fanout import MonitorRegistry
+from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
+
+
+def local_part(user_or_device: str) -> str:
+    return user_or_device.partition("@")[0]
+
+
+@implementer(ICSTAServices, IEventSink)
+class ConnectorCore:
+    log = Logger()
+
+    def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
+                 renew_jitter=600.0, resync_concurrency=10):
+        self.client = client
+        self.clock = clock
+        self.model = CallModel(local_part)
+        self.monitors = MonitorRegistry()
+        self.subscriptions = SubscriptionManager(
+            client,
+            clock,
+            self,
+            snapshot_timeout=snapshot_timeout,
+            renew_interval=renew_interval,
+            renew_jitter=renew_jitter,
+            resync_concurrency=resync_concurrency,
+        )
+        self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
+        self.server_factory = None  # set by the assembly: system status toward clients
+        self.links_up = 0
+        self.stats = {"events_in": 0, "events_out": 0, "parties_cleared": 0, "synchronizations": 0}
+
+    def user_of(self, device: str) -> str:
+        return self.client.user_id(device)
+
+    # -- IEventSink (the channel set) ------------------------------------------
+
+    def broadworks_event(self, event):
+        self.stats["events_in"] += 1
+        if not self.subscriptions.event_received(event):
+            self.log.debug(
+                "Event {event_type} for unknown subscription {subscription_id} ignored",
+                event_type=event.event_type,
+                subscription_id=event.subscription_id,
+            )
+
+    def broadworks_sequence_gap(self, gap):
+        user = self.subscriptions.user_of_subscription(gap.subscription_id)
+        lms.emit(
+            self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user or "?",
+            expected=gap.expected, received=gap.received,
+        )
+        if user is not None:
+            self.subscriptions.refresh_all([user], cause="sequence gap")
+
+    def broadworks_link_state(self, up_links, total_links):
+        was_up, self.links_up = self.links_up, up_links
+        if self.server_factory is not None:
+            self.server_factory.set_system_status("normal" if up_links else "disabled")
+        if up_links and not was_up:
+            # events may have been missed while no link was up: repair by snapshots
+            self.subscriptions.refresh_all(cause="link recovered")
+
+    # -- subscription listener --------------------------------------------------
+
+    def subscription_event(self, user_id, event):
+        device = local_part(user_id)
+        changes = self.model.apply(event, device)
+        if changes and self.monitors.is_monitored(device):
+            events = translate.translate_all(changes)
+            self.stats["events_out"] += self.monitors.deliver(device, events)
+
+    def subscription_snapshot(self, user_id, event, requesters):
+        device = local_part(user_id)
+        result = synchronize(self.model, device, event)
+        self.stats["synchronizations"] += 1
+        for party, _ in result.cleared:
+            self.stats["parties_cleared"] += 1
+            lms.emit(
+                self.log, lms.CALL_PARTY_NOT_SYNCHRONIZED,
+                device=device, call_id=party.call_id, party=party.party_id,
+            )
+        if result.changes:
+            lms.emit(
+                self.log, lms.SYNCHRONIZATION_SUMMARY, user=user_id, event_type=event.event_type,
+                cleared=len(result.cleared), added=len(result.added),
+                corrected=len(result.corrected),
+            )
+            events = translate.translate_all(result.changes)
+            self.stats["events_out"] += self.monitors.deliver(device, events, exclude=requesters)
+
+    # -- ICSTAServices ----------------------------------------------------------
+
+    def session_opened(self, session):
+        pass
+
+    def session_closed(self, session):
+        for monitor in self.monitors.remove_session(session):
+            self._monitor_gone(monitor)
+
+    def _monitor_gone(self, monitor):
+        if not self.monitors.is_monitored(monitor.device):
+            self.model.remove_device(monitor.device)
+        self.subscriptions.release(monitor.user_id).addErrback(
+            lambda f: self.log.failure("Releasing {user}", f, user=monitor.user_id)
+        )
+
+    def handle(self, session, request):
+        name = type(request).__name__
+        handler = getattr(self, "csta_" + name, None)
+        if handler is not None:
+            return handler(session, request)
+        service = getattr(self.callcontrol, name, None)
+        if service is not None:
+            return service(request)
+        raise CSTARequestError("operation", "serviceNotSupported", "%s not supported" % name)
+
+    def csta_MonitorStart(self, session, request: m.MonitorStart):
+        device = local_part(request.device)
+        if not device:
+            raise CSTARequestError("operation", "invalidDeviceID", "empty device")
+        user = self.user_of(request.device)
+        d = self.subscriptions.acquire(user, requester=session)
+
+        def subscribed(_):
+            if session.state == "closed":
+                self.subscriptions.release(user)
+                raise CSTARequestError("operation", "generic", "client gone")
+            monitor = self.monitors.add(session, device, user)
+            lms.emit(
+                self.log, lms.MONITOR_STARTED, client=session.name,
+                cross_ref_id=monitor.cross_ref_id, device=device,
+            )
+            return m.MonitorStartResponse(cross_ref_id=monitor.cross_ref_id)
+
+        def refused(failure):
+            if failure.check(BroadWorksRequestError) and failure.value.status_code == 404:
+                raise CSTARequestError("operation", "invalidDeviceID", "unknown device %s" % request.device)
+            return broadworks_error_to_csta(failure, "device")
+
+        return d.addCallbacks(subscribed, refused)
+
+    def csta_MonitorStop(self, session, request: m.MonitorStop):
+        monitor = self.monitors.remove(session, request.cross_ref_id)
+        if monitor is None:
+            raise CSTARequestError(
+                "operation", "invalidMonitorCrossRefID", "no monitor %s" % request.cross_ref_id
+            )
+        lms.emit(
+            self.log, lms.MONITOR_STOPPED, client=session.name,
+            cross_ref_id=monitor.cross_ref_id, device=monitor.device,
+        )
+        self._monitor_gone(monitor)
+        return m.MonitorStopResponse()
+
+    def csta_SnapshotDevice(self, session, request: m.SnapshotDevice):
+        device = local_part(request.device)
+        d = self.subscriptions.snapshot(self.user_of(request.device), requester=session)
+
+        def answered(event):
+            return translate.snapshot_response(event, device)
+
+        def refused(failure):
+            if failure.check(SnapshotTimeout):
+                raise CSTARequestError(
+                    "performanceManagement", "performanceLimitExceeded", failure.getErrorMessage()
+                )
+            if failure.check(BroadWorksRequestError) and failure.value.status_code == 404:
+                raise CSTARequestError("operation", "invalidDeviceID", "unknown device %s" % device)
+            return broadworks_error_to_csta(failure, "device")
+
+        return d.addCallbacks(answered, refused)
+
+    def stop(self):
+        self.subscriptions.stop()
