@@ -46,3 +46,34 @@ def linked(simulator):
     client = BroadWorksClient(channel_set, "cs-test", "csta-test", default_domain="example.com")
     yield channel_set, client, sink
     pytest_twisted.blockon(channel_set.stopService())
+
+
+@pytest.fixture
+def lms_lines():
+    """The LMS events logged during the test (dicts), newest last."""
+    from twisted.logger import globalLogPublisher
+
+    captured = []
+
+    def observer(event):
+        if "lms_id" in event:
+            captured.append(event)
+
+    globalLogPublisher.addObserver(observer)
+    yield captured
+    globalLogPublisher.removeObserver(observer)
+
+
+@pytest.fixture
+def embedded_connector():
+    """The embedded default (simulator + connector) on free loopback ports."""
+    from tests.integration.test_csta_server_loopback import embedded_config
+    from csta_connector.connector import ConnectorService
+
+    service = ConnectorService(embedded_config(), reactor)
+    service.startService()
+    pytest_twisted.blockon(service.started)
+    pytest_twisted.blockon(service.channel_set.when_ready())
+    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    yield service
+    pytest_twisted.blockon(service.stopService())
