@@ -1,0 +1,65 @@
+"""The twistd plugins: options, one-line config errors, services built without starting anything."""
+
+import pytest
+from twisted.application.service import IService
+from twisted.plugin import IPlugin, getPlugins
+from twisted.application.service import IServiceMaker
+from twisted.python import usage
+
+from csta_connector import sim_tap, tap
+from csta_connector.connector import ConnectorService
+from csta_connector.simulator.service import SimulatorService
+
+
+def test_plugins_are_discoverable():
+    names = {p.tapname for p in getPlugins(IServiceMaker)}
+    assert {"csta-connector", "broadworks-sim"} <= names
+
+
+def test_connector_defaults_to_the_embedded_default():
+    options = tap.Options()
+    options.parseOptions([])
+    assert options.config.simulator.enabled
+    assert options.config.csta.port == 1040 and options.config.csta.bind == "127.0.0.1"
+    service = tap.makeService(options)
+    assert IService.providedBy(service)
+    (connector,) = list(service)
+    assert isinstance(connector, ConnectorService)
+    assert connector.simulator is not None
+    assert not connector.running
+
+
+def test_connector_config_error_is_one_line(tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[csta]\nencoding = morse\n")
+    with pytest.raises(usage.UsageError) as e:
+        tap.Options().parseOptions(["--config", str(bad)])
+    message = str(e.value)
+    assert "\n" not in message
+    assert str(bad) in message and "[csta]" in message and "encoding" in message
+
+
+def test_help_lists_the_options():
+    text = str(tap.Options())
+    for option in ("channel-set-name", "kpl-interval", "snapshot-timeout", "encoding"):
+        assert option in text
+
+
+def test_simulator_options_override_the_ports():
+    options = sim_tap.Options()
+    options.parseOptions(["--cti-port", "18011", "--control-port", "18090", "--users", "7"])
+    settings = options.config.simulator
+    assert (settings.cti_port, settings.control_port, settings.users) == (18011, 18090, 7)
+    service = sim_tap.makeService(options)
+    (simulator,) = list(service)
+    assert isinstance(simulator, SimulatorService)
+    assert len(simulator.engine.user_ids) == 7
+
+
+def test_simulator_reads_its_sample_config():
+    options = sim_tap.Options()
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "etc" / "broadworks-sim.ini"
+    options.parseOptions(["--config", str(sample)])
+    assert options.config.simulator.cti_port == 8011
