@@ -101,9 +101,23 @@ class CallControl:
         parties = self.model.call(connection.call_id) if connection and connection.call_id else ()
         if not parties:
             raise CSTARequestError("operation", "invalidCallID", "no call %s" % (connection,))
-        ds = [self.client.release(self.user_of(p.device), p.party_id) for p in parties]
-        d = defer.gatherResults(ds, consumeErrors=True)
-        d.addErrback(lambda f: f.value.subFailure if isinstance(f.value, defer.FirstError) else f)
+        # releasing one party of a two-party call ends the call, so the other
+        # releases may find their half gone already: the call is cleared when
+        # at least one release succeeded
+        ds = [
+            self.client.release(self.user_of(p.device), p.party_id).addCallbacks(
+                lambda _: None, lambda f: (f,)  # kept as a value, not raised
+            )
+            for p in parties
+        ]
+
+        def cleared(results):
+            failures = [r[0] for r in results if r is not None]
+            if len(failures) == len(results):
+                return failures[0]
+            return None
+
+        d = defer.gatherResults(ds).addCallback(cleared)
         return self._send(d, m.ClearCallResponse())
 
     def HoldCall(self, request: m.HoldCall):

@@ -201,5 +201,18 @@ class ConnectorCore:
 
         return d.addCallbacks(answered, refused)
 
+    def csta_GenerateDigits(self, session, request: m.GenerateDigits):
+        # BroadWorks reports no DTMF event: the monitors learn it from here
+        d = self.callcontrol.GenerateDigits(request)
+
+        def sent(response):
+            connection = request.connection_to_send_digits
+            device = local_part(connection.device_id)
+            event = translate.digits_generated(connection.call_id, device, request.char_to_send)
+            self.stats["events_out"] += self.monitors.deliver(device, [event])
+            return response
+
+        return d.addCallback(sent)
+
     def stop(self):
         self.subscriptions.stop()

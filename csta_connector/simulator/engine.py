@@ -823,12 +823,22 @@ class CallEngine:
         Unlike CTI :meth:`release`, this also ends an orphaned call: silently,
         since no AS knows it any more (both parties' media ends)."""
         user = self._user(user_id)
+        if call_id is None and user.conference:
+            # hanging up the phone ends the user's three-way call: every leg
+            for leg in list(user.conference):
+                if leg.call_id in self._halves:
+                    self.release(user.user_id, leg.call_id)
+            return
         if call_id is None:
             half = self._current(user, user.halves)
             if half is None:
                 half = self._current(user, user.orphans)
             if half is None:
                 raise _bad_state("user %s has no call" % user.user_id)
+            if user.conference and half in user.conference:
+                # hanging up the phone ends the three-way call: every leg
+                self.release(user.user_id)
+                return
             call_id = half.call_id
         orphan = self._orphan_halves.get(call_id)
         if orphan is not None and orphan.user is user:
