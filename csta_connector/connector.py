@@ -38,6 +38,9 @@ def link_settings(config, link) -> LinkSettings:
         kpl_tolerance=link.kpl_tolerance,
         request_timeout=c.request_timeout,
         max_document_size=c.max_document_size,
+        app_controller=c.app_controller,
+        host=link.hostname,
+        port=link.port,
     )
 
 
@@ -117,6 +120,14 @@ class ConnectorService(MultiService):
         # no link is up yet: clients connecting now learn it from SystemStatus
         self.csta_factory.system_status = "disabled"
         self.core.server_factory = self.csta_factory
+        self.metrics = None
+        if config.metrics is not None:
+            # imported here: twisted.web and prometheus-client load only with [metrics]
+            from csta_connector.metrics import MetricsService
+
+            self.metrics = MetricsService(self, config.metrics, reactor)
+            self.metrics.attach(self.channel_set, self.csta_factory)
+            self.metrics.setServiceParent(self)
         self.csta_port = None
         self.started = None
 

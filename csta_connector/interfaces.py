@@ -48,6 +48,9 @@ class IEventSink(Interface):
     def broadworks_link_state(up_links, total_links):
         """The number of links that are up changed."""
 
+    def broadworks_link_recovered(link_name):
+        """A link that had been up is up again: events may have been missed."""
+
 
 class ICSTAServices(Interface):
     """What the CSTA server asks of the services (monitoring, call control)."""

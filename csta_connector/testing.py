@@ -69,6 +69,9 @@ class RecordingEventSink(Waitable):
     def broadworks_link_state(self, up_links, total_links):
         self.link_states.append((up_links, total_links))
 
+    def broadworks_link_recovered(self, link_name):
+        self.link_states.append(("recovered", link_name))
+
     def of(self, user_id, event_type=None):
         return [
             e for e in self.items

@@ -18,6 +18,7 @@ from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from csta_connector import lms
 from csta_connector.broadworks.errors import NoLinkAvailable
 from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
 from csta_connector.broadworks.ordering import EventOrdering
@@ -47,6 +48,9 @@ class _NullSink:
     def broadworks_link_state(self, up_links, total_links):
         pass
 
+    def broadworks_link_recovered(self, link_name):
+        pass
+
 
 @implementer(IBroadWorksLink, ILinkListener)
 class ChannelSet(MultiService):
@@ -63,6 +67,8 @@ class ChannelSet(MultiService):
         self._up: list[XspLinkProtocol] = []
         self._round_robin = 0
         self._ready_waiters: list[defer.Deferred] = []
+        self._lost_at: dict[str, float] = {}  # link name -> when it went down
+        self._ever_up: set[str] = set()
         #: optional callable(direction, document bytes) given to every link
         self.trace = None
 
@@ -127,18 +133,50 @@ class ChannelSet(MultiService):
 
     # -- ILinkListener -----------------------------------------------------
 
+    def _channel_set_name(self):
+        return self._settings[0].channel_set_id if self._settings else "?"
+
     def link_ready(self, link):
+        name = link.settings.name
+        recovered = name in self._ever_up
+        self._ever_up.add(name)
+        was_down = not self._up
         if link not in self._up:
             self._up.append(link)
+        if recovered:
+            lost_at = self._lost_at.pop(name, self.clock.seconds())
+            lms.emit(
+                self.log, lms.LINK_RECOVERED, link=name, host=link.settings.host,
+                port=link.settings.port, downtime="%.1f" % (self.clock.seconds() - lost_at),
+            )
+        else:
+            lms.emit(self.log, lms.LINK_CONNECTED, link=name, host=link.settings.host, port=link.settings.port)
+        if was_down and recovered:
+            lms.emit(self.log, lms.CHANNEL_SET_RESTORED, channel_set=self._channel_set_name(), link=name)
         self.sink.broadworks_link_state(len(self._up), self.total_links)
+        if recovered:
+            # events may have been missed on the way down: the sink repairs
+            self.sink.broadworks_link_recovered(name)
         waiters, self._ready_waiters = self._ready_waiters, []
         for d in waiters:
             d.callback(self)
 
     def link_lost(self, link, reason):
-        if link in self._up:
-            self._up.remove(link)
-            self.sink.broadworks_link_state(len(self._up), self.total_links)
+        self._link_down(link, reason.getErrorMessage() if reason is not None else "closed")
+
+    def _link_down(self, link, why):
+        if link not in self._up:
+            return
+        self._up.remove(link)
+        name = link.settings.name
+        self._lost_at[name] = self.clock.seconds()
+        lms.emit(
+            self.log, lms.LINK_LOST, link=name, host=link.settings.host,
+            port=link.settings.port, reason=why,
+        )
+        if not self._up and self.running:
+            lms.emit(self.log, lms.ALL_LINKS_DOWN, channel_set=self._channel_set_name())
+        self.sink.broadworks_link_state(len(self._up), self.total_links)
 
     def event_received(self, link, event):
         self.sink.broadworks_event(event)
@@ -153,6 +191,4 @@ class ChannelSet(MultiService):
         self.sink.broadworks_sequence_gap(gap)
 
     def channel_terminated(self, link, event):
-        if link in self._up:
-            self._up.remove(link)
-            self.sink.broadworks_link_state(len(self._up), self.total_links)
+        self._link_down(link, "channel terminated (%s)" % event.reason)

@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from csta_connector import lms
 from csta_connector.broadworks import stream, xsi, xsp
 from csta_connector.broadworks.errors import (
     BroadWorksRequestError,
@@ -44,6 +45,10 @@ class LinkSettings:
     kpl_tolerance: int = 0
     request_timeout: float = 10.0
     max_document_size: int = stream.DEFAULT_MAX_DOCUMENT_SIZE
+    #: checked with GetApplicationControllerStateRequest every kpl_interval when set
+    app_controller: str | None = None
+    host: str = "?"
+    port: int = 0
 
 
 class _Pending:
@@ -77,6 +82,7 @@ class XspLinkProtocol(Protocol):
         self._keepalive_outstanding = False
         self._missed_keepalives = 0
         self._last_received = 0.0
+        self._timeouts_in_a_row = 0
         self._unknown_types_logged: set[str] = set()
         #: optional callable(direction, document bytes): an opt-in wire tap
         self.trace = None
@@ -96,22 +102,27 @@ class XspLinkProtocol(Protocol):
         d.addCallbacks(self._channel_added, self._channel_failed)
 
     def _channel_added(self, response):
-        self.channel_id = xsp.xsi_values(response.payload).get("channelId")
+        values = xsp.xsi_values(response.payload)
+        self.channel_id = values.get("channelId")
         self.is_up = True
-        self.log.info(
-            "Link {link}: channel {channel_id} added to channel set {channel_set}",
+        lms.emit(
+            self.log,
+            lms.CHANNEL_ADDED,
             link=self.settings.name,
             channel_id=self.channel_id,
             channel_set=self.settings.channel_set_id,
+            expires=values.get("expires", "?"),
         )
         self.listener.link_ready(self)
 
     def _channel_failed(self, failure):
         if not failure.check(LinkLost):
-            self.log.warn(
-                "Link {link}: AddChannelRequest failed: {error}; closing",
+            lms.emit(
+                self.log,
+                lms.CHANNEL_ADD_FAILED,
                 link=self.settings.name,
-                error=failure.getErrorMessage(),
+                channel_set=self.settings.channel_set_id,
+                reason=failure.getErrorMessage(),
             )
             self.close()
 
@@ -133,8 +144,6 @@ class XspLinkProtocol(Protocol):
                 entry.timer.cancel()
             entry.deferred.errback(LinkLost(entry.name))
         self.listener.link_lost(self, reason if reason is not None else Failure(LinkLost()))
-        if was_up:
-            self.log.info("Link {link}: connection lost", link=self.settings.name)
 
     def _write(self, data: bytes):
         if self.trace is not None:
@@ -175,13 +184,26 @@ class XspLinkProtocol(Protocol):
     def _request_timed_out(self, request_id):
         entry = self._pending.pop(request_id, None)
         if entry is not None:
-            self.log.warn(
-                "Link {link}: {request} timed out after {seconds} s",
+            lms.emit(
+                self.log,
+                lms.BROADWORKS_REQUEST_TIMED_OUT,
                 link=self.settings.name,
                 request=entry.name,
-                seconds=self.settings.request_timeout,
+                request_id=request_id,
+                timeout=self.settings.request_timeout,
             )
             entry.deferred.errback(BroadWorksTimeout(entry.name, self.settings.request_timeout))
+            # a link that answers nothing is broken even if TCP says otherwise
+            self._timeouts_in_a_row += 1
+            if self._timeouts_in_a_row > self.settings.kpl_tolerance:
+                lms.emit(
+                    self.log,
+                    lms.LINK_UNRESPONSIVE,
+                    link=self.settings.name,
+                    missed="%d request(s)" % self._timeouts_in_a_row,
+                    tolerance=self.settings.kpl_tolerance,
+                )
+                self.close()
 
     def _response_received(self, response: xsp.Response):
         entry = self._pending.pop(response.request_id, None)
@@ -194,6 +216,7 @@ class XspLinkProtocol(Protocol):
             return
         if entry.timer.active():
             entry.timer.cancel()
+        self._timeouts_in_a_row = 0
         if response.ok:
             entry.deferred.callback(response)
         else:
@@ -215,10 +238,15 @@ class XspLinkProtocol(Protocol):
         try:
             documents = self._splitter.feed(data)
         except stream.FramingError as e:
-            self.log.error(
-                "Link {link}: unusable byte stream from XSP ({error}); closing",
-                link=self.settings.name,
-                error=str(e),
+            message = (
+                lms.BROADWORKS_DOCUMENT_TOO_LARGE
+                if isinstance(e, stream.DocumentTooLarge)
+                else lms.MALFORMED_BROADWORKS_DOCUMENT
+            )
+            lms.emit(
+                self.log, message, link=self.settings.name,
+                limit=self.settings.max_document_size,
+                reason="unusable byte stream (%s), the link is closed" % e,
             )
             self.close()
             return
@@ -235,10 +263,9 @@ class XspLinkProtocol(Protocol):
         try:
             document = xsp.decode(data)
         except xsp.XspDecodeError as e:
-            self.log.error(
-                "Link {link}: malformed document from XSP dropped: {error}",
-                link=self.settings.name,
-                error=str(e),
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason=str(e),
             )
             return
         kind = type(document)
@@ -268,11 +295,9 @@ class XspLinkProtocol(Protocol):
             event = xsi.parse_event(envelope.payload)
         except xsi.XsiParseError as e:
             event_id = _event_id_of(envelope.payload)
-            self.log.error(
-                "Link {link}: malformed Xsi event {event_id} refused: {error}",
-                link=self.settings.name,
-                event_id=event_id,
-                error=str(e),
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="Xsi event %s refused: %s" % (event_id, e),
             )
             if event_id:
                 self._acknowledge(envelope, event_id, 400, "Bad Request")
@@ -286,9 +311,8 @@ class XspLinkProtocol(Protocol):
         if type(event) is xsi.UnknownEvent:
             if event.event_type not in self._unknown_types_logged:
                 self._unknown_types_logged.add(event.event_type)
-                self.log.info(
-                    "Link {link}: Xsi event type {event_type} not interpreted; skipped",
-                    link=self.settings.name,
+                lms.emit(
+                    self.log, lms.UNKNOWN_XSI_EVENT, link=self.settings.name,
                     event_type=event.event_type,
                 )
             return
@@ -298,11 +322,9 @@ class XspLinkProtocol(Protocol):
         self.listener.event_received(self, event)
 
     def _channel_terminated(self, event):
-        self.log.warn(
-            "Link {link}: channel {channel_id} terminated by BroadWorks ({reason})",
-            link=self.settings.name,
-            channel_id=event.channel_id,
-            reason=event.reason,
+        lms.emit(
+            self.log, lms.CHANNEL_TERMINATED, link=self.settings.name,
+            channel_id="%s (%s)" % (event.channel_id, event.reason),
         )
         self.is_up = False
         self.listener.channel_terminated(self, event)
@@ -322,10 +344,9 @@ class XspLinkProtocol(Protocol):
         if self._keepalive_outstanding:
             self._missed_keepalives += 1
             if self._missed_keepalives > self.settings.kpl_tolerance:
-                self.log.warn(
-                    "Link {link}: {missed} keepalive(s) unanswered; closing the link",
-                    link=self.settings.name,
-                    missed=self._missed_keepalives,
+                lms.emit(
+                    self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
+                    missed=self._missed_keepalives, tolerance=self.settings.kpl_tolerance,
                 )
                 self.close()
                 return
@@ -337,7 +358,31 @@ class XspLinkProtocol(Protocol):
                     xsp.Keepalive("K" + self._allocate_id(), int(self.settings.kpl_interval))
                 )
             )
+        if self.settings.app_controller and self.is_up:
+            self._check_application_controller()
         self._schedule_keepalive()
+
+    def _check_application_controller(self):
+        d = self.request(xsp.get_application_controller_state(self.settings.app_controller))
+
+        def checked(response):
+            state = xsp.xsi_values(response.payload).get("state")
+            if state not in (None, "ready"):
+                self._controller_failed("application controller state %r" % state)
+
+        def failed(failure):
+            if not failure.check(LinkLost, BroadWorksTimeout):
+                self._controller_failed(failure.getErrorMessage())
+
+        d.addCallbacks(checked, failed)
+
+    def _controller_failed(self, why):
+        lms.emit(
+            self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
+            missed="GetApplicationControllerState (%s)" % why,
+            tolerance=self.settings.kpl_tolerance,
+        )
+        self.close()
 
 
 def _event_id_of(event_element) -> str | None:

@@ -18,6 +18,7 @@ Deferred fires with the response message or fails with a
 
 from __future__ import annotations
 
+import collections
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from twisted.internet import defer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from csta_connector import lms
 from csta_connector.csta import framing, messages as m, wire as w, xml_codec
@@ -249,11 +251,13 @@ class CSTAServerProtocol(Protocol):
     def send_event(self, event):
         """Deliver one CSTA event (its cross_ref_id already set)."""
         if self.state == RUNNING:
+            self.factory.events_sent[type(event).__name__] += 1
             self._write(self.wire.event(event))
 
     # -- client requests -------------------------------------------------------
 
     def _request(self, invoke_id, message):
+        started = self.clock.seconds()
         name = type(message).__name__
         handler = getattr(self, "csta_" + name, None)
         if handler is not None:
@@ -261,12 +265,19 @@ class CSTAServerProtocol(Protocol):
         else:
             d = defer.maybeDeferred(self.services.handle, self, message)
         d.addTimeout(self.settings.request_timeout, self.clock)
+        if self.factory.request_observer is not None:
+            d.addBoth(self._observe, name, started)
         self._pending_requests.add(d)
         d.addBoth(self._request_done, d)
         d.addCallbacks(self._answer, self._refuse, (invoke_id,), None, (invoke_id, name))
 
     def _request_done(self, result, d):
         self._pending_requests.discard(d)
+        return result
+
+    def _observe(self, result, name, started):
+        failure = result if isinstance(result, Failure) else None
+        self.factory.request_observer(name, self.clock.seconds() - started, failure)
         return result
 
     def _answer(self, response, invoke_id):
@@ -337,6 +348,11 @@ class CSTAServerFactory(Factory):
         self.settings = settings or ListenerSettings()
         self.sessions: set[CSTAServerProtocol] = set()
         self.system_status = "normal"
+        #: CSTA events sent, by event type (metrics: one dict increment per event)
+        self.events_sent: collections.Counter[str] = collections.Counter()
+        #: optional callable(service name, seconds, Failure or None), told when
+        #: a client request is answered (metrics: latency per service)
+        self.request_observer = None
         self._register_ids = itertools.count(1)
 
     def buildProtocol(self, addr):

@@ -84,12 +84,15 @@ class ConnectorCore:
             self.subscriptions.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
-        was_up, self.links_up = self.links_up, up_links
+        self.links_up = up_links
         if self.server_factory is not None:
+            # while one link is up nothing changes for clients (SPEC §3, genesys §6)
             self.server_factory.set_system_status("normal" if up_links else "disabled")
-        if up_links and not was_up:
-            # events may have been missed while no link was up: repair by snapshots
-            self.subscriptions.refresh_all(cause="link recovered")
+
+    def broadworks_link_recovered(self, link_name):
+        # events may have been lost with the link: repair by refreshing every
+        # subscription and synchronizing on the CallSubscriptionEvents (SPEC §6)
+        self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
 
     # -- subscription listener --------------------------------------------------
 

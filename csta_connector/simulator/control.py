@@ -27,6 +27,12 @@ never with a traceback).
 ``POST /network/<number>/release``    the external party hangs up; optional body
                                       ``{"extTrackingId": "..."}`` picks the call
 ``POST /failover``                    ``{"mode": "graceful"|"ungraceful"}``
+``GET  /xsp``                         the XSP front-ends: index, port, state, connections
+``POST /xsp/<n>/down``                ``{"mode": "close"|"hang"}``: front-end n (from 1)
+                                      closes its connections (and refuses new
+                                      ones), or keeps them open but stops
+                                      answering and delivering
+``POST /xsp/<n>/up``                  front-end n works again
 ====================================  ==========================================
 
 ``<u>`` is an extension (``2002``), a user id, or a number. A call is
@@ -80,9 +86,10 @@ class ControlResource(resource.Resource):
     isLeaf = True
     log = Logger()
 
-    def __init__(self, engine):
+    def __init__(self, engine, xsp=None):
         super().__init__()
         self.engine = engine
+        self.xsp = xsp
 
     def render(self, request):
         request.setHeader(b"content-type", b"application/json; charset=utf-8")
@@ -130,6 +137,10 @@ class ControlResource(resource.Resource):
             return {"POST": self._failover}, ()
         if path == ["network", "calls"]:
             return {"GET": self._network_calls}, ()
+        if path == ["xsp"] and self.xsp is not None:
+            return {"GET": self._front_ends}, ()
+        if len(path) == 3 and path[0] == "xsp" and path[2] in ("down", "up") and self.xsp is not None:
+            return {"POST": self._front_end_action}, (path[1], path[2])
         if len(path) == 2 and path[0] == "users":
             return {"GET": self._user}, (path[1],)
         if len(path) == 3 and path[0] == "users":
@@ -212,6 +223,25 @@ class ControlResource(resource.Resource):
         method = getattr(self.engine, action)
         return 200, call_json(method(user, call_id))
 
+    def _front_ends(self):
+        return 200, self.xsp.front_end_status()
+
+    def _front_end_action(self, body, number, action):
+        try:
+            index = int(number) - 1
+        except ValueError:
+            raise ControlError(400, "XSP front-end must be a number from 1") from None
+        if not 0 <= index < len(self.xsp.front_ends):
+            raise ControlError(404, "no XSP front-end %s" % number)
+        if action == "up":
+            self.xsp.front_end_up(index)
+        else:
+            mode = body.get("mode", "close")
+            if mode not in ("close", "hang"):
+                raise ControlError(400, "'mode' must be 'close' or 'hang'")
+            self.xsp.front_end_down(index, mode)
+        return 200, self.xsp.front_end_status()[index]
+
     def _network_calls(self):
         return 200, [call_json(c) for c in self.engine.network_calls()]
 
@@ -223,9 +253,10 @@ class ControlResource(resource.Resource):
         return 200, {"released": True}
 
 
-def make_control_site(engine, reactor=None) -> server.Site:
-    """The control API's ``Site`` (``reactor``: the clock for its timeouts)."""
-    site = server.Site(ControlResource(engine), reactor=reactor)
+def make_control_site(engine, reactor=None, xsp=None) -> server.Site:
+    """The control API's ``Site`` (``reactor``: the clock for its timeouts;
+    ``xsp``: the XspServer, for the /xsp endpoints)."""
+    site = server.Site(ControlResource(engine, xsp), reactor=reactor)
     site.displayTracebacks = False
     site.noisy = False
     return site

@@ -35,7 +35,11 @@ class SimulatorService(Service):
             resync_delay=settings.resync_delay,
             resync_event=settings.resync_event,
         )
-        self.xsp = XspServer(self.engine, reactor, domain=settings.domain)
+        self.xsp = XspServer(
+            self.engine, reactor, domain=settings.domain,
+            front_ends=len(self._front_end_ports()),
+            drop_channels_on_failover=settings.failover_drops_channels,
+        )
         self._ports = []
         self.cti_ports: list[int] = []
         self.control_port: int | None = None
@@ -54,9 +58,10 @@ class SimulatorService(Service):
             )
             self._ports.append(listening)
             self.cti_ports.append(listening.getHost().port)
+            self.xsp.front_ends[index].port = listening.getHost().port
         control = yield TCP4ServerEndpoint(
             self.reactor, self.settings.control_port, interface=bind
-        ).listen(make_control_site(self.engine))
+        ).listen(make_control_site(self.engine, self.reactor, self.xsp))
         self._ports.append(control)
         self.control_port = control.getHost().port
         lms.emit(

@@ -9,9 +9,10 @@ This module owns channels, channel sets, subscriptions and event delivery:
   the same channelSetId form a set;
 * every engine notification for a subscribed user becomes one SubscriptionEvent
   per subscription (own ``sequenceNumber``, unique ``eventID``), delivered on
-  ONE live channel of the subscription's channel set (best priority, round
-  robin); an event not acknowledged within ``ack_timeout`` or whose channel
-  dies is re-sent on another channel of the set;
+  ONE live channel of the subscription's channel set (best priority; spread by
+  subscription so one user's events keep their order); an event not
+  acknowledged within ``ack_timeout`` or whose channel dies is re-sent on
+  another channel of the set; with no channel in the set at all it is lost;
 * AddUserSubscriptionRequest and UpdateSubscriptionRequest are answered, and
   then followed by a CallSubscriptionEvent (the user's calls as the active AS
   knows them).
@@ -24,10 +25,12 @@ import binascii
 import dataclasses
 import itertools
 import uuid
+import zlib
 
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
+from csta_connector import lms
 from csta_connector.broadworks import stream, xsi, xsp
 from csta_connector.simulator.engine import SimulatorError
 
@@ -88,13 +91,27 @@ class _Unacked:
         self.attempts = 1
 
 
+class FrontEnd:
+    """One XSP of the simulator (one listening port), sharing the AS pair."""
+
+    __slots__ = ("index", "port", "state")
+
+    def __init__(self, index):
+        self.index = index
+        self.port = None
+        self.state = "up"  # up | close | hang
+
+
 class XspServer:
     """State shared by every connection of every XSP front-end of the simulator."""
 
     log = Logger()
 
-    def __init__(self, engine, clock, domain="example.com", ack_timeout=5.0, max_attempts=5):
+    def __init__(self, engine, clock, domain="example.com", ack_timeout=5.0, max_attempts=5,
+                 front_ends=1, drop_channels_on_failover=False):
         self.engine = engine
+        self.front_ends = [FrontEnd(i) for i in range(max(1, front_ends))]
+        self.drop_channels_on_failover = drop_channels_on_failover
         self.clock = clock
         self.domain = domain
         self.ack_timeout = ack_timeout
@@ -104,7 +121,6 @@ class XspServer:
         self._by_user: dict[str, list[Subscription]] = {}
         self._unacked: dict[str, _Unacked] = {}
         self._event_ids = itertools.count(1)
-        self._round_robin = itertools.count()
         self._held: list | None = None
         self.connections: set = set()
         #: optional callable(direction, document bytes): an opt-in wire tap
@@ -119,6 +135,51 @@ class XspServer:
                 return XspServerProtocol(server, front_end)
 
         return _Factory()
+
+    # -- XSP front-ends (control API /xsp) -----------------------------------
+
+    def front_end_status(self):
+        return [
+            {
+                "xsp": fe.index + 1,
+                "port": fe.port,
+                "state": fe.state,
+                "connections": sum(1 for c in self.connections if c.front_end == fe.index),
+            }
+            for fe in self.front_ends
+        ]
+
+    def front_end_down(self, index, mode="close"):
+        """``close``: drop the front-end's connections and refuse new ones;
+        ``hang``: keep them open, answer nothing, deliver nothing."""
+        front_end = self.front_ends[index]
+        front_end.state = mode
+        lms.emit(self.log, lms.SIMULATOR_XSP_DOWN, xsp="%d (%s)" % (index + 1, mode))
+        for connection in list(self.connections):
+            if connection.front_end != index:
+                continue
+            if mode == "close":
+                connection.transport.abortConnection()
+            else:
+                connection.is_delivering = False
+                if connection.channel is not None:
+                    # what it held unacknowledged goes out on another channel
+                    self.redeliver_from(connection.channel)
+
+    def front_end_up(self, index):
+        front_end = self.front_ends[index]
+        front_end.state = "up"
+        lms.emit(self.log, lms.SIMULATOR_XSP_UP, xsp=index + 1)
+        for connection in list(self.connections):
+            if connection.front_end == index:
+                connection.is_delivering = True
+
+    def redeliver_from(self, channel):
+        for key, entry in list(self._unacked.items()):
+            if entry.channel is channel:
+                if entry.timer.active():
+                    entry.timer.cancel()
+                self._send(key, entry, exclude=channel)
 
     def stop(self):
         """Cancel timers and detach from the engine (tests end with no delayed calls)."""
@@ -254,13 +315,23 @@ class XspServer:
         if not candidates and exclude is not None and exclude.channel_id in self.channels:
             candidates = self._channels_of(channel_set_id)
         if not candidates:
-            # no live channel: keep it until a channel of the set is added
+            if not any(c.channel_set_id == channel_set_id for c in self.channels.values()):
+                # the set has no channel at all: BroadWorks cannot deliver, the
+                # event is lost (the application repairs by refreshing)
+                del self._unacked[key]
+                self.log.debug("XSP: no channel in set {set}; event {key} dropped",
+                               set=channel_set_id, key=key)
+                return
+            # channels exist but none delivers now (hanging): retry later
             entry.channel = None
-            entry.timer = _NoTimer
+            entry.timer = self.clock.callLater(self.ack_timeout, self._ack_timed_out, key)
             return
         best = min(c.priority for c in candidates)
         candidates = [c for c in candidates if c.priority == best]
-        channel = candidates[next(self._round_robin) % len(candidates)]
+        # balance by subscription, not by event: one user's events stay on one
+        # channel while it lives, so they arrive in order (as BroadWorks keeps them)
+        candidates.sort(key=lambda c: c.channel_id)
+        channel = candidates[zlib.crc32(entry.event.subscription_id.encode()) % len(candidates)]
         entry.channel = channel
         if entry.event.channel_id != channel.channel_id:
             entry.event = dataclasses.replace(entry.event, channel_id=channel.channel_id)
@@ -334,6 +405,11 @@ class XspServerProtocol(Protocol):
         self._splitter = stream.DocumentSplitter()
 
     def connectionMade(self):
+        state = self.server.front_ends[self.front_end].state
+        if state == "close":
+            self.transport.abortConnection()  # a front-end that is down refuses
+            return
+        self.is_delivering = state == "up"
         self.server.connections.add(self)
 
     def connectionLost(self, reason=None):

@@ -1,0 +1,552 @@
+# -*- test-case-name: tests.unit.test_cli,tests.integration.test_cli_demo -*-
+"""``csta-cli``: an operator's CSTA client (SPEC §2).
+
+Connects to a connector (or any CSTA server speaking ECMA-323 XML or
+ECMA-285 BER on TCP), runs one command and exits::
+
+    csta-cli monitor 2001 2002          # print events until Ctrl-C
+    csta-cli makecall 2001 2002         # prints the call id
+    csta-cli answer 2002                # the alerting call, found by a snapshot
+    csta-cli hold 2001 1:1
+
+Exit status: 0 success, 1 the request failed (CSTA error, no answer, no such
+call), 2 bad usage, 3 the server cannot be reached. Every failure is one line
+on stderr, never a traceback.
+
+Parsing, call selection and formatting are pure functions (unit tested
+without a reactor); :func:`run` is the one coroutine that talks to the
+server, and :func:`main` hands it to ``task.react``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from typing import Iterable, Sequence
+
+from twisted.internet import defer, error as net_error, task
+from twisted.internet.endpoints import HostnameEndpoint
+
+from csta_connector.csta import messages as m
+from csta_connector.csta.client import (
+    ClientConnectionLost,
+    CSTAClientFactory,
+    CSTAErrorResponse,
+)
+from csta_connector.testing import WaitTimeout
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # argparse's own code for bad usage
+EXIT_UNREACHABLE = 3
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 1040
+DEFAULT_TIMEOUT = 10.0
+
+# How often a monitor without new events checks for Ctrl-C, the end of
+# --duration or a lost connection (Waitable.wait_for has no cancellation).
+_MONITOR_POLL = 0.2
+
+
+class CallSelectionError(Exception):
+    """A call id was left out and the device's snapshot does not name one."""
+
+
+class SessionError(Exception):
+    """The CSTA session could not be opened (refused, timed out, no SystemStatus)."""
+
+
+# --- command line ------------------------------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be > 0: %r" % text)
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be > 0: %r" % text)
+    return value
+
+
+def build_parser(prog: str = "csta-cli") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="An operator's CSTA client: monitor devices, take snapshots and "
+        "control calls on a csta-connector (CSTA XML or BER over TCP).",
+        epilog="When CALLID is left out it is taken from a snapshot of DEVICE: the "
+        "alerting call for answer, the held call for retrieve, the only or the "
+        "connected call otherwise. Exit status: 0 ok, 1 request failed, 2 bad usage, "
+        "3 server unreachable.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="connector address (default %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="CSTA port (default %(default)s)")
+    parser.add_argument(
+        "--encoding", choices=("xml", "ber"), default="xml",
+        help="CSTA XML (ECMA-323) or ASN.1/BER (ECMA-285) (default %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="S",
+        help="seconds to wait for the connection and for each answer (default %(default)g)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    for name, text in (("monitor", "print events of DEVICEs as they come"),
+                       ("watch", "same as monitor")):
+        monitor = commands.add_parser(name, help=text, description=text + "; stops on Ctrl-C, "
+                                      "SIGTERM, --count or --duration")
+        monitor.add_argument("devices", nargs="+", metavar="DEVICE")
+        monitor.add_argument("--count", type=_positive_int, metavar="N", help="stop after N events")
+        monitor.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+
+    snapshot = commands.add_parser("snapshot", help="print the calls at DEVICE (SnapshotDevice)")
+    snapshot.add_argument("device", metavar="DEVICE")
+
+    makecall = commands.add_parser("makecall", help="call TO from FROM; prints the call id")
+    makecall.add_argument("calling", metavar="FROM")
+    makecall.add_argument("called", metavar="TO")
+
+    for name, text in (("answer", "answer the alerting call at DEVICE"),
+                       ("clear", "clear DEVICE's connection (hang up)"),
+                       ("hold", "put DEVICE's call on hold"),
+                       ("retrieve", "retrieve DEVICE's held call")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("device", metavar="DEVICE")
+        command.add_argument("call_id", nargs="?", metavar="CALLID")
+
+    transfer = commands.add_parser(
+        "transfer", help="transfer: HELD_CALLID ACTIVE_CALLID, or CALLID --to DEST (single step)",
+        usage="%(prog)s DEVICE HELD_CALLID ACTIVE_CALLID\n       %(prog)s DEVICE [CALLID] --to DEST",
+    )
+    transfer.add_argument("device", metavar="DEVICE")
+    transfer.add_argument("call_ids", nargs="*", metavar="CALLID")
+    transfer.add_argument("--to", metavar="DEST", help="single-step transfer of CALLID to DEST")
+
+    commands.add_parser("system-status", help="print the server's system status")
+    return parser
+
+
+def parse_args(argv: Sequence[str], parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
+    """The parsed command line; bad usage exits 2 with argparse's message."""
+    parser = parser or build_parser()
+    args = parser.parse_args(list(argv))
+    if args.command == "watch":
+        args.command = "monitor"
+    if args.command == "transfer":
+        if args.to is not None and len(args.call_ids) > 1:
+            parser.error("transfer --to takes one CALLID (or none: the active call)")
+        if args.to is None and len(args.call_ids) not in (0, 2):
+            parser.error("transfer takes HELD_CALLID ACTIVE_CALLID, or CALLID --to DEST")
+    return args
+
+
+# --- pure formatting -----------------------------------------------------------------
+
+# The devices worth a column per event type (label, attribute), in the order
+# an operator reads them. ``None`` values (absent / not known) are left out.
+EVENT_DEVICES: dict[type, tuple[tuple[str, str], ...]] = {
+    m.ServiceInitiatedEvent: (("initiating", "initiating_device"),),
+    m.OriginatedEvent: (("calling", "calling_device"), ("called", "called_device")),
+    m.DeliveredEvent: (("alerting", "alerting_device"), ("calling", "calling_device"),
+                       ("called", "called_device"), ("redirected-by", "last_redirection_device")),
+    m.EstablishedEvent: (("answering", "answering_device"), ("calling", "calling_device"),
+                         ("called", "called_device"), ("redirected-by", "last_redirection_device")),
+    m.HeldEvent: (("holding", "holding_device"),),
+    m.RetrievedEvent: (("retrieving", "retrieving_device"),),
+    m.ConnectionClearedEvent: (("releasing", "releasing_device"),),
+    m.CallClearedEvent: (),
+    m.FailedEvent: (("failing", "failing_device"), ("calling", "calling_device"),
+                    ("called", "called_device")),
+    m.DivertedEvent: (("diverting", "diverting_device"), ("to", "new_destination"),
+                      ("calling", "calling_device"), ("called", "called_device")),
+    m.TransferredEvent: (("transferring", "transferring_device"), ("to", "transferred_to_device")),
+    m.ConferencedEvent: (("conferencing", "conferencing_device"), ("added", "added_party")),
+    m.DigitsGeneratedEvent: (("digits", "digit_generated_list"),),
+}
+
+# Longest event name ("ConnectionCleared"): keeps the columns after it aligned.
+_NAME_WIDTH = 17
+
+
+def event_name(event) -> str:
+    """``DeliveredEvent`` -> ``Delivered``."""
+    name = type(event).__name__
+    return name[: -len("Event")] if name.endswith("Event") else name
+
+
+def event_connection(event) -> m.ConnectionID | None:
+    """The connection an event is about: its first ConnectionID field."""
+    for field in dataclasses.fields(event):
+        value = getattr(event, field.name)
+        if isinstance(value, m.ConnectionID):
+            return value
+    return None
+
+
+def _new_call_id(event) -> str | None:
+    """Transferred/Conferenced: the call id the parties continue in."""
+    for item in getattr(event, "transferred_connections", ()) or getattr(event, "conference_connections", ()):
+        if item.new_connection is not None and item.new_connection.call_id:
+            return item.new_connection.call_id
+    return None
+
+
+def format_clock(when: float) -> str:
+    """Local wall-clock time with milliseconds: ``14:03:07.251``."""
+    millis = int(round(when * 1000))
+    seconds, millis = divmod(millis, 1000)
+    return time.strftime("%H:%M:%S", time.localtime(seconds)) + ".%03d" % millis
+
+
+def format_event(event, device: str | None, when: float | None = None) -> str:
+    """One readable line per CSTA event::
+
+        14:03:07.251 2002 Delivered         call=1:1 alerting=2002 calling=2001 called=2002 state=alerting cause=newCall
+
+    ``device`` is the monitored device the event was reported for; ``when``
+    (epoch seconds) puts the local time first, ``None`` leaves it out.
+    """
+    parts = [] if when is None else [format_clock(when)]
+    parts.append(device or "?")
+    parts.append(event_name(event).ljust(_NAME_WIDTH))
+    connection = event_connection(event)
+    if connection is not None and connection.call_id:
+        parts.append("call=%s" % connection.call_id)
+    secondary = getattr(event, "secondary_old_call", None)
+    if secondary is not None and secondary.call_id:
+        parts.append("secondary=%s" % secondary.call_id)
+    new_call = _new_call_id(event)
+    if new_call is not None and connection is not None and new_call != connection.call_id:
+        parts.append("new-call=%s" % new_call)
+    if isinstance(event, m.ConnectionClearedEvent) and connection is not None and connection.device_id:
+        parts.append("dropped=%s" % connection.device_id)
+    for label, attribute in EVENT_DEVICES.get(type(event), ()):
+        value = getattr(event, attribute, None)
+        if value is not None:
+            parts.append("%s=%s" % (label, value))
+    state = getattr(event, "local_connection_info", None)
+    if state is not None:
+        parts.append("state=%s" % state)
+    cause = getattr(event, "cause", None)
+    if cause is not None:
+        parts.append("cause=%s" % cause)
+    return " ".join(parts)
+
+
+def snapshot_calls(items: Iterable[m.SnapshotDeviceItem]) -> list[tuple[str, str]]:
+    """(call id, local connection state) of each snapshot item."""
+    return [(item.connection.call_id or "?", item.local_connection_state or "?") for item in items]
+
+
+def format_snapshot(items: Iterable[m.SnapshotDeviceItem]) -> list[str]:
+    """``["1:1 connected", "1:2 hold"]``, or ``["idle"]`` for no calls."""
+    calls = snapshot_calls(items)
+    return ["%s %s" % call for call in calls] if calls else ["idle"]
+
+
+# Which call a command means when its CALLID is left out.
+ALERTING, HELD, ACTIVE = "alerting", "held", "active"
+_STATE_OF = {ALERTING: "alerting", HELD: "hold", ACTIVE: "connected"}
+IMPLIED_CALL = {"answer": ALERTING, "retrieve": HELD, "clear": ACTIVE, "hold": ACTIVE}
+
+
+def select_call(device: str, calls: Sequence[tuple[str, str]], which: str,
+                only_call_will_do: bool = True) -> str:
+    """The call id of the ``which`` call (alerting / held / active) at ``device``.
+
+    ``calls`` are (call id, state) pairs from a snapshot. For "active" a
+    device's only call is taken whatever its state (``only_call_will_do``),
+    else the one connected call. Raises :class:`CallSelectionError` when
+    there is none or more than one.
+    """
+    if not calls:
+        raise CallSelectionError("no call at %s" % device)
+    if which == ACTIVE and only_call_will_do and len(calls) == 1:
+        return calls[0][0]
+    wanted = [call_id for call_id, state in calls if state == _STATE_OF[which]]
+    if len(wanted) == 1:
+        return wanted[0]
+    listing = ", ".join("%s %s" % call for call in calls)
+    if not wanted:
+        raise CallSelectionError("no %s call at %s (calls: %s)" % (which, device, listing))
+    raise CallSelectionError(
+        "%d %s calls at %s (%s): give the call id" % (len(wanted), which, device, listing)
+    )
+
+
+def describe_failure(exc: BaseException, timeout: float) -> str:
+    """The reason part of an error line, for a request that failed."""
+    if isinstance(exc, CSTAErrorResponse):
+        return str(exc)  # "category/value", or "rejected: ..."
+    if isinstance(exc, (defer.TimeoutError, WaitTimeout)):
+        return "no answer within %g s" % timeout
+    if isinstance(exc, ClientConnectionLost):
+        return "connection lost"
+    if isinstance(exc, CallSelectionError):
+        return str(exc)
+    return "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
+
+
+def describe_connect_failure(host: str, port: int, exc: BaseException, timeout: float) -> str:
+    """``cannot connect to 127.0.0.1:1040: connection refused``."""
+    if isinstance(exc, net_error.ConnectionRefusedError):
+        reason = "connection refused"
+    elif isinstance(exc, (net_error.TimeoutError, defer.TimeoutError)):
+        reason = "timed out after %g s" % timeout
+    elif isinstance(exc, WaitTimeout):
+        reason = "no session start (SystemStatus) within %g s; wrong --encoding?" % timeout
+    elif isinstance(exc, net_error.DNSLookupError):
+        reason = "unknown host"
+    elif isinstance(exc, ClientConnectionLost):
+        reason = "closed by the server"
+    else:
+        reason = (exc.args and str(exc.args[-1])) or type(exc).__name__
+        reason = reason.strip().rstrip(".")
+    return "cannot connect to %s:%d: %s" % (host, port, reason)
+
+
+def request_words(args: argparse.Namespace, *call_ids: str | None) -> str:
+    """The command as an operator would type it, for error lines: ``hold 2001 1:1``."""
+    if args.command == "monitor":
+        return " ".join(["monitor"] + list(args.devices))
+    if args.command == "makecall":
+        return "makecall %s %s" % (args.calling, args.called)
+    if args.command == "system-status":
+        return "system-status"
+    words = [args.command, args.device] + [c for c in call_ids if c]
+    if getattr(args, "to", None):
+        words += ["--to", args.to]
+    return " ".join(words)
+
+
+# --- talking to the server -------------------------------------------------------------
+
+
+class CommandFailed(Exception):
+    """A command failed; ``str()`` is the whole error line."""
+
+    def __init__(self, line: str, code: int = EXIT_FAILED):
+        super().__init__(line)
+        self.code = code
+
+
+async def open_session(reactor, host: str, port: int, encoding: str, timeout: float):
+    """Connect and complete the CSTA session start; the client protocol."""
+    endpoint = HostnameEndpoint(reactor, host, port, timeout=timeout)
+    client = None
+    try:
+        client = await endpoint.connect(CSTAClientFactory(reactor, encoding=encoding, timeout=timeout))
+        if encoding == "xml":
+            # Speak first: an auto-detecting listener would otherwise wait its
+            # detect-timeout before it takes a silent client for XML.
+            opening = client.request(m.RequestSystemStatus())
+            opening.addErrback(lambda failure: None)  # the session start below tells
+        await client.when_ready(timeout)
+    except Exception as exc:
+        if client is not None and client.transport is not None:
+            client.transport.loseConnection()
+        raise CommandFailed(describe_connect_failure(host, port, exc, timeout), EXIT_UNREACHABLE)
+    return client
+
+
+async def call(client, args, request, *call_ids):
+    """``client.request(request)`` with failures turned into one error line."""
+    try:
+        return await client.request(request)
+    except Exception as exc:
+        raise CommandFailed("%s: %s" % (request_words(args, *call_ids), describe_failure(exc, args.timeout)))
+
+
+async def device_calls(client, args, device):
+    response = await call(client, args, m.SnapshotDevice(device=device))
+    return snapshot_calls(response.items)
+
+
+async def implied_call(client, args, which, only_call_will_do=True):
+    calls = await device_calls(client, args, args.device)
+    try:
+        return select_call(args.device, calls, which, only_call_will_do)
+    except CallSelectionError as exc:
+        raise CommandFailed("%s: %s" % (request_words(args), exc))
+
+
+def _connection(call_id, device):
+    return m.ConnectionID(call_id=call_id, device_id=device)
+
+
+async def cmd_snapshot(reactor, client, args, out):
+    response = await call(client, args, m.SnapshotDevice(device=args.device))
+    for line in format_snapshot(response.items):
+        out.write(line + "\n")
+
+
+async def cmd_makecall(reactor, client, args, out):
+    response = await call(client, args, m.MakeCall(calling_device=args.calling, called_directory_number=args.called))
+    out.write("%s\n" % response.calling_device_connection.call_id)
+
+
+_CALL_REQUESTS = {
+    "answer": lambda connection: m.AnswerCall(connection=connection),
+    "clear": lambda connection: m.ClearConnection(connection=connection),
+    "hold": lambda connection: m.HoldCall(connection=connection),
+    "retrieve": lambda connection: m.RetrieveCall(connection=connection),
+}
+
+
+async def cmd_call_control(reactor, client, args, out):
+    call_id = args.call_id or await implied_call(client, args, IMPLIED_CALL[args.command])
+    await call(client, args, _CALL_REQUESTS[args.command](_connection(call_id, args.device)), call_id)
+    out.write("%s: ok\n" % request_words(args, call_id))
+
+
+async def cmd_transfer(reactor, client, args, out):
+    if args.to is not None:
+        call_id = args.call_ids[0] if args.call_ids else await implied_call(client, args, ACTIVE)
+        request = m.SingleStepTransferCall(active_call=_connection(call_id, args.device), transferred_to=args.to)
+        response = await call(client, args, request, call_id)
+        call_ids = (call_id,)
+    else:
+        if args.call_ids:
+            held, active = args.call_ids
+        else:
+            calls = await device_calls(client, args, args.device)
+            try:
+                held = select_call(args.device, calls, HELD)
+                active = select_call(args.device, calls, ACTIVE, only_call_will_do=False)
+            except CallSelectionError as exc:
+                raise CommandFailed("%s: %s" % (request_words(args), exc))
+        request = m.TransferCall(held_call=_connection(held, args.device), active_call=_connection(active, args.device))
+        response = await call(client, args, request, held, active)
+        call_ids = (held, active)
+    transferred = response.transferred_call.call_id if response.transferred_call else None
+    out.write("%s: ok%s\n" % (request_words(args, *call_ids),
+                              ", transferred call %s" % transferred if transferred else ""))
+
+
+async def cmd_system_status(reactor, client, args, out):
+    response = await call(client, args, m.RequestSystemStatus())
+    out.write("%s\n" % response.status)
+
+
+async def cmd_monitor(reactor, client, args, out, err=None):
+    """Start a monitor per device, then print events until told to stop."""
+    device_of = {}
+    for device in args.devices:
+        response = await call(client, args, m.MonitorStart(device=device))
+        device_of[response.cross_ref_id] = device
+    if err is not None:
+        err.write("monitoring %s; Ctrl-C to stop\n" % " ".join(args.devices))
+        err.flush()
+
+    stopping = []
+    finished = defer.Deferred()
+
+    def on_shutdown():
+        # Ctrl-C / SIGTERM stop the reactor: finish printing first.
+        stopping.append(True)
+        return finished
+
+    trigger = reactor.addSystemEventTrigger("before", "shutdown", on_shutdown)
+    deadline = reactor.seconds() + args.duration if args.duration else None
+    printed = 0
+    try:
+        while not stopping:
+            if args.count is not None and printed >= args.count:
+                break
+            if deadline is not None and reactor.seconds() >= deadline:
+                break
+            if not client.connected:
+                raise CommandFailed("%s: connection lost" % request_words(args))
+            wait = _MONITOR_POLL if deadline is None else max(0.0, min(_MONITOR_POLL, deadline - reactor.seconds()))
+            try:
+                await client.events.wait_for(lambda items: len(items) > printed, wait, "events")
+            except WaitTimeout:
+                continue
+            for event in client.events.items[printed:]:
+                if args.count is not None and printed >= args.count:
+                    break
+                connection = event_connection(event)
+                device = device_of.get(event.cross_ref_id, connection.device_id if connection else None)
+                out.write(format_event(event, device, time.time()) + "\n")
+                printed += 1
+            out.flush()
+    finally:
+        if not stopping:
+            reactor.removeSystemEventTrigger(trigger)
+        finished.callback(None)
+
+
+COMMANDS = {
+    "monitor": cmd_monitor,
+    "snapshot": cmd_snapshot,
+    "makecall": cmd_makecall,
+    "answer": cmd_call_control,
+    "clear": cmd_call_control,
+    "hold": cmd_call_control,
+    "retrieve": cmd_call_control,
+    "transfer": cmd_transfer,
+    "system-status": cmd_system_status,
+}
+
+
+async def run(reactor, args: argparse.Namespace, out=None, err=None) -> int:
+    """Run one parsed command; the exit status. Errors are one line on ``err``."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    client = None
+    try:
+        client = await open_session(reactor, args.host, args.port, args.encoding, args.timeout)
+        command = COMMANDS[args.command]
+        if command is cmd_monitor:
+            await command(reactor, client, args, out, err)
+        else:
+            await command(reactor, client, args, out)
+        out.flush()
+        return EXIT_OK
+    except CommandFailed as exc:
+        err.write("%s\n" % exc)
+        return exc.code
+    except BrokenPipeError:
+        return EXIT_OK  # `csta-cli monitor ... | head`: the reader has what it wanted
+    except Exception as exc:  # never a traceback for an operator
+        err.write("%s: unexpected error: %s\n" % (args.command, describe_failure(exc, args.timeout)))
+        return EXIT_FAILED
+    finally:
+        if client is not None and client.transport is not None:
+            client.transport.loseConnection()
+
+
+async def _react_main(reactor, argv):
+    args = parse_args(argv)
+    code = await run(reactor, args)
+    # let loseConnection flush (a reactor stopping right away would cut it)
+    await task.deferLater(reactor, 0, lambda: None)
+    if code:
+        raise SystemExit(code)
+
+
+def _quiet_twisted_logging():
+    """Send Twisted's own log events nowhere: before logging starts, Twisted
+    writes critical events (tracebacks) to stderr, and an operator's tool
+    prints only its own lines."""
+    from twisted.logger import globalLogBeginner
+
+    globalLogBeginner.beginLoggingTo([lambda event: None], redirectStandardIO=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parse_args(argv)  # bad usage exits 2 before a reactor starts
+    _quiet_twisted_logging()
+    task.react(_react_main, (argv,))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,400 @@
+# -*- test-case-name: tests.integration.test_metrics -*-
+"""Prometheus metrics and a JSON status page for one connector (SPEC §7 ``[metrics]``).
+
+``[metrics] port`` opens an HTTP endpoint (twisted.web) with two pages:
+
+``GET /metrics``
+    the Prometheus text exposition format;
+``GET /status``
+    the same figures as one JSON document, for a person or a health check.
+
+Collection is *pull-style*: at scrape time a :class:`ConnectorCollector` reads
+the live objects (channel set, CSTA sessions, monitors, call model,
+subscription manager, the core's ``stats``), so the event path pays nothing
+for them. Only what has no live source is counted as it happens, with one
+dict increment each, in the narrowest place:
+
+* BroadWorks events per Xsi event type: :class:`EventTypeCounter`, a sink
+  put between the channel set and the core;
+* CSTA events per event type: ``CSTAServerFactory.events_sent``, counted in
+  ``CSTAServerProtocol.send_event``;
+* CSTA request latency and outcome per service: :class:`RequestRecorder`,
+  the factory's ``request_observer``.
+
+Every connector has its own :class:`prometheus_client.CollectorRegistry`
+(never the process-global one), so several connectors in one process — the
+test suite, benchmarks — do not collide.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections import Counter
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from twisted.application.service import Service
+from twisted.internet import defer
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.logger import Logger
+from twisted.web import resource, server
+from zope.interface import implementer
+
+from csta_connector import __version__, lms
+from csta_connector.csta import wire
+from csta_connector.csta.server import CSTARequestError
+from csta_connector.interfaces import IEventSink
+
+PREFIX = "csta_connector_"
+
+#: Upper bounds (seconds) of the request latency histogram buckets. A CSTA
+#: request waits for a BroadWorks round trip (ms) and, for a snapshot, for the
+#: CallSubscriptionEvent after it (up to ``snapshot-timeout``, default 5 s).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+#: How a request ended (the ``result`` label).
+OK, ERROR, TIMEOUT, CANCELLED = "ok", "error", "timeout", "cancelled"
+
+#: System statuses always exported, so a dashboard sees the 0 as well as the 1.
+SYSTEM_STATUSES = ("normal", "disabled")
+
+
+# ---------------------------------------------------------------------------
+# What is counted as it happens
+
+
+@implementer(IEventSink)
+class EventTypeCounter:
+    """An event sink that counts BroadWorks events per Xsi event type, then
+    hands everything on to ``sink`` (the core) unchanged."""
+
+    def __init__(self, sink):
+        self.sink = sink
+        self.counts: Counter[str] = Counter()
+
+    def broadworks_event(self, event):
+        self.counts[event.event_type] += 1
+        self.sink.broadworks_event(event)
+
+    def broadworks_sequence_gap(self, gap):
+        self.sink.broadworks_sequence_gap(gap)
+
+    def broadworks_link_state(self, up_links, total_links):
+        self.sink.broadworks_link_state(up_links, total_links)
+
+
+class ServiceLatency:
+    """Latency histogram and outcomes of one CSTA service."""
+
+    __slots__ = ("buckets", "sum", "results")
+
+    def __init__(self):
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
+        self.sum = 0.0
+        self.results: Counter[str] = Counter()
+
+    @property
+    def count(self) -> int:
+        return sum(self.buckets)
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """``(le, count)`` pairs as Prometheus wants them, ``+Inf`` last."""
+        pairs, total = [], 0
+        for bound, n in zip(LATENCY_BUCKETS + (float("inf"),), self.buckets):
+            total += n
+            pairs.append(("+Inf" if bound == float("inf") else repr(bound), total))
+        return pairs
+
+
+def request_result(failure) -> str:
+    """``ok``, ``timeout``, ``cancelled`` or ``error`` for a request's outcome.
+
+    A snapshot that timed out is answered ``performanceLimitExceeded``, as is
+    a request the server gave up on; both count as timeouts.
+    """
+    if failure is None:
+        return OK
+    if failure.check(defer.TimeoutError):
+        return TIMEOUT
+    if failure.check(CSTARequestError) and failure.value.error.value == "performanceLimitExceeded":
+        return TIMEOUT
+    if failure.check(defer.CancelledError):
+        return CANCELLED  # the client went away before the answer
+    return ERROR
+
+
+class RequestRecorder:
+    """The CSTA server's ``request_observer``: latency and outcome per service."""
+
+    def __init__(self):
+        self.services: dict[str, ServiceLatency] = {}
+
+    def __call__(self, service: str, seconds: float, failure=None):
+        latency = self.services.get(service)
+        if latency is None:
+            latency = self.services[service] = ServiceLatency()
+        latency.buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        latency.sum += seconds
+        latency.results[request_result(failure)] += 1
+
+
+# ---------------------------------------------------------------------------
+# Reading the live objects
+
+
+def session_encoding(session) -> str:
+    """``xml``, ``ber`` or ``detecting`` (not yet known) for a CSTA session."""
+    if isinstance(session.wire, wire.XmlWire):
+        return "xml"
+    if isinstance(session.wire, wire.BerWire):
+        return "ber"
+    return "detecting"
+
+
+def link_states(channel_set) -> dict[str, bool]:
+    """Link name -> up, for every configured link of the channel set."""
+    up = {link.settings.name for link in channel_set.up_links}
+    return {service.name: service.name in up for service in channel_set}
+
+
+class ConnectorCollector:
+    """A prometheus-client collector reading one assembled connector
+    (a :class:`~csta_connector.connector.ConnectorService`) at scrape time."""
+
+    def __init__(self, connector, events_in: EventTypeCounter, requests: RequestRecorder):
+        self.connector = connector
+        self.events_in = events_in
+        self.requests = requests
+
+    def status(self) -> dict:
+        """Everything at a glance, as plain data (the ``/status`` document)."""
+        c = self.connector
+        core, factory = c.core, c.csta_factory
+        links = link_states(c.channel_set)
+        clients = Counter(session_encoding(s) for s in factory.sessions)
+        counts = core.model.counts()
+        snapshots = self.requests.services.get("SnapshotDevice")
+        return {
+            "application": c.config.connector.application_name,
+            "version": __version__,
+            "channel_set": c.config.connector.channel_set_name,
+            "system_status": factory.system_status,
+            "links": {
+                "up": sum(links.values()),
+                "total": len(links),
+                "states": {name: "up" if up else "down" for name, up in links.items()},
+            },
+            "clients": {
+                "total": len(factory.sessions),
+                **{encoding: clients.get(encoding, 0) for encoding in ("xml", "ber", "detecting")},
+            },
+            "monitors": core.monitors.count,
+            "subscriptions": len(core.subscriptions.subscriptions),
+            "model": {"devices": counts.devices, "calls": counts.calls, "parties": counts.parties},
+            "events": {
+                "broadworks_in": {
+                    "total": core.stats["events_in"],
+                    "by_type": dict(sorted(self.events_in.counts.items())),
+                },
+                "csta_out": {
+                    "total": sum(factory.events_sent.values()),
+                    "by_type": dict(sorted(factory.events_sent.items())),
+                },
+            },
+            "requests": {
+                service: {
+                    "count": latency.count,
+                    "mean_seconds": round(latency.sum / latency.count, 6) if latency.count else 0.0,
+                    "results": dict(sorted(latency.results.items())),
+                }
+                for service, latency in sorted(self.requests.services.items())
+            },
+            "snapshots": {
+                "count": snapshots.count if snapshots else 0,
+                "timeouts": snapshots.results.get(TIMEOUT, 0) if snapshots else 0,
+            },
+            "update_subscription_requests": core.subscriptions.update_requests,
+            "synchronizations": core.stats["synchronizations"],
+            "parties_cleared": core.stats["parties_cleared"],
+        }
+
+    def collect(self):
+        s = self.status()
+        yield _info(s)
+
+        link_up = GaugeMetricFamily(
+            PREFIX + "link_up", "1 while the BroadWorks link's channel is up, else 0.", labels=["link"])
+        for name, state in s["links"]["states"].items():
+            link_up.add_metric([name], 1 if state == "up" else 0)
+        yield link_up
+        yield GaugeMetricFamily(PREFIX + "links_up", "BroadWorks links up.", value=s["links"]["up"])
+        yield GaugeMetricFamily(PREFIX + "links", "BroadWorks links configured.", value=s["links"]["total"])
+
+        status = GaugeMetricFamily(
+            PREFIX + "system_status",
+            "The SystemStatus told to CSTA clients: 1 for the current one.", labels=["status"])
+        for name in dict.fromkeys(SYSTEM_STATUSES + (s["system_status"],)):
+            status.add_metric([name], 1 if name == s["system_status"] else 0)
+        yield status
+
+        clients = GaugeMetricFamily(
+            PREFIX + "csta_clients", "Connected CSTA clients by encoding.", labels=["encoding"])
+        for encoding in ("xml", "ber", "detecting"):
+            clients.add_metric([encoding], s["clients"][encoding])
+        yield clients
+
+        yield GaugeMetricFamily(PREFIX + "monitors", "CSTA monitors (one per client and device).",
+                                value=s["monitors"])
+        yield GaugeMetricFamily(PREFIX + "subscriptions", "BroadWorks Advanced Call subscriptions.",
+                                value=s["subscriptions"])
+        for what, meaning in (("devices", "Devices with a call"), ("calls", "Calls"),
+                              ("parties", "Call parties (connections)")):
+            yield GaugeMetricFamily(PREFIX + "model_" + what, meaning + " in the call model.",
+                                    value=s["model"][what])
+
+        yield _by_type(PREFIX + "broadworks_events", "BroadWorks events received, by Xsi event type.",
+                       s["events"]["broadworks_in"]["by_type"])
+        yield _by_type(PREFIX + "csta_events", "CSTA events sent to clients, by CSTA event type.",
+                       s["events"]["csta_out"]["by_type"])
+
+        yield from self._requests()
+
+        yield CounterMetricFamily(PREFIX + "snapshots", "CSTA SnapshotDevice requests answered.",
+                                  value=s["snapshots"]["count"])
+        yield CounterMetricFamily(
+            PREFIX + "snapshot_timeouts",
+            "SnapshotDevice requests answered performanceLimitExceeded (snapshot-timeout).",
+            value=s["snapshots"]["timeouts"])
+        yield CounterMetricFamily(
+            PREFIX + "update_subscription_requests",
+            "UpdateSubscriptionRequests sent (snapshots, renewals, resynchronizations).",
+            value=s["update_subscription_requests"])
+        yield CounterMetricFamily(
+            PREFIX + "synchronizations", "CallSubscriptionEvents compared with the call model.",
+            value=s["synchronizations"])
+        yield CounterMetricFamily(
+            PREFIX + "parties_cleared",
+            "Call parties found stuck and cleared by synchronization (LMS 37205 lines).",
+            value=s["parties_cleared"])
+
+    def _requests(self):
+        histogram = HistogramMetricFamily(
+            PREFIX + "csta_request_duration_seconds",
+            "Time from a CSTA request to its answer, by service.", labels=["service"])
+        results = CounterMetricFamily(
+            PREFIX + "csta_requests", "CSTA requests answered, by service and result.",
+            labels=["service", "result"])
+        for service, latency in sorted(self.requests.services.items()):
+            histogram.add_metric([service], latency.cumulative(), latency.sum)
+            for result, n in sorted(latency.results.items()):
+                results.add_metric([service, result], n)
+        yield histogram
+        yield results
+
+
+def _info(s):
+    info = GaugeMetricFamily(
+        PREFIX + "info", "Always 1; the labels say which connector this is.",
+        labels=["version", "application", "channel_set"])
+    info.add_metric([s["version"], s["application"], s["channel_set"]], 1)
+    return info
+
+
+def _by_type(name, documentation, counts):
+    family = CounterMetricFamily(name, documentation, labels=["event_type"])
+    for event_type, n in counts.items():
+        family.add_metric([event_type], n)
+    return family
+
+
+# ---------------------------------------------------------------------------
+# The HTTP endpoint
+
+
+class MetricsResource(resource.Resource):
+    """``/metrics`` (Prometheus text format) and ``/status`` (JSON)."""
+
+    isLeaf = True
+
+    def __init__(self, registry: CollectorRegistry, collector: ConnectorCollector):
+        super().__init__()
+        self.registry = registry
+        self.collector = collector
+
+    def render_GET(self, request):
+        if request.path == b"/metrics":
+            request.setHeader(b"Content-Type", CONTENT_TYPE_LATEST.encode())
+            return generate_latest(self.registry)
+        if request.path == b"/status":
+            request.setHeader(b"Content-Type", b"application/json")
+            return json.dumps(self.collector.status(), indent=2).encode() + b"\n"
+        request.setResponseCode(404)
+        request.setHeader(b"Content-Type", b"text/plain")
+        return b"not found: try /metrics or /status\n"
+
+
+class _QuietSite(server.Site):
+    """A Site without an access log: a scrape every few seconds must not fill
+    the connector's log."""
+
+    noisy = False
+    displayTracebacks = False
+
+    def log(self, request):
+        pass
+
+
+class MetricsService(Service):
+    """The ``[metrics]`` endpoint of one connector, as a child service.
+
+    ``attach`` puts the counters in place (call it before the connector
+    starts); starting listens on ``(bind, port)``; :attr:`port` is the port
+    bound (a configured 0 picks a free one) once :attr:`started` fired.
+    """
+
+    log = Logger()
+
+    def __init__(self, connector, settings, reactor):
+        """``settings``: a :class:`csta_connector.config.MetricsSection`."""
+        self.settings = settings
+        self.reactor = reactor
+        self.events_in = EventTypeCounter(connector.core)
+        self.requests = RequestRecorder()
+        self.collector = ConnectorCollector(connector, self.events_in, self.requests)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self.collector)
+        self.site = _QuietSite(MetricsResource(self.registry, self.collector), reactor=reactor)
+        self.port: int | None = None
+        self.started: defer.Deferred | None = None
+        self._listening = None
+
+    def attach(self, channel_set, csta_factory):
+        """Count events in (between ``channel_set`` and the core) and requests
+        (``csta_factory``'s observer)."""
+        channel_set.sink = self.events_in
+        csta_factory.request_observer = self.requests
+
+    def startService(self):
+        super().startService()
+        self.started = self._listen()
+        self.started.addErrback(self._listen_failed)
+
+    @defer.inlineCallbacks
+    def _listen(self):
+        endpoint = TCP4ServerEndpoint(self.reactor, self.settings.port, interface=self.settings.bind)
+        self._listening = yield endpoint.listen(self.site)
+        self.port = self._listening.getHost().port
+        lms.emit(self.log, lms.METRICS_LISTENING, host=self.settings.bind, port=self.port)
+
+    def _listen_failed(self, failure):
+        self.log.failure("Metrics endpoint could not start", failure)
+        return failure
+
+    def stopService(self):
+        super().stopService()
+        listening, self._listening = self._listening, None
+        if listening is not None:
+            return listening.stopListening()
+        return None
