@@ -31,9 +31,10 @@ class IBroadWorksLink(Interface):
 
     is_up = Attribute("True while requests can be sent")
 
-    def request(cti_request):
+    def request(cti_request, affinity=None):
         """Send a CtiRequest; a Deferred firing with the xsp.Response (2xx) or
-        failing with a BroadWorksError."""
+        failing with a BroadWorksError. ``affinity`` (a subscriptionId) asks
+        for the link that carries that subscription's events."""
 
 
 class IEventSink(Interface):

@@ -11,7 +11,9 @@ priority.
 
 from __future__ import annotations
 
-from twisted.application.internet import ClientService, backoffPolicy
+import random
+
+from twisted.application.internet import ClientService
 from twisted.application.service import MultiService
 from twisted.internet import defer
 from twisted.internet.protocol import Factory
@@ -56,18 +58,21 @@ class _NullSink:
 class ChannelSet(MultiService):
     log = Logger()
 
-    def __init__(self, clock, sink=None, recovery_delay=10.0, max_recovery_delay=120.0):
+    def __init__(self, clock, sink=None, recovery_delay=10.0, max_recovery_delay=120.0,
+                 jitter=random.random):
         super().__init__()
         self.clock = clock
         self.sink = sink if sink is not None else _NullSink()
         self.ordering = EventOrdering()
         self.recovery_delay = recovery_delay
         self.max_recovery_delay = max_recovery_delay
+        self.jitter = jitter  # seconds added to each back-off delay, so links don't stampede
         self._settings: list[LinkSettings] = []
         self._up: list[XspLinkProtocol] = []
         self._round_robin = 0
         self._ready_waiters: list[defer.Deferred] = []
         self._lost_at: dict[str, float] = {}  # link name -> when it went down
+        self._affinity: dict[str, object] = {}  # subscriptionId -> link of its last event
         self._ever_up: set[str] = set()
         #: optional callable(direction, document bytes) given to every link
         self.trace = None
@@ -77,17 +82,18 @@ class ChannelSet(MultiService):
     def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
         """Add one link (a ClientService connecting ``endpoint``)."""
         self._settings.append(settings)
-        policy = backoffPolicy(
-            initialDelay=self.recovery_delay,
-            maxDelay=self.max_recovery_delay,
-            factor=2.0,
-        )
+        policy = self.retry_delay
         service = ClientService(
             endpoint, _LinkFactory(self, settings), retryPolicy=policy, clock=self.clock
         )
         service.setName(settings.name)
         service.setServiceParent(self)
         return service
+
+    def retry_delay(self, failed_attempts: int) -> float:
+        """link-recovery-tout, doubling per failed attempt up to the cap, plus jitter."""
+        delay = self.recovery_delay * 2.0 ** max(0, failed_attempts - 1)
+        return min(delay, self.max_recovery_delay) + self.jitter()
 
     @property
     def total_links(self) -> int:
@@ -117,8 +123,16 @@ class ChannelSet(MultiService):
 
     # -- IBroadWorksLink ----------------------------------------------------
 
-    def request(self, cti_request):
-        link = self._choose_link()
+    def request(self, cti_request, affinity=None):
+        link = None
+        if affinity is not None:
+            # the link that carries this subscription's events: there the
+            # response and the event it causes keep their order
+            link = self._affinity.get(affinity)
+            if link is not None and not link.is_up:
+                link = None
+        if link is None:
+            link = self._choose_link()
         if link is None:
             return defer.fail(NoLinkAvailable(cti_request.name))
         return link.request(cti_request)
@@ -179,6 +193,7 @@ class ChannelSet(MultiService):
         self.sink.broadworks_link_state(len(self._up), self.total_links)
 
     def event_received(self, link, event):
+        self._affinity[event.subscription_id] = link
         self.sink.broadworks_event(event)
 
     def sequence_gap(self, link, gap):

@@ -61,7 +61,8 @@ class BroadWorksClient:
         """UpdateSubscriptionRequest; fires with the response once BroadWorks accepted it.
         The CallSubscriptionEvent it causes arrives afterwards as an event."""
         return self.link.request(
-            xsp.update_subscription(subscription_id, self.subscription_expires)
+            xsp.update_subscription(subscription_id, self.subscription_expires),
+            affinity=subscription_id,
         )
 
     def unsubscribe(self, subscription_id: str):

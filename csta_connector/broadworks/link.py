@@ -156,7 +156,7 @@ class XspLinkProtocol(Protocol):
         self._next_id += 1
         return str(self._next_id)
 
-    def request(self, cti_request: xsp.CtiRequest) -> defer.Deferred:
+    def request(self, cti_request: xsp.CtiRequest, affinity=None) -> defer.Deferred:
         """Send a CTI request; fires with the 2xx xsp.Response, fails with a
         BroadWorksError (error status, timeout or link loss)."""
         name = cti_request.name

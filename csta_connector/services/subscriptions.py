@@ -28,6 +28,12 @@ from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
 
 
+def _name(requester):
+    if requester is None:
+        return "-"
+    return getattr(requester, "name", None) or str(requester)
+
+
 class SnapshotTimeout(BroadWorksError):
     def __init__(self, user_id, seconds):
         self.user_id = user_id
@@ -44,13 +50,18 @@ class SubscriptionLost(BroadWorksError):
 class _Snapshot:
     """One UpdateSubscriptionRequest (or subscribe) awaiting its event."""
 
-    __slots__ = ("waiters", "answered", "requesters", "timer")
+    __slots__ = ("waiters", "answered", "requesters", "timer", "early")
 
     def __init__(self):
         self.waiters: list[defer.Deferred] = []
         self.answered = False  # BroadWorks has responded: the next event is ours
         self.requesters: list = []
         self.timer = None
+        # A CallSubscriptionEvent that came while the request was unanswered:
+        # with several links, the event can overtake its own response (it
+        # travels on the subscription's channel, the response on the request's
+        # link). It answers the request unless a later one follows the response.
+        self.early = None
 
 
 class Subscription:
@@ -104,6 +115,9 @@ class SubscriptionManager:
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
+        #: how long an answered request waits for a later event before taking
+        #: the one that overtook its response
+        self.early_grace = 0.5
 
     # -- queries -----------------------------------------------------------
 
@@ -155,8 +169,7 @@ class SubscriptionManager:
     def _subscribed(self, subscription_id, sub, snapshot):
         sub.subscription_id = subscription_id
         self._by_id[subscription_id] = sub
-        snapshot.answered = True
-        self._start_snapshot_timer(sub, snapshot)
+        self._answered(sub, snapshot)
         lms.emit(
             self.log,
             lms.SUBSCRIPTION_ADDED,
@@ -232,7 +245,7 @@ class SubscriptionManager:
         sub = self._by_user.get(user_id)
         if sub is None or sub.removed:
             return self._temporary_snapshot(user_id, requester)
-        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=requester or "-")
+        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
         d = defer.Deferred()
         # join an unanswered request: its event is newer than this call
         for snapshot in sub.pending:
@@ -257,7 +270,7 @@ class SubscriptionManager:
         return d
 
     def _temporary_snapshot(self, user_id, requester):
-        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=requester or "-")
+        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
         acquired = self._acquire(user_id, temporary=True)
         sub = self._by_user[user_id]
         snapshot = sub.pending[0] if sub.pending else None
@@ -284,8 +297,7 @@ class SubscriptionManager:
         d = self.client.update_subscription(sub.subscription_id)
 
         def answered(_):
-            snapshot.answered = True
-            self._start_snapshot_timer(sub, snapshot)
+            self._answered(sub, snapshot)
 
         def failed(failure):
             if snapshot in sub.pending:
@@ -293,6 +305,28 @@ class SubscriptionManager:
             self._fail_snapshot(snapshot, failure)
 
         d.addCallbacks(answered, failed)
+
+    def _answered(self, sub, snapshot):
+        snapshot.answered = True
+        if snapshot.early is not None:
+            snapshot.timer = self.clock.callLater(
+                min(self.early_grace, self.snapshot_timeout), self._resolve_early, sub, snapshot
+            )
+        else:
+            self._start_snapshot_timer(sub, snapshot)
+
+    def _resolve_early(self, sub, snapshot):
+        snapshot.timer = None
+        if snapshot in sub.pending:
+            sub.pending.remove(snapshot)
+        self._resolve(sub, snapshot, snapshot.early)
+
+    def _resolve(self, sub, snapshot, event):
+        for d in snapshot.waiters:
+            if not d.called:  # a waiter may have been cancelled
+                d.callback(event)
+        if snapshot.waiters:
+            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls))
 
     def _start_snapshot_timer(self, sub, snapshot):
         if snapshot.waiters:
@@ -330,23 +364,26 @@ class SubscriptionManager:
         if sub is None:
             return False
         if event.is_snapshot:
-            requesters = ()
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:
                 if snapshot.answered:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    requesters = tuple(snapshot.requesters)
-                    self.listener.subscription_snapshot(sub.user_id, event, requesters)
-                    for d in snapshot.waiters:
-                        if not d.called:  # a waiter may have been cancelled
-                            d.callback(event)
-                    lms.emit(
-                        self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls)
+                    self.listener.subscription_snapshot(
+                        sub.user_id, event, tuple(snapshot.requesters)
+                    )
+                    self._resolve(sub, snapshot, event)
+                    return True
+            for snapshot in sub.pending:
+                if snapshot.early is None:
+                    # most likely the answer that overtook its response
+                    snapshot.early = event
+                    self.listener.subscription_snapshot(
+                        sub.user_id, event, tuple(snapshot.requesters)
                     )
                     return True
-            self.listener.subscription_snapshot(sub.user_id, event, requesters)
+            self.listener.subscription_snapshot(sub.user_id, event, ())
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
         else:

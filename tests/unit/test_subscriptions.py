@@ -104,11 +104,12 @@ def test_snapshot_resolves_only_from_an_event_after_the_response(env):
     result = []
     manager.snapshot("2001@example.com", requester="client-A").addCallback(result.append)
     assert client.names()[-1] == ("update", sub)
-    # an event already in flight when the request went out: not ours
+    # an event already in flight when the request went out: it does not answer it
     manager.event_received(snapshot_event(sub, "old", "CallSubscriptionResyncEvent"))
     assert result == []
-    assert listener.snapshots[-1] == ("2001@example.com", "old", ())
+    assert listener.snapshots[-1][1] == "old"
     client.answer(-1)
+    clock.advance(0.1)
     manager.event_received(snapshot_event(sub, "fresh"))
     assert [e.event_id for e in result] == ["fresh"]
     assert listener.snapshots[-1] == ("2001@example.com", "fresh", ("client-A",))
@@ -267,3 +268,20 @@ def test_stop_leaves_no_delayed_calls(env):
     client.answer(-1)
     manager.stop()
     assert clock.getDelayedCalls() == []
+
+
+def test_event_that_overtakes_its_response_answers_after_a_grace(env):
+    """With several links the event can arrive (on the subscription's channel)
+    before the response (on the request's link): nothing later follows, so the
+    early one answers."""
+    clock, client, listener, manager = env
+    sub = subscribed(env)
+    result = []
+    manager.snapshot("2001@example.com", requester="A").addCallback(result.append)
+    manager.event_received(snapshot_event(sub, "overtaking"))
+    assert listener.snapshots[-1] == ("2001@example.com", "overtaking", ("A",))
+    client.answer(-1)
+    assert result == []
+    clock.advance(manager.early_grace)
+    assert [e.event_id for e in result] == ["overtaking"]
+    assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
