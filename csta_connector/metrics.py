@@ -68,7 +68,12 @@ SYSTEM_STATUSES = ("normal", "disabled")
 @implementer(IEventSink)
 class EventTypeCounter:
     """An event sink that counts BroadWorks events per Xsi event type, then
-    hands everything on to ``sink`` (the core) unchanged."""
+    hands everything on to ``sink`` (the core) unchanged.
+
+    Every :class:`~csta_connector.interfaces.IEventSink` method is forwarded
+    explicitly; a test checks the class against the interface, so a method
+    added there cannot be silently lost here.
+    """
 
     def __init__(self, sink):
         self.sink = sink
@@ -83,6 +88,9 @@ class EventTypeCounter:
 
     def broadworks_link_state(self, up_links, total_links):
         self.sink.broadworks_link_state(up_links, total_links)
+
+    def broadworks_link_recovered(self, link_name):
+        self.sink.broadworks_link_recovered(link_name)
 
 
 class ServiceLatency:

@@ -1,0 +1,179 @@
+"""The ``[metrics]`` endpoint over real loopback (issue 7): the embedded default
+with ``[metrics] port = 0``, a CSTA client monitoring, a call through the
+simulator's control API, then ``/metrics`` and ``/status`` read over HTTP."""
+
+import dataclasses
+import json
+import types
+
+import prometheus_client
+import pytest
+import pytest_twisted
+from prometheus_client.parser import text_string_to_metric_families
+from twisted.internet import defer, reactor, task
+from twisted.python.failure import Failure
+from twisted.web.client import Agent, readBody
+from zope.interface.verify import verifyClass
+
+from csta_connector import lms
+from csta_connector.config import MetricsSection
+from csta_connector.connector import ConnectorService
+from csta_connector.csta import messages as m
+from csta_connector.csta.client import connect
+from csta_connector.csta.server import CSTARequestError
+from csta_connector.interfaces import IEventSink
+from csta_connector.metrics import LATENCY_BUCKETS, EventTypeCounter, RequestRecorder, request_result
+from csta_connector.simulator.control_client import ControlClient
+from tests.integration.test_csta_server_loopback import embedded_config
+
+
+@pytest.fixture
+def connector():
+    config = dataclasses.replace(embedded_config(), metrics=MetricsSection(port=0, bind="127.0.0.1"))
+    service = ConnectorService(config, reactor)
+    service.startService()
+    pytest_twisted.blockon(service.started)
+    pytest_twisted.blockon(service.metrics.started)
+    pytest_twisted.blockon(service.channel_set.when_ready())
+    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    yield service
+    pytest_twisted.blockon(service.stopService())
+
+
+@defer.inlineCallbacks
+def http_get(port, path):
+    response = yield Agent(reactor).request(b"GET", b"http://127.0.0.1:%d%s" % (port, path))
+    body = yield readBody(response)
+    return response.code, response.headers.getRawHeaders(b"content-type")[0], body
+
+
+def samples(text):
+    """{(sample name, frozenset of labels): value} of a Prometheus exposition."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def pause(seconds=0.15):
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+@pytest_twisted.inlineCallbacks
+def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
+    """A monitored, answered call shows in /status and /metrics: links, clients,
+    monitors, the model, events in and out per type, request latency."""
+    client = yield connect(reactor, "127.0.0.1", connector.csta_port, "xml")
+    for device in ("2001", "2002"):
+        yield client.request(m.MonitorStart(device=device))
+    yield connector.control.place_call("2001", "2002")
+    yield pause()
+    yield connector.control.user_action("2002", "answer")
+    yield client.events.wait_for(
+        lambda events: any(isinstance(e, m.EstablishedEvent) for e in events), what="Established")
+    yield pause(0.1)
+    snapshot = yield client.request(m.SnapshotDevice(device="2001"))
+    assert snapshot is not None
+
+    code, content_type, body = yield http_get(connector.metrics.port, b"/status")
+    assert code == 200 and content_type == b"application/json"
+    status = json.loads(body)
+    assert status["system_status"] == "normal"
+    assert status["links"] == {"up": 1, "total": 1, "states": {"link-simulator": "up"}}
+    assert status["clients"] == {"total": 1, "xml": 1, "ber": 0, "detecting": 0}
+    assert status["monitors"] == 2 and status["subscriptions"] == 2
+    assert status["model"] == {"devices": 2, "calls": 1, "parties": 2}
+    events_in = status["events"]["broadworks_in"]
+    for event_type in ("CallOriginatedEvent", "CallReceivedEvent", "CallAnsweredEvent",
+                       "CallSubscriptionEvent"):
+        assert events_in["by_type"].get(event_type, 0) >= 1, events_in
+    assert events_in["total"] == sum(events_in["by_type"].values())
+    events_out = status["events"]["csta_out"]
+    assert events_out["by_type"]["OriginatedEvent"] == 1  # to 2001's monitor
+    assert events_out["by_type"]["DeliveredEvent"] == 1  # to 2002's monitor
+    assert events_out["by_type"]["EstablishedEvent"] == 2  # to both
+    assert events_out["total"] == len(client.events.items)
+    assert status["requests"]["MonitorStart"]["count"] == 2
+    assert status["requests"]["MonitorStart"]["results"] == {"ok": 2}
+    assert status["snapshots"] == {"count": 1, "timeouts": 0}
+    assert status["update_subscription_requests"] >= 1
+    assert status["synchronizations"] >= 3  # two initial events and the snapshot
+    assert status["parties_cleared"] == 0
+
+    code, content_type, body = yield http_get(connector.metrics.port, b"/metrics")
+    assert code == 200 and content_type.startswith(b"text/plain")
+    got = samples(body.decode())
+    p = "csta_connector_"
+    assert got[(p + "link_up", frozenset({("link", "link-simulator")}))] == 1
+    assert got[(p + "links_up", frozenset())] == 1
+    assert got[(p + "system_status", frozenset({("status", "normal")}))] == 1
+    assert got[(p + "system_status", frozenset({("status", "disabled")}))] == 0
+    assert got[(p + "csta_clients", frozenset({("encoding", "xml")}))] == 1
+    assert got[(p + "monitors", frozenset())] == 2
+    assert got[(p + "model_calls", frozenset())] == 1
+    assert got[(p + "model_parties", frozenset())] == 2
+    assert got[(p + "broadworks_events_total", frozenset({("event_type", "CallReceivedEvent")}))] >= 1
+    assert got[(p + "csta_events_total", frozenset({("event_type", "EstablishedEvent")}))] == 2
+    monitor_start = frozenset({("service", "MonitorStart")})
+    assert got[(p + "csta_request_duration_seconds_count", monitor_start)] == 2
+    assert got[(p + "csta_request_duration_seconds_bucket", monitor_start | {("le", "+Inf")})] == 2
+    assert got[(p + "csta_request_duration_seconds_sum", monitor_start)] > 0
+    assert got[(p + "csta_requests_total", monitor_start | {("result", "ok")})] == 2
+    assert got[(p + "snapshots_total", frozenset())] == 1
+    assert got[(p + "snapshot_timeouts_total", frozenset())] == 0
+    assert got[(p + "parties_cleared_total", frozenset())] == 0
+    assert got[(p + "update_subscription_requests_total", frozenset())] >= 1
+
+    code, _, _ = yield http_get(connector.metrics.port, b"/nothing")
+    assert code == 404
+
+    listening = [e for e in lms_lines if e["lms_id"] == lms.METRICS_LISTENING.id]
+    assert [e["port"] for e in listening] == [connector.metrics.port]
+    # a registry of its own: nothing lands in the process-global one
+    assert not [n for n in prometheus_client.REGISTRY._names_to_collectors if n.startswith(p)]
+    client.transport.loseConnection()
+
+
+def test_no_metrics_section_no_endpoint():
+    """Without [metrics] nothing is counted per type and nothing listens."""
+    service = ConnectorService(embedded_config(), reactor)
+    assert service.metrics is None
+    assert service.csta_factory.request_observer is None
+    assert service.channel_set.sink is service.core
+
+
+def test_event_type_counter_forwards_every_sink_method():
+    """The counting sink between the channel set and the core implements all
+    of IEventSink, so no notification is lost when metrics are on."""
+    verifyClass(IEventSink, EventTypeCounter)
+    calls = []
+
+    class Sink:
+        def __getattr__(self, name):
+            return lambda *args: calls.append((name,) + args)
+
+    counter = EventTypeCounter(Sink())
+    arg = types.SimpleNamespace(event_type="CallReceivedEvent")
+    for name in IEventSink.names():
+        getattr(counter, name)(*[arg] * len(IEventSink[name].required))
+    assert sorted(c[0] for c in calls) == sorted(IEventSink.names())
+    assert counter.counts == {"CallReceivedEvent": 1}
+
+
+def test_request_recorder_buckets_and_results():
+    """Latencies land in the first bucket whose bound is not below them; a
+    snapshot answered performanceLimitExceeded counts as a timeout."""
+    recorder = RequestRecorder()
+    recorder("SnapshotDevice", 0.004)
+    recorder("SnapshotDevice", 0.005)
+    recorder("SnapshotDevice", 99.0, Failure(CSTARequestError("performanceManagement", "performanceLimitExceeded")))
+    latency = recorder.services["SnapshotDevice"]
+    cumulative = dict(latency.cumulative())
+    assert cumulative[repr(LATENCY_BUCKETS[0])] == 2
+    assert cumulative[repr(LATENCY_BUCKETS[-1])] == 2
+    assert cumulative["+Inf"] == 3 == latency.count
+    assert latency.results == {"ok": 2, "timeout": 1}
+    assert request_result(Failure(defer.TimeoutError())) == "timeout"
+    assert request_result(Failure(defer.CancelledError())) == "cancelled"
+    assert request_result(Failure(CSTARequestError("operation", "invalidDeviceID"))) == "error"
