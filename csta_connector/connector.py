@@ -166,5 +166,6 @@ class ConnectorService(MultiService):
             if session.transport is not None:
                 session.transport.abortConnection()
         self.core.stop()
+        self.core.server_factory = None  # no SystemStatus to clients while stopping
         yield super().stopService()
         lms.emit(self.log, lms.CONNECTOR_STOPPED)

@@ -184,10 +184,11 @@ class ChannelSet(MultiService):
         self._up.remove(link)
         name = link.settings.name
         self._lost_at[name] = self.clock.seconds()
-        lms.emit(
-            self.log, lms.LINK_LOST, link=name, host=link.settings.host,
-            port=link.settings.port, reason=why,
-        )
+        if self.running:  # a link closed by our own stop is no news
+            lms.emit(
+                self.log, lms.LINK_LOST, link=name, host=link.settings.host,
+                port=link.settings.port, reason=why,
+            )
         if not self._up and self.running:
             lms.emit(self.log, lms.ALL_LINKS_DOWN, channel_set=self._channel_set_name())
         self.sink.broadworks_link_state(len(self._up), self.total_links)
