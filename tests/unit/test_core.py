@@ -1,0 +1,58 @@
+"""The services core on a Clock: repairs after sequence gaps and recovered links,
+system status toward clients."""
+
+from twisted.internet.task import Clock
+
+from csta_connector.broadworks.ordering import SequenceGap
+from csta_connector.services.core import ConnectorCore
+from tests.unit.test_subscriptions import ScriptedClient, snapshot_event
+
+
+class StatusRecorder:
+    def __init__(self):
+        self.statuses = []
+
+    def set_system_status(self, status):
+        self.statuses.append(status)
+
+
+def core_with(users):
+    clock = Clock()
+    client = ScriptedClient()
+    client.user_id = lambda device: device if "@" in device else device + "@example.com"
+    core = ConnectorCore(client, clock)
+    for i, user in enumerate(users):
+        core.subscriptions.acquire(user)
+        client.answer(len(client.requests) - 1, "sub-%d" % i)
+        core.broadworks_event(snapshot_event("sub-%d" % i, "initial-%d" % i))
+    return clock, client, core
+
+
+def test_a_sequence_gap_refreshes_that_subscription_only():
+    clock, client, core = core_with(["2001@example.com", "2002@example.com"])
+    before = len(client.requests)
+    core.broadworks_sequence_gap(SequenceGap("sub-1", 4, 9))
+    assert client.names()[before:] == [("update", "sub-1")]
+
+
+def test_a_gap_on_an_unknown_subscription_is_only_logged():
+    clock, client, core = core_with(["2001@example.com"])
+    before = len(client.requests)
+    core.broadworks_sequence_gap(SequenceGap("nope", 4, 9))
+    assert len(client.requests) == before
+
+
+def test_a_recovered_link_refreshes_every_subscription():
+    clock, client, core = core_with(["2001@example.com", "2002@example.com", "2003@example.com"])
+    before = len(client.requests)
+    core.broadworks_link_recovered("link-a")
+    assert sorted(client.names()[before:]) == [("update", "sub-0"), ("update", "sub-1"), ("update", "sub-2")]
+
+
+def test_system_status_follows_the_links():
+    clock, client, core = core_with([])
+    core.server_factory = recorder = StatusRecorder()
+    core.broadworks_link_state(1, 2)
+    core.broadworks_link_state(0, 2)
+    core.broadworks_link_state(2, 2)
+    assert recorder.statuses == ["normal", "disabled", "normal"]
