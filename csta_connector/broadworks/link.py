@@ -79,6 +79,7 @@ class XspLinkProtocol(Protocol):
         self._pending: dict[str, _Pending] = {}
         self._next_id = 0
         self._keepalive_timer = None
+        self._channel_timer = None
         self._keepalive_outstanding = False
         self._missed_keepalives = 0
         self._last_received = 0.0
@@ -105,6 +106,7 @@ class XspLinkProtocol(Protocol):
         values = xsp.xsi_values(response.payload)
         self.channel_id = values.get("channelId")
         self.is_up = True
+        self._schedule_channel_renewal(values.get("expires"))
         lms.emit(
             self.log,
             lms.CHANNEL_ADDED,
@@ -126,6 +128,40 @@ class XspLinkProtocol(Protocol):
             )
             self.close()
 
+    def _schedule_channel_renewal(self, expires):
+        """Renew the channel at half its life, before BroadWorks expires it."""
+        try:
+            seconds = int(expires) if expires else self.settings.channel_expires
+        except ValueError:
+            seconds = self.settings.channel_expires
+        self._channel_timer = self.clock.callLater(max(1, seconds / 2), self._renew_channel)
+
+    def _renew_channel(self):
+        self._channel_timer = None
+        if not self.is_up:
+            return
+        d = self.request(xsp.update_channel(self.channel_id, self.settings.channel_expires))
+
+        def renewed(response):
+            expires = xsp.xsi_values(response.payload).get("expires")
+            lms.emit(
+                self.log, lms.CHANNEL_RENEWED, link=self.settings.name,
+                channel_id=self.channel_id, expires=expires or self.settings.channel_expires,
+            )
+            self._schedule_channel_renewal(expires)
+
+        def failed(failure):
+            if not failure.check(LinkLost):
+                # a channel we cannot renew will expire: start afresh now
+                lms.emit(
+                    self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
+                    channel_set=self.settings.channel_set_id,
+                    reason="renewal failed: %s" % failure.getErrorMessage(),
+                )
+                self.close()
+
+        d.addCallbacks(renewed, failed)
+
     def close(self):
         """Close the link; pending requests fail in connectionLost."""
         if self.transport is not None and self._connected:
@@ -135,9 +171,10 @@ class XspLinkProtocol(Protocol):
         was_up = self.is_up
         self._connected = False
         self.is_up = False
-        if self._keepalive_timer is not None and self._keepalive_timer.active():
-            self._keepalive_timer.cancel()
-        self._keepalive_timer = None
+        for timer in (self._keepalive_timer, self._channel_timer):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._keepalive_timer = self._channel_timer = None
         pending, self._pending = self._pending, {}
         for entry in pending.values():
             if entry.timer.active():

@@ -195,6 +195,8 @@ class ControlResource(resource.Resource):
     def _failover(self, body):
         mode = self._string(body, "mode")
         self.engine.failover(mode)
+        if mode == "ungraceful" and self.xsp is not None and self.xsp.drop_channels_on_failover:
+            self.xsp.drop_all_channels()
         return 200, self.engine.status()
 
     def _user(self, user):

@@ -174,6 +174,13 @@ class XspServer:
             if connection.front_end == index:
                 connection.is_delivering = True
 
+    def drop_all_channels(self):
+        """Failover variant (``failover-drops-channels``): every channel dies
+        with its connection; subscriptions stay with their channel sets."""
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.abortConnection()
+
     def redeliver_from(self, channel):
         for key, entry in list(self._unacked.items()):
             if entry.channel is channel:
@@ -496,6 +503,17 @@ class XspServerProtocol(Protocol):
                 ("channelId", self.channel.channel_id),
                 ("expires", max(MIN_EXPIRES, int(values.get("expires") or MIN_EXPIRES))),
             ),
+        )
+
+    def cti_UpdateChannelRequest(self, request, cti):
+        channel = self.server.channels.get(cti.param("channelId"))
+        if channel is None:
+            self._error(request, 404, 100004, "no such channel")
+            return
+        expires = max(MIN_EXPIRES, int(xsp.xsi_values(cti.body).get("expires") or MIN_EXPIRES))
+        self._respond(
+            request,
+            payload=xsp.xsi_element("Channel", ("channelId", channel.channel_id), ("expires", expires)),
         )
 
     def cti_DeleteChannelRequest(self, request, cti):

@@ -105,8 +105,8 @@ def test_response_fires_the_matching_request_only():
     assert not d1.called
     wire.receive(xsp.Response(r1.request_id, "S", 200, "OK"))
     assert d1.called
-    assert wire.clock.getDelayedCalls() != []  # only the keepalive timer remains
-    assert all(c.func.__name__ == "_keepalive_tick" for c in wire.clock.getDelayedCalls())
+    # only the link's own timers remain: keepalive and channel renewal
+    assert {c.func.__name__ for c in wire.clock.getDelayedCalls()} == {"_keepalive_tick", "_renew_channel"}
 
 
 def test_error_response_becomes_typed_error():
@@ -132,7 +132,7 @@ def test_request_times_out_on_the_clock():
     assert not failures
     wire.clock.advance(0.2)
     assert failures[0].check(BroadWorksTimeout)
-    assert wire.clock.getDelayedCalls() == []
+    assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
     # a late response is dropped, not an error
     (r,) = [doc for doc in wire.sent() if isinstance(doc, xsp.Request)]
     wire.receive(xsp.Response(r.request_id, "S", 200, "OK"))
@@ -144,7 +144,7 @@ def test_cancelling_a_request_removes_it_and_its_timer():
     d = wire.link.request(xsp.update_subscription("s1", 3600))
     d.addErrback(lambda f: None)
     d.cancel()
-    assert wire.clock.getDelayedCalls() == []
+    assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
     assert wire.link._pending == {}
 
 
@@ -277,3 +277,24 @@ def test_traffic_defers_keepalives():
         wire.clock.advance(5)
         wire.receive(xsp.Event("E%d" % i, xsi.event_element(_event("ev-%d" % i, i + 1))))
     assert [type(d) for d in wire.sent()] == [xsp.EventResponse] * 5
+
+
+def test_channel_is_renewed_at_half_its_life():
+    wire = Wire(kpl_interval=0)
+    wire.add_channel()  # the XSP granted 3600 s
+    wire.clock.advance(1799)
+    assert wire.sent() == []
+    wire.clock.advance(1)
+    (renewal,) = wire.sent()
+    assert renewal.payload.name == "UpdateChannelRequest"
+    assert renewal.payload.param("channelId") == "ch-1"
+    wire.receive(xsp.Response(renewal.request_id, "S", 200, "OK",
+                              xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 7200))))
+    wire.clock.advance(3599)
+    assert wire.sent() == []
+    wire.clock.advance(1)
+    (again,) = wire.sent()
+    wire.receive(xsp.Response(again.request_id, "S", 404, "Not Found", xsp.error_info(1, "no such channel")))
+    assert wire.transport.disconnecting  # a channel that cannot be renewed: start afresh
+    wire.link.connectionLost(None)
+    assert wire.clock.getDelayedCalls() == []

@@ -7,6 +7,7 @@ from csta_connector.broadworks import xsi, xsp
 CTI_REQUESTS = [
     xsp.add_channel("cs1", 1, 50, 3600, "app"),
     xsp.delete_channel("ch-1"),
+    xsp.update_channel("ch-1", 3600),
     xsp.add_user_subscription("2001@example.com", "cs1", "app", 3600),
     xsp.update_subscription("sub-1", 3600),
     xsp.delete_subscription("sub-1"),
