@@ -143,3 +143,41 @@ def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     assert cleared_parties(lms_lines) == []
     assert len(connector.core.model) == 2
     agent.transport.loseConnection()
+
+
+@pytest_twisted.inlineCallbacks
+def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines):
+    """The simulator's failover-drops-channels variant: the link is lost with the
+    AS; it comes back by itself and the refresh clears the stuck parties."""
+    import dataclasses
+
+    from csta_connector.connector import ConnectorService
+    from csta_connector.simulator.control_client import ControlClient
+    from tests.integration.test_csta_server_loopback import embedded_config
+
+    config = embedded_config()
+    config = dataclasses.replace(
+        config, simulator=dataclasses.replace(config.simulator, failover_drops_channels=True))
+    service = ConnectorService(config, reactor)
+    service.startService()
+    yield service.started
+    yield service.channel_set.when_ready()
+    control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    try:
+        agent = yield connect(reactor, "127.0.0.1", service.csta_port, "xml")
+        xrefs = yield monitor_all(agent, ["2001", "2002"])
+        yield control.place_call("2001", "2002")
+        yield control.user_action("2002", "answer")
+        yield agent.events.wait_for(lambda items: len(events_for(agent, xrefs["2001"], "EstablishedEvent")) == 1)
+        yield control.failover("ungraceful")
+        yield agent.events.wait_for(
+            lambda items: events_for(agent, xrefs["2001"], "ConnectionClearedEvent")
+            and events_for(agent, xrefs["2002"], "ConnectionClearedEvent"),
+            timeout=10, what="both stuck parties cleared after the link returned",
+        )
+        assert len(service.core.model) == 0
+        assert 37104 in [e["lms_id"] for e in lms_lines]  # the link recovered
+        assert sorted(d for d, _, _ in cleared_parties(lms_lines)) == ["2001", "2002"]
+        agent.transport.loseConnection()
+    finally:
+        yield service.stopService()
