@@ -306,9 +306,12 @@ def describe_connect_failure(host: str, port: int, exc: BaseException, timeout: 
         reason = "unknown host"
     elif isinstance(exc, ClientConnectionLost):
         reason = "closed by the server"
+    elif isinstance(exc, net_error.ConnectError):
+        # "An error occurred while connecting: Network is unreachable.." -> the OS's words
+        reason = str(exc.osError or (exc.args and exc.args[0]) or exc.__doc__ or "").strip()
+        reason = reason.rstrip(".") or type(exc).__name__
     else:
-        reason = (exc.args and str(exc.args[-1])) or type(exc).__name__
-        reason = reason.strip().rstrip(".")
+        reason = str(exc).strip().rstrip(".") or type(exc).__name__
     return "cannot connect to %s:%d: %s" % (host, port, reason)
 
 
@@ -356,12 +359,14 @@ async def open_session(reactor, host: str, port: int, encoding: str, timeout: fl
     return client
 
 
-async def call(client, args, request, *call_ids):
-    """``client.request(request)`` with failures turned into one error line."""
+async def call(client, args, request, *call_ids, words=None):
+    """``client.request(request)`` with failures turned into one error line
+    (``words``, default the command line, then the reason)."""
     try:
         return await client.request(request)
     except Exception as exc:
-        raise CommandFailed("%s: %s" % (request_words(args, *call_ids), describe_failure(exc, args.timeout)))
+        words = words or request_words(args, *call_ids)
+        raise CommandFailed("%s: %s" % (words, describe_failure(exc, args.timeout)))
 
 
 async def device_calls(client, args, device):
@@ -439,7 +444,7 @@ async def cmd_monitor(reactor, client, args, out, err=None):
     """Start a monitor per device, then print events until told to stop."""
     device_of = {}
     for device in args.devices:
-        response = await call(client, args, m.MonitorStart(device=device))
+        response = await call(client, args, m.MonitorStart(device=device), words="monitor %s" % device)
         device_of[response.cross_ref_id] = device
     if err is not None:
         err.write("monitoring %s; Ctrl-C to stop\n" % " ".join(args.devices))
@@ -523,8 +528,7 @@ async def run(reactor, args: argparse.Namespace, out=None, err=None) -> int:
             client.transport.loseConnection()
 
 
-async def _react_main(reactor, argv):
-    args = parse_args(argv)
+async def _react_main(reactor, args):
     code = await run(reactor, args)
     # let loseConnection flush (a reactor stopping right away would cut it)
     await task.deferLater(reactor, 0, lambda: None)
@@ -542,10 +546,9 @@ def _quiet_twisted_logging():
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    parse_args(argv)  # bad usage exits 2 before a reactor starts
+    args = parse_args(sys.argv[1:] if argv is None else argv)  # bad usage: exit 2, no reactor
     _quiet_twisted_logging()
-    task.react(_react_main, (argv,))
+    task.react(_react_main, (args,))
 
 
 if __name__ == "__main__":

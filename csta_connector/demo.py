@@ -1,0 +1,426 @@
+# -*- test-case-name: tests.integration.test_cli_demo -*-
+"""``csta-connector-demo``: the AS-failover story, told as a timeline (SPEC §2, §6).
+
+Starts the embedded default in-process on free loopback ports (the BroadWorks
+simulator and the connector linked to it), connects a CSTA client as a
+contact-centre server would, and then:
+
+1. monitors the agents 2001-2008;
+2. sets up four calls: 2001->2002 and 2003->2004 answered, 2005->2006
+   alerting, 2007->2008 answered then held;
+3. kills the Application Server (ungraceful failover): the calls become
+   orphans the peer AS knows nothing of;
+4. the peer AS's unsolicited CallSubscriptionEvent clears the stuck parties of
+   the answering agents 2002, 2004, 2008 (ConnectionCleared + LMS 37205);
+5. a SnapshotDevice of 2001, 2003, 2005, 2006, 2007 clears the rest;
+6. every agent is idle and the connector's call model is empty;
+7. a new call 2001->2002 works on the peer AS.
+
+Every step is checked and every wait is bounded: the exit status is 0 when
+the story ran as expected, 1 with one line naming the failed step otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from twisted.internet import defer, task
+from twisted.logger import globalLogPublisher
+
+from csta_connector import lms
+from csta_connector.cli import CommandFailed, event_connection, format_event, open_session
+from csta_connector.config import default_config
+from csta_connector.csta import messages as m
+from csta_connector.csta.client import CSTAErrorResponse
+from csta_connector.simulator.control_client import ControlClient
+from csta_connector.testing import Waitable, WaitTimeout
+
+AGENTS = tuple(str(n) for n in range(2001, 2009))
+# (caller, callee, what happens to the call before the failover)
+CALLS = (
+    ("2001", "2002", "answered"),
+    ("2003", "2004", "answered"),
+    ("2005", "2006", "alerting"),
+    ("2007", "2008", "held"),
+)
+# Whose stuck parties the unsolicited resync clears: the agents that answered
+# a call they received. The others only learn it from a snapshot.
+RESYNCED = ("2002", "2004", "2008")
+SNAPSHOTTED = ("2001", "2003", "2005", "2006", "2007")
+
+STEP_TIMEOUT = 5.0  # no single wait of the story takes anywhere near this
+STOP_TIMEOUT = 3.0
+STUCK_CAUSE = "switchingFunctionTerminated"
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, detail: str):
+        super().__init__("%s: %s" % (step, detail))
+        self.step = step
+        self.detail = detail
+
+
+def demo_config(encoding: str = "auto"):
+    """The embedded default on free ports, tuned so the story takes seconds:
+    the peer AS resynchronizes after 0.2 s (the real platform: about a second)."""
+    config = default_config()
+    return dataclasses.replace(
+        config,
+        connector=dataclasses.replace(config.connector, link_recovery_tout=0.2),
+        csta=dataclasses.replace(config.csta, port=0, bind="127.0.0.1", encoding=encoding, detect_timeout=0.3),
+        simulator=dataclasses.replace(
+            config.simulator, cti_port=0, control_port=0, users=max(len(AGENTS), 20), resync_delay=0.2
+        ),
+    )
+
+
+# --- pure presentation ---------------------------------------------------------------
+
+
+def format_line(elapsed: float, text: str, indent: int = 0) -> str:
+    """A timeline line: relative seconds, then the text (``+  1.234s  text``)."""
+    return "+%7.3fs  %s%s" % (elapsed, "    " * indent, text)
+
+
+def lms_text(event) -> str:
+    """``Std 37205 Call party not synchronized: ...`` (the timeline has its own clock)."""
+    return "%s %d %s" % (
+        lms.LEVEL_ABBREVIATIONS[lms.lms_level_of(event)], lms.lms_id_of(event), lms.event_text(event)
+    )
+
+
+class Timeline:
+    """Prints the story with times relative to its start."""
+
+    def __init__(self, clock, out, quiet=False):
+        self.clock = clock
+        self.out = out
+        self.quiet = quiet
+        self.start = clock.seconds()
+
+    def elapsed(self) -> float:
+        return self.clock.seconds() - self.start
+
+    def say(self, text: str, indent: int = 0):
+        if not self.quiet:
+            self.out.write(format_line(self.elapsed(), text, indent) + "\n")
+            self.out.flush()
+
+
+class LmsCapture(Waitable):
+    """The LMS events of interest, as twisted.logger observers see them."""
+
+    def __init__(self, clock, ids=(lms.CALL_PARTY_NOT_SYNCHRONIZED.id,)):
+        super().__init__(clock)
+        self.ids = frozenset(ids)
+
+    def __call__(self, event):
+        if event.get("lms_id") in self.ids:
+            self.add(event)
+
+    def parties(self):
+        return [(e["device"], e["call_id"], e["party"]) for e in self.items]
+
+
+# --- the story -------------------------------------------------------------------------
+
+
+async def bounded(reactor, name, awaitable, timeout=STEP_TIMEOUT):
+    """Await a Deferred or coroutine for at most ``timeout`` s; any failure
+    fails step ``name``."""
+    d = awaitable if isinstance(awaitable, defer.Deferred) else defer.ensureDeferred(awaitable)
+    d.addTimeout(timeout, reactor)
+    try:
+        return await d
+    except defer.TimeoutError:
+        raise StepFailed(name, "no result within %g s" % timeout)
+    except WaitTimeout as exc:
+        # its message goes on to list the items seen: the first clause says it
+        raise StepFailed(name, str(exc).split(";")[0])
+    except StepFailed:
+        raise
+    except Exception as exc:
+        raise StepFailed(name, str(exc) or type(exc).__name__)
+
+
+class Story:
+    def __init__(self, reactor, connector, client, control, timeline, captured):
+        self.reactor = reactor
+        self.connector = connector
+        self.client = client
+        self.control = control
+        self.say = timeline.say
+        self.captured = captured
+        self.xrefs: dict[str, str] = {}
+        self.device_of: dict[str, str] = {}
+        self.calls: dict[str, str] = {}  # caller -> call id
+
+    # helpers ----------------------------------------------------------------------
+
+    def step(self, name, awaitable, timeout=STEP_TIMEOUT):
+        return bounded(self.reactor, name, awaitable, timeout)
+
+    def events_at(self, device, kind=None, call_id=None):
+        xref = self.xrefs[device]
+        found = []
+        for event in self.client.events.items:
+            if event.cross_ref_id != xref or (kind is not None and not isinstance(event, kind)):
+                continue
+            connection = event_connection(event)
+            if call_id is not None and (connection is None or connection.call_id != call_id):
+                continue
+            found.append(event)
+        return found
+
+    def wait_event(self, step, device, kind, call_id=None):
+        what = "%s at %s" % (kind.__name__, device)
+        return self.step(step, self.client.events.wait_for(
+            lambda items: self.events_at(device, kind, call_id), STEP_TIMEOUT, what))
+
+    def event_line(self, event):
+        return format_event(event, self.device_of.get(event.cross_ref_id))
+
+    def check(self, step, condition, detail):
+        if not condition:
+            raise StepFailed(step, detail)
+
+    # the steps ----------------------------------------------------------------------
+
+    async def monitor_agents(self):
+        step = "monitor agents"
+        for device in AGENTS:
+            response = await self.step(step, self.client.request(m.MonitorStart(device=device)))
+            self.xrefs[device] = response.cross_ref_id
+            self.device_of[response.cross_ref_id] = device
+        self.say("agents %s-%s monitored (MonitorStart x%d)" % (AGENTS[0], AGENTS[-1], len(AGENTS)))
+
+    async def set_up_calls(self):
+        step = "set up calls"
+        for caller, callee, outcome in CALLS:
+            placed = await self.step(step, self.control.place_call(caller, callee))
+            call_id = self.calls[caller] = placed["extTrackingId"]
+            await self.wait_event(step, callee, m.DeliveredEvent, call_id)
+            if outcome in ("answered", "held"):
+                await self.step(step, self.control.user_action(callee, "answer"))
+                await self.wait_event(step, caller, m.EstablishedEvent, call_id)
+            if outcome == "held":
+                await self.step(step, self.control.user_action(callee, "hold"))
+                await self.wait_event(step, callee, m.HeldEvent, call_id)
+            text = {"answered": "answered", "alerting": "alerting (not answered)",
+                    "held": "answered, then held by %s" % callee}[outcome]
+            self.say("call %-5s %s -> %s  %s" % (call_id, caller, callee, text))
+        parties = len(self.connector.core.model)
+        self.check(step, parties == 2 * len(CALLS), "the connector holds %d call parties, expected %d"
+                   % (parties, 2 * len(CALLS)))
+        self.say("the connector's model: %d call parties at %d agents" % (parties, len(AGENTS)))
+
+    async def kill_application_server(self):
+        step = "kill the Application Server"
+        await self.step(step, self.control.failover("ungraceful"))
+        status = await self.step(step, self.control.status())
+        self.check(step, status.get("active_as") == "secondary",
+                   "the simulator still runs on the %s AS" % status.get("active_as"))
+        self.say("*** Application Server killed (ungraceful failover): the peer AS takes over; "
+                 "%d calls orphaned, media only, no call control" % status.get("orphaned_calls", 0))
+
+    async def unsolicited_resync(self):
+        step = "unsolicited synchronization"
+        expected = sorted((self.calls[caller], callee) for caller, callee, outcome in CALLS
+                          if callee in RESYNCED)
+        for device in RESYNCED:
+            await self.wait_event(step, device, m.ConnectionClearedEvent)
+        await self.step(step, self.captured.wait_for(
+            lambda items: len(items) >= len(RESYNCED), STEP_TIMEOUT, "LMS 37205 x%d" % len(RESYNCED)))
+        self.say("the peer AS sends unsolicited CallSubscriptionEvents for %s; the connector synchronizes:"
+                 % ", ".join(RESYNCED))
+        cleared = []
+        for device in RESYNCED:
+            for event in self.events_at(device, m.ConnectionClearedEvent):
+                cleared.append((event.dropped_connection.call_id, event.dropped_connection.device_id))
+                self.check(step, event.cause == STUCK_CAUSE, "ConnectionCleared at %s has cause %s"
+                           % (device, event.cause))
+                self.say(self.event_line(event), 1)
+        for event in self.captured.items:
+            self.say(lms_text(event), 1)
+        self.check(step, sorted(cleared) == expected,
+                   "cleared %s, expected %s" % (sorted(cleared), expected))
+        stuck = [(c, d) for d, c, _ in self.captured.parties()]
+        self.check(step, sorted(stuck) == expected, "LMS 37205 for %s, expected %s" % (sorted(stuck), expected))
+        cleared_calls = [e for e in self.client.events.items if isinstance(e, m.CallClearedEvent)]
+        self.check(step, not cleared_calls, "unexpected CallCleared: %s" % cleared_calls)
+
+    async def orphan_call_control(self):
+        # What makes a stuck call stuck: the peer AS refuses to control it.
+        step = "call control on an orphaned call"
+        call_id = self.calls["2001"]
+        try:
+            await self.client.request(m.HoldCall(connection=m.ConnectionID(call_id=call_id, device_id="2001")))
+        except CSTAErrorResponse as refused:
+            self.say("HoldCall %s at 2001 (orphaned call) -> error %s: the peer AS has no record of it"
+                     % (call_id, refused))
+        except Exception as exc:
+            raise StepFailed(step, "HoldCall of the orphaned call %s at 2001: %s" % (call_id, exc))
+        else:
+            raise StepFailed(step, "HoldCall of the orphaned call %s at 2001 succeeded" % call_id)
+
+    async def snapshots(self):
+        step = "snapshots"
+        self.say("the CSTA client takes a SnapshotDevice of %s (UpdateSubscriptionRequest -> "
+                 "CallSubscriptionEvent):" % ", ".join(SNAPSHOTTED))
+        for device in SNAPSHOTTED:
+            before = len(self.captured.items)
+            response = await self.step(step, self.client.request(m.SnapshotDevice(device=device)))
+            self.check(step, response.items == (), "SnapshotDevice %s still lists %s"
+                       % (device, [(i.connection.call_id, i.local_connection_state) for i in response.items]))
+            await self.step(step, self.captured.wait_for(
+                lambda items: len(items) > before, STEP_TIMEOUT, "LMS 37205 for %s" % device))
+            logged = {e["device"] for e in self.captured.items[before:]}
+            self.check(step, logged == {device}, "SnapshotDevice %s logged LMS 37205 for %s" % (device, logged))
+            self.say("SnapshotDevice %s -> no calls; the stuck party is cleared:" % device, 1)
+            for event in self.captured.items[before:]:
+                self.say(lms_text(event), 2)
+        total = len(self.captured.items)
+        self.check(step, total == 2 * len(CALLS), "%d LMS 37205 lines, expected one per party (%d)"
+                   % (total, 2 * len(CALLS)))
+
+    async def all_idle(self):
+        step = "every agent idle"
+        for device in AGENTS:
+            response = await self.step(step, self.client.request(m.SnapshotDevice(device=device)))
+            self.check(step, response.items == (), "%s still has calls" % device)
+        parties = len(self.connector.core.model)
+        self.check(step, parties == 0, "the connector still holds %d call parties" % parties)
+        self.say("every agent idle (SnapshotDevice x%d); the connector's model is empty; "
+                 "LMS 37205 x%d" % (len(AGENTS), len(self.captured.items)))
+
+    async def new_call(self):
+        step = "new call after the failover"
+        response = await self.step(step, self.client.request(
+            m.MakeCall(calling_device="2001", called_directory_number="2002")))
+        call_id = response.calling_device_connection.call_id
+        self.check(step, call_id not in self.calls.values(), "the new call reuses call id %s" % call_id)
+        await self.wait_event(step, "2002", m.DeliveredEvent, call_id)
+        await self.step(step, self.control.user_action("2002", "answer"))
+        for device in ("2001", "2002"):
+            await self.wait_event(step, device, m.EstablishedEvent, call_id)
+        self.say("call %-5s 2001 -> 2002  MakeCall over CSTA, answered at 2002 - runs on the peer AS:"
+                 % call_id)
+        for event in self.client.events.items:
+            connection = event_connection(event)
+            if connection is not None and connection.call_id == call_id:
+                self.say(self.event_line(event), 1)
+        await self.step(step, self.client.request(m.ClearConnection(
+            connection=m.ConnectionID(call_id=call_id, device_id="2001"))))
+        await self.wait_event(step, "2002", m.CallClearedEvent, call_id)
+        self.say("call %-5s cleared by 2001 (ClearConnection); agents idle" % call_id)
+
+    async def run(self):
+        await self.monitor_agents()
+        await self.set_up_calls()
+        await self.kill_application_server()
+        await self.unsolicited_resync()
+        await self.orphan_call_control()
+        await self.snapshots()
+        await self.all_idle()
+        await self.new_call()
+
+
+# --- running it --------------------------------------------------------------------------
+
+
+async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False) -> int:
+    """Tell the story; 0 when it ran as expected, 1 otherwise (one line on ``err``)."""
+    from csta_connector.connector import ConnectorService
+
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    timeline = Timeline(reactor, out, quiet)
+    captured = LmsCapture(reactor)
+    globalLogPublisher.addObserver(captured)
+    connector = ConnectorService(demo_config(), reactor)
+    client = None
+    story = None
+    try:
+        step = "start the embedded default"
+        try:
+            connector.startService()
+        except Exception as exc:
+            raise StepFailed(step, str(exc))
+        await bounded(reactor, step, connector.started)
+        await bounded(reactor, step, connector.channel_set.when_ready())
+        control = ControlClient(reactor, "127.0.0.1", connector.simulator.control_port)
+        timeline.say("embedded default up: BroadWorks simulator (control API 127.0.0.1:%d) + connector "
+                     "(CSTA 127.0.0.1:%d), linked" % (connector.simulator.control_port, connector.csta_port))
+        try:
+            client = await open_session(reactor, "127.0.0.1", connector.csta_port, encoding, STEP_TIMEOUT)
+        except CommandFailed as exc:
+            raise StepFailed("connect the CSTA client", str(exc))
+        timeline.say("CSTA client connected (%s), session started (SystemStatus %s)"
+                     % ({"xml": "CSTA XML, ECMA-323", "ber": "CSTA ASN.1/BER, ECMA-285"}[encoding],
+                        client.system_statuses[-1]))
+        story = Story(reactor, connector, client, control, timeline, captured)
+        await story.run()
+    except StepFailed as failed:
+        err.write("demo FAILED at step '%s': %s\n" % (failed.step, failed.detail))
+        return 1
+    except Exception as exc:  # a bug of the demo itself: still one line
+        err.write("demo FAILED: unexpected %s: %s\n" % (type(exc).__name__, exc))
+        return 1
+    finally:
+        globalLogPublisher.removeObserver(captured)
+        if client is not None and client.transport is not None:
+            client.transport.loseConnection()
+        stopping = defer.ensureDeferred(_stop(connector))
+        stopping.addTimeout(STOP_TIMEOUT, reactor)
+        try:
+            await stopping
+        except Exception:
+            pass  # the verdict is about the story; a slow stop changes nothing of it
+    out.write("demo OK (%s, %.1f s): %d stuck call parties cleared after the AS failover "
+              "(%d by the unsolicited resync, %d by SnapshotDevice), LMS 37205 x%d, "
+              "every agent idle, a new call works\n"
+              % (encoding, timeline.elapsed(), len(captured.items), len(RESYNCED), len(SNAPSHOTTED),
+                 len(captured.items)))
+    return 0
+
+
+async def _stop(connector):
+    if connector.running:
+        await connector.stopService()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csta-connector-demo",
+        description="Run the AS-failover story against the embedded BroadWorks simulator and print "
+        "its timeline: agents monitored, calls placed and answered, the Application Server "
+        "killed, the stuck calls cleared by synchronization and snapshots, a new call. "
+        "Exit status 0 when everything happened as expected.",
+    )
+    parser.add_argument("--encoding", choices=("xml", "ber"), default="xml",
+                        help="the CSTA client's encoding (default %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="print only the verdict")
+    return parser
+
+
+async def _react_main(reactor, args):
+    code = await run_demo(reactor, args.encoding, quiet=args.quiet)
+    if code:
+        raise SystemExit(code)
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    # Twisted's own log noise goes nowhere (before logging starts it writes
+    # critical events to stderr); the LMS lines the story needs are captured
+    # by their own observer.
+    from twisted.logger import globalLogBeginner
+
+    globalLogBeginner.beginLoggingTo([lambda event: None], redirectStandardIO=False)
+    task.react(_react_main, (args,))
+
+
+if __name__ == "__main__":
+    main()

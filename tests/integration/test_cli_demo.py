@@ -1,0 +1,184 @@
+"""csta-cli against a running embedded default, and the demo (issue 7).
+
+Both commands run as real subprocesses (``python -m ...``) so exit status,
+stdout and stderr are what an operator sees; the connector under test runs
+in this process on free loopback ports, on the reactor the subprocesses are
+driven from.
+"""
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest_twisted
+from twisted.internet import defer, reactor
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.protocol import Factory, Protocol, ProcessProtocol
+
+from csta_connector.testing import Waitable
+
+REPO = Path(__file__).resolve().parents[2]
+PROCESS_TIMEOUT = 20.0
+
+
+class Captured(ProcessProtocol):
+    """A subprocess's stdout, stderr (also as lines one can wait for) and exit code."""
+
+    def __init__(self):
+        self.out = b""
+        self.err = b""
+        self.err_lines = Waitable(reactor)
+        self.ended = defer.Deferred()
+
+    def outReceived(self, data):
+        self.out += data
+
+    def errReceived(self, data):
+        self.err += data
+        for line in data.decode().splitlines():
+            self.err_lines.add(line)
+
+    def processEnded(self, reason):
+        self.ended.callback(reason.value.exitCode)
+
+    @property
+    def stdout_lines(self):
+        return self.out.decode().splitlines()
+
+    @property
+    def stderr_lines(self):
+        return self.err.decode().splitlines()
+
+
+def spawn(module, *args):
+    captured = Captured()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    transport = reactor.spawnProcess(
+        captured, sys.executable, [sys.executable, "-m", module, *args], env=env, path=str(REPO)
+    )
+
+    def kill_if_stuck():
+        if not captured.ended.called:
+            transport.signalProcess("KILL")
+
+    timer = reactor.callLater(PROCESS_TIMEOUT, kill_if_stuck)
+    captured.ended.addBoth(lambda result: (timer.active() and timer.cancel(), result)[1])
+    return captured
+
+
+@defer.inlineCallbacks
+def cli(port, *args):
+    """Run csta-cli to the end: (exit code, stdout lines, stderr lines)."""
+    captured = spawn("csta_connector.cli", "--port", str(port), *args)
+    code = yield captured.ended
+    return code, captured.stdout_lines, captured.stderr_lines
+
+
+def parse_monitor_line(line):
+    """``HH:MM:SS.mmm DEVICE EVENT call=ID ...`` -> (device, event, call id, {k: v})."""
+    words = line.split()
+    fields = dict(word.split("=", 1) for word in words[3:])
+    return words[1], words[2], fields.get("call"), fields
+
+
+@pytest_twisted.inlineCallbacks
+def test_monitor_prints_the_events_of_a_makecall_answered_and_cleared(embedded_connector):
+    port = embedded_connector.csta_port
+    monitor = spawn("csta_connector.cli", "--port", str(port), "monitor", "2001", "2002",
+                    "--count", "8", "--duration", "15")
+    yield monitor.err_lines.wait_for(
+        lambda lines: any(line.startswith("monitoring 2001 2002") for line in lines), 10, "monitor started"
+    )
+    code, out, err = yield cli(port, "makecall", "2001", "2002")
+    assert (code, err) == (0, [])
+    [call_id] = out
+    # the callee's call id is found by a snapshot (the alerting call), over BER this time
+    code, out, err = yield cli(port, "--encoding", "ber", "answer", "2002")
+    assert (code, out, err) == (0, ["answer 2002 %s: ok" % call_id], [])
+    code, out, err = yield cli(port, "clear", "2001", call_id)
+    assert (code, out, err) == (0, ["clear 2001 %s: ok" % call_id], [])
+
+    assert (yield monitor.ended) == 0
+    events = [parse_monitor_line(line) for line in monitor.stdout_lines]
+    assert len(events) == 8, monitor.stdout_lines
+    assert {e[2] for e in events} == {call_id}
+    per_device = {d: [(e[1], e[3].get("state"), e[3].get("cause")) for e in events if e[0] == d]
+                  for d in ("2001", "2002")}
+    assert per_device["2001"] == [
+        ("ServiceInitiated", "initiated", "makeCall"),
+        ("Originated", "connected", "makeCall"),
+        ("Established", "connected", "newCall"),
+        ("ConnectionCleared", "null", "normalClearing"),
+    ]
+    assert per_device["2002"] == [
+        ("Delivered", "alerting", "newCall"),
+        ("Established", "connected", "newCall"),
+        ("ConnectionCleared", "null", "normalClearing"),
+        ("CallCleared", None, "normalClearing"),
+    ]
+    delivered = [e[3] for e in events if e[1] == "Delivered"][0]
+    assert (delivered["alerting"], delivered["calling"], delivered["called"]) == ("2002", "2001", "2002")
+    assert len(embedded_connector.core.model) == 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_snapshot_call_selection_csta_errors_and_system_status(embedded_connector):
+    port = embedded_connector.csta_port
+    code, out, err = yield cli(port, "snapshot", "2003")
+    assert (code, out, err) == (0, ["idle"], [])
+
+    placed = yield embedded_connector.control.place_call("2003", "2004")
+    call_id = placed["extTrackingId"]
+    # independent commands, run side by side (each process takes a second to start)
+    snapshot, hold, retrieve, unknown, status = yield defer.gatherResults([
+        cli(port, "snapshot", "2004"),
+        # a CSTA error response: exit 1, one line naming the request and the error
+        cli(port, "hold", "2004"),
+        # nothing to retrieve: the snapshot names no held call
+        cli(port, "retrieve", "2004"),
+        cli(port, "snapshot", "7777"),
+        cli(port, "--encoding", "ber", "system-status"),
+    ])
+    assert snapshot == (0, ["%s alerting" % call_id], [])
+    assert hold == (1, [], ["hold 2004 %s: stateIncompatibility/invalidConnectionState" % call_id])
+    assert retrieve == (1, [], ["retrieve 2004: no held call at 2004 (calls: %s alerting)" % call_id])
+    assert unknown == (1, [], ["snapshot 7777: operation/invalidDeviceID"])
+    assert status == (0, ["normal"], [])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest_twisted.inlineCallbacks
+def test_connection_refused_is_one_line():
+    port = free_port()
+    code, out, err = yield cli(port, "snapshot", "2001")
+    assert (code, out, err) == (3, [], ["cannot connect to 127.0.0.1:%d: connection refused" % port])
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_server_that_never_starts_the_session_times_out():
+    listening = yield TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory.forProtocol(Protocol))
+    port = listening.getHost().port
+    try:
+        code, out, err = yield cli(port, "--encoding", "ber", "--timeout", "0.5", "snapshot", "2001")
+    finally:
+        yield listening.stopListening()
+    assert (code, out) == (3, [])
+    assert err == ["cannot connect to 127.0.0.1:%d: no session start (SystemStatus) within 0.5 s; "
+                   "wrong --encoding?" % port]
+
+
+@pytest_twisted.inlineCallbacks
+def test_demo_tells_the_failover_story_and_exits_0():
+    demo = spawn("csta_connector.demo", "--quiet")
+    code = yield demo.ended
+    assert demo.stderr_lines == []
+    assert code == 0
+    [verdict] = demo.stdout_lines
+    assert verdict.startswith("demo OK (xml, ")
+    assert "8 stuck call parties cleared" in verdict

@@ -1,0 +1,223 @@
+"""csta-cli's and the demo's pure parts: parsing, call selection, formatting (issue 7)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from twisted.internet import error as net_error
+from twisted.internet.defer import TimeoutError as DeferredTimeoutError
+from twisted.logger import Logger
+
+from csta_connector import cli, demo, lms
+from csta_connector.csta import messages as m
+from csta_connector.csta.client import ClientConnectionLost, CSTAErrorResponse
+from csta_connector.testing import WaitTimeout
+
+
+def conn(call_id, device):
+    return m.ConnectionID(call_id=call_id, device_id=device)
+
+
+def item(call_id, state, device="2001"):
+    return m.SnapshotDeviceItem(connection=conn(call_id, device), local_connection_state=state)
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def test_defaults_and_global_options():
+    args = cli.parse_args(["snapshot", "2001"])
+    assert (args.host, args.port, args.encoding, args.timeout) == ("127.0.0.1", 1040, "xml", 10.0)
+    args = cli.parse_args(["--host", "cc1", "--port", "2040", "--encoding", "ber", "--timeout", "2.5",
+                           "hold", "2001", "1:1"])
+    assert (args.host, args.port, args.encoding, args.timeout) == ("cc1", 2040, "ber", 2.5)
+    assert (args.command, args.device, args.call_id) == ("hold", "2001", "1:1")
+
+
+def test_watch_is_monitor():
+    args = cli.parse_args(["watch", "2001", "2002", "--count", "3", "--duration", "1.5"])
+    assert (args.command, args.devices, args.count, args.duration) == ("monitor", ["2001", "2002"], 3, 1.5)
+    assert cli.parse_args(["monitor", "2001"]).count is None
+
+
+@pytest.mark.parametrize("command", ["answer", "clear", "hold", "retrieve"])
+def test_call_id_is_optional(command):
+    assert cli.parse_args([command, "2002"]).call_id is None
+
+
+def test_transfer_forms():
+    args = cli.parse_args(["transfer", "2001", "1:1", "1:2"])
+    assert (args.call_ids, args.to) == (["1:1", "1:2"], None)
+    args = cli.parse_args(["transfer", "2001", "1:1", "--to", "2003"])
+    assert (args.call_ids, args.to) == (["1:1"], "2003")
+    assert cli.parse_args(["transfer", "2001", "--to", "2003"]).call_ids == []
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["bogus"],
+    ["monitor"],
+    ["monitor", "2001", "--count", "0"],
+    ["makecall", "2001"],
+    ["transfer", "2001", "1:1"],
+    ["transfer", "2001", "1:1", "1:2", "--to", "2003"],
+    ["--encoding", "json", "snapshot", "2001"],
+    ["--timeout", "-1", "snapshot", "2001"],
+])
+def test_bad_usage_exits_2_with_argparse_message(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.parse_args(argv)
+    assert exited.value.code == cli.EXIT_USAGE == 2
+    err = capsys.readouterr().err
+    assert re.match(r"usage: csta-cli.*\ncsta-cli( [a-z-]+)?: error: ", err, re.S), err
+    assert "Traceback" not in err
+
+
+# --- event lines -------------------------------------------------------------------------
+
+
+def test_delivered_line():
+    event = m.DeliveredEvent(cross_ref_id="0002", connection=conn("1:1", "2002"), alerting_device="2002",
+                             calling_device="2001", called_device="2002", local_connection_info="alerting",
+                             cause="newCall")
+    assert cli.format_event(event, "2002") == (
+        "2002 Delivered         call=1:1 alerting=2002 calling=2001 called=2002 state=alerting cause=newCall"
+    )
+
+
+def test_line_starts_with_local_time():
+    event = m.CallClearedEvent(cross_ref_id="1", cleared_call=m.ConnectionID(call_id="1:1"), cause="normalClearing")
+    when = time.mktime((2026, 11, 24, 14, 3, 7, 0, 0, -1)) + 0.251
+    assert cli.format_event(event, "2002", when) == "14:03:07.251 2002 CallCleared       call=1:1 cause=normalClearing"
+
+
+def test_connection_cleared_names_the_dropped_party():
+    event = m.ConnectionClearedEvent(cross_ref_id="1", dropped_connection=conn("1:1", "2002"),
+                                     releasing_device="2002", local_connection_info="null",
+                                     cause="switchingFunctionTerminated")
+    assert cli.format_event(event, "2002") == (
+        "2002 ConnectionCleared call=1:1 dropped=2002 releasing=2002 state=null cause=switchingFunctionTerminated"
+    )
+
+
+def test_unknown_devices_are_left_out_and_device_falls_back():
+    event = m.EstablishedEvent(cross_ref_id="1", established_connection=conn("1:1", "2002"), answering_device="2002",
+                               calling_device=None, called_device="2002", local_connection_info="connected",
+                               cause="newCall")
+    assert cli.format_event(event, None) == (
+        "? Established       call=1:1 answering=2002 called=2002 state=connected cause=newCall"
+    )
+
+
+def test_transferred_line_shows_both_old_calls_and_the_new_one():
+    event = m.TransferredEvent(
+        cross_ref_id="1", primary_old_call=conn("1:1", "2001"), secondary_old_call=conn("1:2", "2001"),
+        transferring_device="2001", transferred_to_device="2003",
+        transferred_connections=(m.ConnectionListItem(new_connection=conn("1:3", "2002"), endpoint="2002"),),
+        local_connection_info="null", cause="transfer",
+    )
+    assert cli.format_event(event, "2001") == (
+        "2001 Transferred       call=1:1 secondary=1:2 new-call=1:3 transferring=2001 to=2003 state=null cause=transfer"
+    )
+
+
+def test_digits_generated_line_has_no_state_or_cause():
+    event = m.DigitsGeneratedEvent(cross_ref_id="1", connection=conn("1:1", "2001"), digit_generated_list="12#")
+    assert cli.format_event(event, "2001") == "2001 DigitsGenerated   call=1:1 digits=12#"
+
+
+def test_every_event_class_has_a_device_table():
+    events = {cls for cls in m.all_message_classes() if m.INFO[cls].kind is m.MessageKind.EVENT}
+    assert events == set(cli.EVENT_DEVICES)
+
+
+# --- snapshots and call selection --------------------------------------------------------
+
+
+def test_format_snapshot():
+    assert cli.format_snapshot(()) == ["idle"]
+    assert cli.format_snapshot((item("1:1", "connected"), item("1:2", "hold"))) == ["1:1 connected", "1:2 hold"]
+    assert cli.format_snapshot((item("1:1", None),)) == ["1:1 ?"]
+
+
+CALLS = [("1:1", "hold"), ("1:2", "connected"), ("1:3", "alerting")]
+
+
+def test_select_call_by_command():
+    assert cli.select_call("2001", CALLS, cli.IMPLIED_CALL["answer"]) == "1:3"
+    assert cli.select_call("2001", CALLS, cli.IMPLIED_CALL["retrieve"]) == "1:1"
+    assert cli.select_call("2001", CALLS, cli.IMPLIED_CALL["hold"]) == "1:2"
+    assert cli.select_call("2001", CALLS, cli.IMPLIED_CALL["clear"]) == "1:2"
+
+
+def test_an_only_call_is_the_active_one_whatever_its_state():
+    assert cli.select_call("2002", [("1:1", "alerting")], cli.ACTIVE) == "1:1"
+    with pytest.raises(cli.CallSelectionError):
+        cli.select_call("2002", [("1:1", "alerting")], cli.ACTIVE, only_call_will_do=False)
+
+
+def test_select_call_errors_are_clear():
+    with pytest.raises(cli.CallSelectionError, match="^no call at 2001$"):
+        cli.select_call("2001", [], cli.ALERTING)
+    with pytest.raises(cli.CallSelectionError, match=r"^no held call at 2001 \(calls: 1:2 connected, 1:3 alerting\)$"):
+        cli.select_call("2001", CALLS[1:], cli.HELD)
+    with pytest.raises(cli.CallSelectionError,
+                       match=r"^2 active calls at 2001 \(1:1 connected, 1:2 connected\): give the call id$"):
+        cli.select_call("2001", [("1:1", "connected"), ("1:2", "connected")], cli.ACTIVE)
+
+
+# --- error lines --------------------------------------------------------------------------
+
+
+def test_request_words():
+    assert cli.request_words(cli.parse_args(["hold", "2001"]), "1:1") == "hold 2001 1:1"
+    assert cli.request_words(cli.parse_args(["transfer", "2001", "--to", "2003"]), "1:1") == "transfer 2001 1:1 --to 2003"
+    assert cli.request_words(cli.parse_args(["transfer", "2001", "1:1", "1:2"]), "1:1", "1:2") == "transfer 2001 1:1 1:2"
+    assert cli.request_words(cli.parse_args(["watch", "2001", "2002"])) == "monitor 2001 2002"
+    assert cli.request_words(cli.parse_args(["makecall", "2001", "2002"])) == "makecall 2001 2002"
+
+
+def test_describe_failure():
+    error = CSTAErrorResponse(m.CSTAError(category="stateIncompatibility", value="invalidConnectionState"))
+    assert cli.describe_failure(error, 10) == "stateIncompatibility/invalidConnectionState"
+    assert cli.describe_failure(DeferredTimeoutError("x"), 2.5) == "no answer within 2.5 s"
+    assert cli.describe_failure(ClientConnectionLost("connection lost"), 10) == "connection lost"
+    assert cli.describe_failure(ValueError("odd"), 10) == "ValueError: odd"
+
+
+@pytest.mark.parametrize("exc, reason", [
+    (net_error.ConnectionRefusedError("Connection refused"), "connection refused"),
+    (net_error.TimeoutError(), "timed out after 3 s"),
+    (WaitTimeout("timed out waiting for session start"), "no session start (SystemStatus) within 3 s; wrong --encoding?"),
+    (net_error.DNSLookupError("x"), "unknown host"),
+    (net_error.ConnectError("Network is unreachable."), "Network is unreachable"),
+    (net_error.NoRouteError(), "No route to host"),
+])
+def test_describe_connect_failure(exc, reason):
+    assert cli.describe_connect_failure("127.0.0.1", 1040, exc, 3.0) == "cannot connect to 127.0.0.1:1040: " + reason
+
+
+# --- the demo's pure parts ------------------------------------------------------------------
+
+
+def test_demo_config_is_the_embedded_default_on_free_ports():
+    config = demo.demo_config()
+    assert config.simulator.enabled
+    assert (config.csta.port, config.simulator.cti_port, config.simulator.control_port) == (0, 0, 0)
+    assert config.simulator.users >= len(demo.AGENTS)
+
+
+def test_demo_timeline_lines():
+    assert demo.format_line(1.23456, "call 1:1") == "+  1.235s  call 1:1"
+    assert demo.format_line(0, "LMS", indent=1) == "+  0.000s      LMS"
+
+
+def test_demo_lms_text_omits_the_iso_time():
+    events = []
+    lms.emit(Logger(observer=events.append), lms.CALL_PARTY_NOT_SYNCHRONIZED,
+             device="2002", call_id="1:1", party="callhalf-2:1")
+    assert demo.lms_text(events[0]) == (
+        "Std 37205 Call party not synchronized: device 2002, call 1:1, party callhalf-2:1, cleared"
+    )
