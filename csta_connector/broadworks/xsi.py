@@ -156,10 +156,24 @@ class UnknownEvent:
 # parsing
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+_MAX_LOCAL_NAMES = 4096
+
+
 def _local(tag) -> str:
+    """The local name of a tag (``{ns}name`` -> ``name``); "" for comments and
+    processing instructions. Memoized: the same few dozen tags recur in every
+    event, so the hot path is one dict lookup."""
+    try:
+        return _LOCAL_NAMES[tag]
+    except (KeyError, TypeError):
+        pass
     if not isinstance(tag, str):
         return ""
-    return tag.rpartition("}")[2]
+    name = tag.rpartition("}")[2]
+    if len(_LOCAL_NAMES) < _MAX_LOCAL_NAMES:
+        _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _type_name(el) -> str:
@@ -177,9 +191,7 @@ def _int(text, default=None):
 
 
 def _parse_remote_party(el) -> RemoteParty:
-    values = {}
-    for child in el:
-        values[_local(child.tag)] = child.text
+    values = {_local(child.tag): child.text for child in el}
     return RemoteParty(
         name=values.get("name"),
         address=values.get("address"),
@@ -189,26 +201,44 @@ def _parse_remote_party(el) -> RemoteParty:
     )
 
 
+# call child (local name) -> Call field, for the children taken as text
+_CALL_TEXT_FIELDS = {
+    "callId": "call_id",
+    "extTrackingId": "ext_tracking_id",
+    "personality": "personality",
+    "state": "state",
+    "releasingParty": "releasing_party",
+}
+# call child -> (Call field, value when the element is empty), integer children
+_CALL_INT_FIELDS = {
+    "startTime": ("start_time", 0),
+    "answerTime": ("answer_time", None),
+    "heldTime": ("held_time", None),
+    "detachedTime": ("detached_time", None),
+    "releaseTime": ("release_time", None),
+}
+_CALL_FLAGS = {"allowAnswer": "allow_answer", "allowRetrieve": "allow_retrieve"}
+
+
 def parse_call(el) -> Call:
     kw = {}
+    text_fields = _CALL_TEXT_FIELDS
+    int_fields = _CALL_INT_FIELDS
     for child in el:
         name = _local(child.tag)
-        if name == "callId":
-            kw["call_id"] = child.text
-        elif name == "extTrackingId":
-            kw["ext_tracking_id"] = child.text
-        elif name == "personality":
-            kw["personality"] = child.text
-        elif name == "state":
-            kw["state"] = child.text
+        key = text_fields.get(name)
+        if key is not None:
+            kw[key] = child.text
+            continue
+        spec = int_fields.get(name)
+        if spec is not None:
+            kw[spec[0]] = _int(child.text, spec[1])
         elif name == "remoteParty":
             kw["remote_party"] = _parse_remote_party(child)
         elif name == "releaseCause":
             for c in child:
                 if _local(c.tag) == "internalReleaseCause":
                     kw["release_cause"] = c.text
-        elif name == "releasingParty":
-            kw["releasing_party"] = child.text
         elif name == "redirect":
             r = {_local(c.tag): c.text for c in child}
             kw["redirect"] = Redirect(
@@ -216,23 +246,12 @@ def parse_call(el) -> Call:
                 redirect_time=_int(r.get("redirectTime"), 0),
                 address=r.get("address"),
             )
-        elif name == "allowAnswer":
-            kw["allow_answer"] = True
-        elif name == "allowRetrieve":
-            kw["allow_retrieve"] = True
-        elif name == "startTime":
-            kw["start_time"] = _int(child.text, 0)
-        elif name == "answerTime":
-            kw["answer_time"] = _int(child.text)
-        elif name == "heldTime":
-            kw["held_time"] = _int(child.text)
-        elif name == "detachedTime":
-            kw["detached_time"] = _int(child.text)
-        elif name == "releaseTime":
-            kw["release_time"] = _int(child.text)
-    for required in ("call_id", "ext_tracking_id", "personality", "state"):
-        if not kw.get(required):
-            raise XsiParseError("call without %s" % required)
+        elif name in _CALL_FLAGS:
+            kw[_CALL_FLAGS[name]] = True
+    if not (kw.get("call_id") and kw.get("ext_tracking_id") and kw.get("personality") and kw.get("state")):
+        for required in ("call_id", "ext_tracking_id", "personality", "state"):
+            if not kw.get(required):
+                raise XsiParseError("call without %s" % required)
     return Call(**kw)
 
 

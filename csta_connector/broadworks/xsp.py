@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS
+from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS, _local as _xsi_local
 
 XSP_NS = "http://schema.broadsoft.com/XspXMLInterface"
 CTI_NS = "http://schema.broadsoft.com/CTI"
@@ -255,8 +255,8 @@ def _cti_request_element(request: CtiRequest):
 # decoding
 
 
-def _local(tag) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+# memoized local names (shared with xsi.py): one dict lookup per child
+_local = _xsi_local
 
 
 def _children(el) -> dict:

@@ -1,0 +1,68 @@
+"""The benchmark harness's pure parts, and one tiny end-to-end run (no timings asserted)."""
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+
+from benchmarks import _harness as h
+from benchmarks import memory
+
+
+def test_percentile_interpolates_between_ranks():
+    assert h.percentile([], 50) is None
+    assert h.percentile([7], 99) == 7.0
+    assert h.percentile([1, 2, 3, 4], 50) == 2.5
+    assert h.percentile(range(1, 101), 99) == pytest.approx(99.01)
+    assert h.percentile([5, 1, 3], 0) == 1 and h.percentile([5, 1, 3], 100) == 5
+
+
+def test_summary():
+    s = h.summary([3.0, 1.0, 2.0])
+    assert s == {"n": 3, "median": 2.0, "p99": pytest.approx(2.98), "max": 3.0}
+    assert h.summary([])["median"] is None
+
+
+def test_stopwatch_accumulates():
+    ticks = iter([0.0, 1.5, 2.0, 2.25])
+    watch = h.Stopwatch(clock=lambda: next(ticks))
+    f = watch.wrap(lambda x: x * 2)
+    assert f(2) == 4 and f(3) == 6
+    assert watch.total == 1.75 and watch.calls == 2
+
+
+def test_table_lists_every_row_with_target_and_verdict():
+    rows = [
+        h.Row("event_path", "XML, 1 client: events/s", 15234.5, "ev/s", target=">= 15,000", ok=True),
+        h.Row("snapshot", "steady: latency", 1.234, "ms", p99=48.0, target="p99 <= 50 ms", ok=False),
+        h.Row("memory", "per device", None),
+    ]
+    table = h.format_table(rows, header="HEAD", notes=("note",))
+    lines = table.splitlines()
+    assert lines[0] == "HEAD" and lines[-1] == "note"
+    assert "15,234" in table and "1.23" in table and "48.0" in table
+    assert any(l.rstrip().endswith("yes") for l in lines) and any(l.rstrip().endswith("NO") for l in lines)
+    assert h.Row(**rows[0].as_dict()) == rows[0]
+
+
+def test_memory_owner_by_first_component_frame():
+    sim = "/x/csta_connector/simulator/xsp_server.py"
+    shared = "/x/csta_connector/broadworks/xsi.py"
+    link = "/x/csta_connector/broadworks/link.py"
+    assert memory.owner_of([shared, sim, "/t/twisted/tcp.py"]) == "simulator"
+    assert memory.owner_of([shared, link, "/t/twisted/tcp.py"]) == "connector"
+    assert memory.owner_of(["/x/csta_connector/csta/client.py", shared]) == "clients"
+    assert memory.owner_of(["/t/twisted/tcp.py"]) == "other"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_event_path_run_completes():
+    from benchmarks import event_path
+
+    result = yield event_path.run(
+        reactor, quick=True,
+        overrides={"configs": [("xml", 1)], "pairs": 2, "calls": 20, "warmup_calls": 5, "batch": 5},
+    )
+    raw = result["raw"]["xml_x1"]
+    assert raw["bw_events"] == 20 * event_path.BW_EVENTS_PER_CALL
+    assert raw["csta_frames_received"] == raw["csta_events_sent"] == 20 * 7
+    assert {r["benchmark"] for r in result["rows"]} == {"event_path"}
