@@ -92,6 +92,10 @@ class XspLinkProtocol(Protocol):
 
     def connectionMade(self):
         self._connected = True
+        # small request/response documents must not wait for Nagle + delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         self._last_received = self.clock.seconds()
         self._schedule_keepalive()
         s = self.settings

@@ -64,6 +64,10 @@ class CSTAClientProtocol(Protocol):
 
     def connectionMade(self):
         self.connected = True
+        # small request/response documents must not wait for Nagle + delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         if self.encoding == "ber":
             self.transport.write(
                 framing.encode_ber_frame(

@@ -89,6 +89,10 @@ class CSTAServerProtocol(Protocol):
     # -- connection -----------------------------------------------------------
 
     def connectionMade(self):
+        # small request/response documents must not wait for Nagle + delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         peer = self.transport.getPeer()
         self.name = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
         self.factory.sessions.add(self)
@@ -253,6 +257,21 @@ class CSTAServerProtocol(Protocol):
         if self.state == RUNNING:
             self.factory.events_sent[type(event).__name__] += 1
             self._write(self.wire.event(event))
+
+    # Fan-out encodes each event once per event_key and stamps each monitor's
+    # cross-reference id into the bytes (services/fanout.py).
+
+    @property
+    def event_key(self):
+        return self.wire.event_key if self.state == RUNNING else None
+
+    def encode_event(self, event) -> bytes:
+        return self.wire.encode_event(event)
+
+    def send_encoded_event(self, name: str, encoded: bytes):
+        if self.state == RUNNING:
+            self.factory.events_sent[name] += 1
+            self._write(self.wire.event_from_encoded(encoded))
 
     # -- client requests -------------------------------------------------------
 

@@ -103,6 +103,17 @@ class XmlWire:
     def event(self, message) -> bytes:
         return self._frame(framing.EVENT_INVOKE_ID, message)
 
+    @property
+    def event_key(self):
+        """Sessions with equal keys get byte-identical events but for the cross-reference id."""
+        return ("xml", self.namespace)
+
+    def encode_event(self, message) -> bytes:
+        return self.event(message)
+
+    def event_from_encoded(self, encoded: bytes) -> bytes:
+        return encoded
+
 
 class BerWire:
     """ECMA-285 over ACSE + ROSE, with 2-byte-length or HiPath framing."""
@@ -175,3 +186,14 @@ class BerWire:
 
     def event(self, message) -> bytes:
         return self.request(self.next_invoke_id(), message)
+
+    @property
+    def event_key(self):
+        return ("ber", self.framing_mode)
+
+    def encode_event(self, message) -> bytes:
+        # the invoke id differs per association: only the argument is shared
+        return ber.encode_event_argument(message)
+
+    def event_from_encoded(self, encoded: bytes) -> bytes:
+        return self._frame(ber.event_invoke(self.next_invoke_id(), encoded))

@@ -13,12 +13,23 @@ import dataclasses
 import itertools
 
 
+#: monitorCrossRefIDs are fixed width so that a placeholder of the same width
+#: can be replaced in encoded bytes without touching any length field.
+CROSS_REF_WIDTH = 6
+PLACEHOLDER = "X" * CROSS_REF_WIDTH
+PLACEHOLDER_BYTES = PLACEHOLDER.encode("ascii")
+
+
 @dataclasses.dataclass(eq=False)
 class Monitor:
     session: object
     device: str
     user_id: str
     cross_ref_id: str
+
+    @property
+    def cross_ref_bytes(self) -> bytes:
+        return self.cross_ref_id.encode("ascii")
 
 
 class MonitorRegistry:
@@ -31,7 +42,14 @@ class MonitorRegistry:
         counter = self._counters.get(session)
         if counter is None:
             counter = self._counters[session] = itertools.count(1)
-        monitor = Monitor(session, device, user_id, "%04d" % next(counter))
+        in_use = self._by_session.get(session, {})
+        while True:
+            # fixed width; after a million monitors in one session the numbers
+            # wrap, skipping ids still in use
+            cross_ref_id = "%0*d" % (CROSS_REF_WIDTH, next(counter) % 10**CROSS_REF_WIDTH)
+            if cross_ref_id not in in_use:
+                break
+        monitor = Monitor(session, device, user_id, cross_ref_id)
         self._by_device.setdefault(device, []).append(monitor)
         self._by_session.setdefault(session, {})[monitor.cross_ref_id] = monitor
         return monitor
@@ -72,18 +90,39 @@ class MonitorRegistry:
 
     def deliver(self, device: str, events, exclude=()) -> int:
         """Send ``events`` (cross_ref_id unset) to each monitor of ``device``
-        whose session is not in ``exclude``; returns how many were sent."""
-        sent = 0
+        whose session is not in ``exclude``; returns how many were sent.
+
+        Each event is encoded once per wire (encoding, namespace or framing)
+        with a placeholder cross-reference id of the same length as the real
+        ones; each monitor gets a copy with its own id put in. The id is the
+        first field of every CSTA event in both encodings, so replacing the
+        first occurrence is exact.
+        """
         monitors = self._by_device.get(device)
         if not monitors or not events:
             return 0
-        replace = dataclasses.replace
+        encoded_by_key = {}
+        sent = 0
         for monitor in monitors:
-            if monitor.session in exclude:
+            session = monitor.session
+            if session in exclude:
                 continue
-            send = monitor.session.send_event
-            xref = monitor.cross_ref_id
-            for event in events:
-                send(replace(event, cross_ref_id=xref))
+            key = session.event_key
+            if key is None:
+                continue  # not in session yet, or closing
+            encoded = encoded_by_key.get(key)
+            if encoded is None:
+                encoded = encoded_by_key[key] = [
+                    (type(event).__name__, session.encode_event(_template(event)))
+                    for event in events
+                ]
+            xref = monitor.cross_ref_bytes
+            send = session.send_encoded_event
+            for name, template in encoded:
+                send(name, template.replace(PLACEHOLDER_BYTES, xref, 1))
                 sent += 1
         return sent
+
+
+def _template(event):
+    return dataclasses.replace(event, cross_ref_id=PLACEHOLDER)

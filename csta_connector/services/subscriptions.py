@@ -74,6 +74,7 @@ class Subscription:
         "pending",
         "renew_timer",
         "removed",
+        "failure",
     )
 
     def __init__(self, user_id):
@@ -85,6 +86,7 @@ class Subscription:
         self.pending: list[_Snapshot] = []  # in request order
         self.renew_timer = None
         self.removed = False
+        self.failure = None
 
 
 class SubscriptionManager:
@@ -147,7 +149,10 @@ class SubscriptionManager:
             sub = Subscription(user_id)
             self._by_user[user_id] = sub
             self._subscribe(sub)
-            if requester is not None:
+            if sub.removed:
+                # the subscribe failed at once (no link): report it to this caller
+                return defer.fail(sub.failure)
+            if requester is not None and sub.pending:
                 sub.pending[0].requesters.append(requester)
         if temporary:
             sub.temporary_refs += 1
@@ -186,6 +191,7 @@ class SubscriptionManager:
             self._unsubscribe(sub)
 
     def _subscribe_failed(self, failure, sub):
+        sub.failure = failure
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
@@ -272,7 +278,9 @@ class SubscriptionManager:
     def _temporary_snapshot(self, user_id, requester):
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
         acquired = self._acquire(user_id, temporary=True)
-        sub = self._by_user[user_id]
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            return acquired  # the subscribe failed at once: that is the answer
         snapshot = sub.pending[0] if sub.pending else None
         d = defer.Deferred()
         if snapshot is None:

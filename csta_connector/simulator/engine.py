@@ -1164,6 +1164,7 @@ class CallEngine:
         self._next_session = 1
         self._next_half = 1
         resync = []
+        resync_set = set()  # a list keeps the order; the set keeps it O(n)
         for session in self._sessions.values():
             session.orphaned = True
             self._orphan_sessions[session.ext_tracking_id] = session
@@ -1178,9 +1179,10 @@ class CallEngine:
                 if (
                     half.personality == TERMINATOR
                     and half.answer_time is not None
-                    and user not in resync
+                    and user not in resync_set
                 ):
                     resync.append(user)
+                    resync_set.add(user)
         self._sessions = {}
         self._halves = {}
         for user in self._users.values():

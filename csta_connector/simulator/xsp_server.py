@@ -412,6 +412,10 @@ class XspServerProtocol(Protocol):
         self._splitter = stream.DocumentSplitter()
 
     def connectionMade(self):
+        # small request/response documents must not wait for Nagle + delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         state = self.server.front_ends[self.front_end].state
         if state == "close":
             self.transport.abortConnection()  # a front-end that is down refuses

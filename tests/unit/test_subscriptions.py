@@ -285,3 +285,16 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
     clock.advance(manager.early_grace)
     assert [e.event_id for e in result] == ["overtaking"]
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
+
+
+def test_subscribe_failing_at_once_fails_the_caller_cleanly(env):
+    """No link at all: the client's Deferred has already failed when returned."""
+    from csta_connector.broadworks.errors import NoLinkAvailable
+
+    clock, client, listener, manager = env
+    client.subscribe = lambda user_id: defer.fail(NoLinkAvailable("AddUserSubscriptionRequest"))
+    failures = []
+    manager.acquire("u", requester="A").addErrback(failures.append)
+    manager.snapshot("v", requester="A").addErrback(failures.append)
+    assert [f.check(NoLinkAvailable) for f in failures] == [NoLinkAvailable, NoLinkAvailable]
+    assert manager.subscription_of("u") is None and manager.subscription_of("v") is None

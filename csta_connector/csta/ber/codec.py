@@ -634,6 +634,36 @@ def return_result(invoke_id: int, message: Any) -> ReturnResult:
     return ReturnResult(invoke_id, _info(message).opcode, message)
 
 
+def encode_event_argument(event: Any) -> bytes:
+    """The CSTAEventReportArgument of ``event`` alone: the part of an event
+    APDU that is the same for every client (see :func:`event_invoke`)."""
+    _, type_name, value = _argument_to_asn1(event)
+    return _encode(type_name, value)
+
+
+def _ber_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(body),)) + body
+
+
+def _ber_integer(n: int) -> bytes:
+    body = n.to_bytes(max(1, (n.bit_length() + 8) // 8), "big", signed=True)
+    return b"\x02" + _ber_length(len(body)) + body
+
+
+_EVENT_OPCODE = _ber_integer(EVENT_REPORT_OPCODE)
+
+
+def event_invoke(invoke_id: int, argument: bytes) -> bytes:
+    """The ROSE invoke of a cSTAEventReport around an encoded argument: built
+    by hand, byte for byte what ``encode_apdu`` gives, without asn1tools on
+    the fan-out path."""
+    content = _ber_integer(invoke_id) + _EVENT_OPCODE + argument
+    return b"\xa1" + _ber_length(len(content)) + content
+
+
 def encode_apdu(obj) -> bytes:
     """Encode an ACSE or ROSE dataclass (see :func:`decode_apdu`)."""
     if isinstance(obj, ASSOCIATION_APDUS):
