@@ -34,6 +34,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import functools
+
 import asn1tools
 
 from csta_connector.csta import messages as m
@@ -73,9 +75,21 @@ _SCHEMA_FILES = (
     "csta-events.asn",
 )
 
-_db = asn1tools.compile_files(
-    [str(Path(__file__).with_name(name)) for name in _SCHEMA_FILES], "ber"
-)
+class _CompiledOnFirstUse:
+    """The compiled ASN.1 (about 0.5 s of asn1tools work), compiled when BER
+    is first used: an XML-only process or a short csta-cli run never pays."""
+
+    _db = None
+
+    def __getattr__(self, name):
+        if type(self)._db is None:
+            type(self)._db = asn1tools.compile_files(
+                [str(Path(__file__).with_name(n)) for n in _SCHEMA_FILES], "ber"
+            )
+        return getattr(type(self)._db, name)
+
+
+_db = _CompiledOnFirstUse()
 
 
 class BerDecodeError(ValueError):
@@ -143,10 +157,12 @@ OPERATIONS: dict[int, tuple[str, str | None]] = {
 
 #: Results that are ``CHOICE { extensions, noData NULL }``: the response
 #: class has no fields and is sent as ``noData``.
-_NO_DATA_RESULTS = frozenset(
-    name for _, name in OPERATIONS.values()
-    if name and "noData" in getattr(_db.types[name].type, "name_to_member", {})
-)
+@functools.cache
+def _no_data_results() -> frozenset:
+    return frozenset(
+        name for _, name in OPERATIONS.values()
+        if name and "noData" in getattr(_db.types[name].type, "name_to_member", {})
+    )
 
 # --- where ECMA-285 and the ECMA-323 paths of messages.py differ ---------------
 
@@ -433,14 +449,14 @@ def _result_to_asn1(message: Any) -> tuple[int, str, Any]:
     if info.kind is not m.MessageKind.RESPONSE or info.opcode not in OPERATIONS:
         raise BerEncodeError(f"{type(message).__name__} is not a BER response")
     type_name = OPERATIONS[info.opcode][1]
-    if type_name in _NO_DATA_RESULTS:
+    if type_name in _no_data_results():
         return info.opcode, type_name, ("noData", None)
     return info.opcode, type_name, _fields_to_asn1(message, type_name)
 
 
 def _result_from_asn1(opcode: int, value: Any) -> Any:
     cls = m.INFO[m.BY_OPCODE[opcode]].response
-    if OPERATIONS[opcode][1] in _NO_DATA_RESULTS:
+    if OPERATIONS[opcode][1] in _no_data_results():
         return cls()
     return _fields_from_asn1(cls, value, OPERATIONS[opcode][1])
 
