@@ -28,6 +28,7 @@ connector's µs per BroadWorks event / the floor's µs per BroadWorks event.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 
@@ -121,16 +122,21 @@ def one_config(reactor, encoding, n_clients, pairs, calls, warmup_calls, backlog
             links = service.channel_set.up_links
             for link in links:
                 link.trace = lambda direction, data: documents.append(data) if direction == "in" else None
+            # the CSTA events each client got (fan-out encodes once per wire:
+            # capture at the fan-out, one message per monitor reached)
             messages = []
-            sessions = list(service.csta_factory.sessions)
-            for session in sessions:
-                original = session.send_event
+            registry = service.core.monitors
+            deliver = registry.deliver
 
-                def capture(event, _original=original):
-                    messages.append(event)
-                    _original(event)
+            def capture(device, events, exclude=()):
+                for monitor in registry.of_device(device):
+                    if monitor.session not in exclude:
+                        messages.extend(
+                            dataclasses.replace(e, cross_ref_id=monitor.cross_ref_id) for e in events
+                        )
+                return deliver(device, events, exclude)
 
-                session.send_event = capture
+            registry.deliver = capture
             expected_csta = 7 * warmup_calls * n_clients
             received_before = sum(len(c.events.items) for c in clients)
             yield drive(reactor, engine, core, pair_list, warmup_calls, backlog, batch)
@@ -139,8 +145,7 @@ def one_config(reactor, encoding, n_clients, pairs, calls, warmup_calls, backlog
                 60, "warm-up events")
             for link in links:
                 link.trace = None
-            for session in sessions:
-                del session.send_event
+            del registry.deliver
             events = [d for d in documents if b"<xsp:event" in d[:200] or b":event " in d[:200]]
             floor = measure_floor(events, messages, encoding, service.csta_factory.settings)
             for client in clients:

@@ -179,6 +179,9 @@ def encode(document) -> bytes:
             ).encode("utf-8")
     elif kind is Event:
         payload = document.payload
+        if type(payload) is bytes and _plain(document.request_id):
+            # an already serialized xsi:Event (the simulator's xsi.event_xml)
+            return b"".join((_EVENT_HEAD % document.request_id.encode("utf-8"), payload, _EVENT_TAIL))
         if _plain(document.request_id) and payload is not None and payload.tag == _X + "Event":
             # the payload serialized alone declares the namespaces it uses
             # again: the same infoset, still schema-valid
@@ -293,10 +296,24 @@ def parse_document(data: bytes):
         raise XspDecodeError("not well-formed XML: %s" % e) from None
 
 
+# An eventResponse exactly as :func:`encode` writes it (the simulator reads one
+# per event): read without building a tree. Anything else goes to lxml.
+_OUR_EVENT_RESPONSE = re.compile(
+    re.escape(_EVENT_RESPONSE.split("%s", 1)[0]).encode()
+    + rb"([^<&]*)</requestId><xsp:payload><xsi:EventResponse><xsi:eventID>([^<&]*)</xsi:eventID>"
+    rb"<xsi:statusCode>(\d+)</xsi:statusCode><xsi:reason>([^<&]*)</xsi:reason></xsi:EventResponse>"
+    rb"</xsp:payload></xsp:eventResponse>\s*\Z"
+)
+
+
 def decode(data: bytes):
     """Decode one document into :class:`Request`, :class:`Response`,
     :class:`Event`, :class:`EventResponse`, :class:`Keepalive` or
     :class:`KeepaliveResponse`."""
+    match = _OUR_EVENT_RESPONSE.match(data)
+    if match is not None:
+        request_id, event_id, status, reason = match.groups()
+        return EventResponse(request_id.decode(), event_id.decode(), int(status), reason.decode())
     root = parse_document(data)
     name = _local(root.tag)
     values = _children(root)

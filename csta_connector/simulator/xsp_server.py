@@ -121,6 +121,8 @@ class XspServer:
         self._by_user: dict[str, list[Subscription]] = {}
         self._unacked: dict[str, _Unacked] = {}
         self._event_ids = itertools.count(1)
+        # unique across simulator runs too, cheaper than a uuid per event
+        self._event_id_prefix = uuid.uuid4().hex[:12]
         self._held: list | None = None
         self.connections: set = set()
         #: optional callable(direction, document bytes): an opt-in wire tap
@@ -302,7 +304,7 @@ class XspServer:
     def _deliver(self, sub: Subscription, event_type: str, **data):
         event = xsi.SubscriptionEvent(
             event_type=event_type,
-            event_id=_new_id(),
+            event_id="%s-%d" % (self._event_id_prefix, next(self._event_ids)),
             sequence_number=sub.next_sequence(),
             user_id=sub.owner,
             external_application_id=sub.application_id or "csta-connector",
@@ -343,7 +345,7 @@ class XspServer:
         if entry.event.channel_id != channel.channel_id:
             entry.event = dataclasses.replace(entry.event, channel_id=channel.channel_id)
         entry.timer = self.clock.callLater(self.ack_timeout, self._ack_timed_out, key)
-        channel.connection.write_document(xsp.Event(key, xsi.event_element(entry.event)))
+        channel.connection.write_document(xsp.Event(key, xsi.event_xml(entry.event)))
 
     def _ack_timed_out(self, key):
         entry = self._unacked.get(key)

@@ -1,5 +1,7 @@
 """Xsi events: typed parsing, building, schema validity."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given, strategies as st
 from lxml import etree
@@ -98,3 +100,16 @@ _text = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7e, b
 def test_call_round_trip_property(call_id, tracking, personality, state, name, start):
     call = xsi.Call(call_id, tracking, personality, state, xsi.RemoteParty(name=name, address="tel:2002"), start_time=start)
     assert xsi.parse_event(xsi.event_element(_event("CallUpdatedEvent", call=call))).call == call
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
+def test_serialized_event_in_an_envelope_validates_and_parses_back(event, bw_validator):
+    data = xsp.encode(xsp.Event("E5", xsi.event_xml(event)))
+    assert bw_validator(data) == []
+    assert xsi.parse_event(xsp.decode(data).payload) == event
+
+
+def test_text_is_escaped():
+    party = xsi.RemoteParty(name="Smith & <Jones>", address="tel:+15550002001")
+    event = _event("CallReceivedEvent", call=dataclasses.replace(ALERTING, remote_party=party))
+    assert xsi.parse_event(etree.fromstring(xsi.event_xml(event))).call.remote_party.name == "Smith & <Jones>"

@@ -121,3 +121,13 @@ def test_entities_are_not_expanded():
     except xsp.XspDecodeError:
         return
     assert "root" not in (decoded.request_id or "")
+
+
+def test_event_response_in_another_form_still_decodes():
+    data = (
+        b'<?xml version="1.0"?>\n<p:eventResponse xmlns:p="http://schema.broadsoft.com/XspXMLInterface" '
+        b'xmlns:x="http://schema.broadsoft.com/xsi">\n  <requestId>E9</requestId>\n  <p:payload>'
+        b"<x:EventResponse><x:eventID>a&amp;b</x:eventID><x:statusCode>500</x:statusCode>"
+        b"<x:reason>oops</x:reason></x:EventResponse></p:payload></p:eventResponse>"
+    )
+    assert xsp.decode(data) == xsp.EventResponse("E9", "a&b", 500, "oops")
