@@ -26,6 +26,10 @@ def main(argv=None):
     h.start_logging(args.log)
 
     def run(reactor):
+        # as under twistd (tap.py): a tuned collector once the process is up
+        from csta_connector.runtime import tune_garbage_collector
+
+        tune_garbage_collector()
         d = module.run(reactor, quick=args.quick)
 
         def write(result):

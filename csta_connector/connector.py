@@ -143,6 +143,10 @@ class ConnectorService(MultiService):
         lms.emit(self.log, lms.CSTA_LISTENING, host=csta.bind, port=self.csta_port, encoding=csta.encoding)
 
     def startService(self):
+        if self.config.csta.encoding in ("auto", "ber"):
+            from csta_connector.csta.ber import codec
+
+            codec.warm_up()  # not on the first BER client's session start
         lms.emit(
             self.log, lms.CONNECTOR_STARTED,
             application=self.config.connector.application_name, version=__version__,

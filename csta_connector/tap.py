@@ -33,6 +33,11 @@ def makeService(options):
     from csta_connector.appservice import ApplicationService
     from csta_connector.connector import ConnectorService
 
+    from twisted.internet import reactor
+
+    from csta_connector.runtime import tune_garbage_collector
+
     top = ApplicationService(options.config.log)
     ConnectorService(options.config).setServiceParent(top)
+    reactor.callWhenRunning(tune_garbage_collector)
     return top

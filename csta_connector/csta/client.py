@@ -203,6 +203,8 @@ def connect(reactor, host, port, encoding="xml", **options):
     """Connect and complete the session start; fires with the protocol."""
     from twisted.internet.endpoints import TCP4ClientEndpoint
 
+    if encoding == "ber":
+        ber.warm_up()  # before connecting: the AARQ must not wait for the compiler
     protocol = yield TCP4ClientEndpoint(reactor, host, port, timeout=5).connect(
         CSTAClientFactory(reactor, encoding=encoding, **options)
     )

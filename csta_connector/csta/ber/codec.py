@@ -92,6 +92,12 @@ class _CompiledOnFirstUse:
 _db = _CompiledOnFirstUse()
 
 
+def warm_up() -> None:
+    """Compile the ASN.1 now: a process that will speak BER does it before it
+    is talking to anyone, not in the middle of a session start."""
+    _db.types  # noqa: B018 (the attribute access compiles)
+
+
 class BerDecodeError(ValueError):
     """Bytes that are not a valid APDU of this codec.
 
