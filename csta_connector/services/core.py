@@ -113,6 +113,16 @@ class ConnectorCore:
                 self.log, lms.CALL_PARTY_NOT_SYNCHRONIZED,
                 device=device, call_id=party.call_id, party=party.party_id,
             )
+        for party in result.added:
+            lms.emit(
+                self.log, lms.CALL_PARTY_ADDED, device=device, call_id=party.call_id,
+                party=party.party_id, state=party.state,
+            )
+        for old, new in result.corrected:
+            lms.emit(
+                self.log, lms.CALL_PARTY_CORRECTED, device=device, call_id=new.call_id,
+                party=new.party_id, old_state=old.state, new_state=new.state,
+            )
         if result.changes:
             lms.emit(
                 self.log, lms.SYNCHRONIZATION_SUMMARY, user=user_id, event_type=event.event_type,

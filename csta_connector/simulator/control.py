@@ -48,6 +48,7 @@ import json
 from twisted.logger import Logger
 from twisted.web import resource, server
 
+from csta_connector import lms
 from csta_connector.simulator.engine import SimulatorError
 
 _USER_ACTIONS = ("answer", "hold", "retrieve", "release")
@@ -195,6 +196,11 @@ class ControlResource(resource.Resource):
     def _failover(self, body):
         mode = self._string(body, "mode")
         self.engine.failover(mode)
+        status = self.engine.status()
+        lms.emit(
+            self.log, lms.SIMULATOR_FAILOVER, mode=mode, active_as=status["active_as"],
+            orphaned=status["orphaned_calls"],
+        )
         if mode == "ungraceful" and self.xsp is not None and self.xsp.drop_channels_on_failover:
             self.xsp.drop_all_channels()
         return 200, self.engine.status()

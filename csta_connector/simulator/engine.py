@@ -64,6 +64,7 @@ from dataclasses import dataclass
 
 from twisted.logger import Logger
 
+from csta_connector import lms
 from csta_connector.broadworks.xsi import Call, Conference, Redirect, RemoteParty
 
 ORIGINATOR = "Originator"
@@ -1194,8 +1195,9 @@ class CallEngine:
 
     def _resync(self, user):
         calls, conference, hook = self.snapshot(user.user_id)
-        self.log.info(
-            "peer AS resyncs {user}: {count} calls", user=user.user_id, count=len(calls)
+        lms.emit(
+            self.log, lms.SIMULATOR_RESYNC_SENT, event_type=self.resync_event,
+            user=user.user_id, calls=len(calls),
         )
         self._emit(
             user,
