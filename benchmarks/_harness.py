@@ -163,17 +163,9 @@ FIRST_EXTENSION = 2001
 
 def embedded_config(users: int, resync_delay: float = 0.2, **connector):
     """The embedded default on free ports, ``users`` simulated users."""
-    from csta_connector.config import default_config
+    from csta_connector.testing import free_port_config
 
-    config = default_config()
-    return dataclasses.replace(
-        config,
-        connector=dataclasses.replace(config.connector, link_recovery_tout=0.2, **connector),
-        csta=dataclasses.replace(config.csta, port=0, detect_timeout=0.3),
-        simulator=dataclasses.replace(
-            config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
-        ),
-    )
+    return free_port_config(users=users, resync_delay=resync_delay, **connector)
 
 
 def start_world(reactor, users: int, resync_delay: float = 0.2, **connector):

@@ -95,10 +95,7 @@ def rows_of(encoding, clients, r):
 
 
 def one_config(reactor, encoding, n_clients, pairs, calls, warmup_calls, backlog, batch, repeats=3):
-    from twisted.internet import defer, task
-    from lxml import etree
-
-    from csta_connector.csta import wire as w
+    from twisted.internet import defer
 
     @defer.inlineCallbacks
     def main():

@@ -17,7 +17,6 @@ collection, with the event pipeline idle.
 from __future__ import annotations
 
 import gc
-import time
 import tracemalloc
 
 from benchmarks import _harness as h

@@ -71,8 +71,6 @@ def rows_of(r):
 def measure(reactor, devices, clients, requests, rate):
     from twisted.internet import defer, task
 
-    from csta_connector.csta import messages as m
-
     @defer.inlineCallbacks
     def main():
         service = yield h.start_world(reactor, devices)

@@ -23,7 +23,6 @@ the story ran as expected, 1 with one line naming the failed step otherwise.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from twisted.internet import defer, task
@@ -31,11 +30,10 @@ from twisted.logger import globalLogPublisher
 
 from csta_connector import lms
 from csta_connector.cli import CommandFailed, event_connection, format_event, open_session
-from csta_connector.config import default_config
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse
 from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import Waitable, WaitTimeout
+from csta_connector.testing import Waitable, WaitTimeout, free_port_config
 
 AGENTS = tuple(str(n) for n in range(2001, 2009))
 # (caller, callee, what happens to the call before the failover)
@@ -65,15 +63,7 @@ class StepFailed(Exception):
 def demo_config(encoding: str = "auto"):
     """The embedded default on free ports, tuned so the story takes seconds:
     the peer AS resynchronizes after 0.2 s (the real platform: about a second)."""
-    config = default_config()
-    return dataclasses.replace(
-        config,
-        connector=dataclasses.replace(config.connector, link_recovery_tout=0.2),
-        csta=dataclasses.replace(config.csta, port=0, bind="127.0.0.1", encoding=encoding, detect_timeout=0.3),
-        simulator=dataclasses.replace(
-            config.simulator, cti_port=0, control_port=0, users=max(len(AGENTS), 20), resync_delay=0.2
-        ),
-    )
+    return free_port_config(users=max(len(AGENTS), 20), encoding=encoding)
 
 
 # --- pure presentation ---------------------------------------------------------------

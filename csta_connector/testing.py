@@ -80,3 +80,25 @@ class RecordingEventSink(Waitable):
 
     def types_of(self, user_id):
         return [e.event_type for e in self.items if e.target_id == user_id]
+
+
+def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
+    """The embedded default (simulator + connector) on free loopback ports,
+    tuned for seconds-long runs: links recover after 0.2 s, a silent client
+    is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``.
+    Shared by the integration tests, the benchmarks and the demo."""
+    import dataclasses
+
+    from csta_connector.config import default_config
+
+    config = default_config()
+    return dataclasses.replace(
+        config,
+        connector=dataclasses.replace(config.connector, link_recovery_tout=0.2, **connector),
+        csta=dataclasses.replace(
+            config.csta, port=0, bind="127.0.0.1", encoding=encoding, detect_timeout=0.3
+        ),
+        simulator=dataclasses.replace(
+            config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
+        ),
+    )

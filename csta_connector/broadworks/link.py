@@ -172,7 +172,6 @@ class XspLinkProtocol(Protocol):
             self.transport.abortConnection()
 
     def connectionLost(self, reason=None):
-        was_up = self.is_up
         self._connected = False
         self.is_up = False
         for timer in (self._keepalive_timer, self._channel_timer):

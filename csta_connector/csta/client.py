@@ -193,6 +193,11 @@ class CSTAClientFactory(Factory):
     def __init__(self, clock, **options):
         self.clock = clock
         self.options = options
+        if options.get("encoding") == "ber":
+            # before connecting: the server's encoding detection is already
+            # counting when the connection is made, so the AARQ must not wait
+            # for the ASN.1 compiler
+            ber.warm_up()
 
     def buildProtocol(self, addr):
         return CSTAClientProtocol(self.clock, **self.options)
@@ -203,8 +208,6 @@ def connect(reactor, host, port, encoding="xml", **options):
     """Connect and complete the session start; fires with the protocol."""
     from twisted.internet.endpoints import TCP4ClientEndpoint
 
-    if encoding == "ber":
-        ber.warm_up()  # before connecting: the AARQ must not wait for the compiler
     protocol = yield TCP4ClientEndpoint(reactor, host, port, timeout=5).connect(
         CSTAClientFactory(reactor, encoding=encoding, **options)
     )

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, ClassVar, Iterator
+from typing import Any, Iterator
 
 
 # --- enumerations as ECMA names --------------------------------------------

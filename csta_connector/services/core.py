@@ -15,7 +15,6 @@ serves monitoring here and hands call control to :class:`CallControl`.
 
 from __future__ import annotations
 
-from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 

@@ -67,7 +67,7 @@ def lms_lines():
 @pytest.fixture
 def embedded_connector():
     """The embedded default (simulator + connector) on free loopback ports."""
-    from tests.integration.test_csta_server_loopback import embedded_config
+    from csta_connector.testing import free_port_config as embedded_config
     from csta_connector.connector import ConnectorService
 
     service = ConnectorService(embedded_config(), reactor)

@@ -1,35 +1,16 @@
 """The embedded default over real loopback TCP: XML and BER clients side by side (issue 3)."""
 
-import dataclasses
-
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from csta_connector.config import default_config
-from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse, connect
 
 
-def embedded_config(**connector):
-    config = default_config()
-    return dataclasses.replace(
-        config,
-        connector=dataclasses.replace(config.connector, link_recovery_tout=0.2, **connector),
-        csta=dataclasses.replace(config.csta, port=0, detect_timeout=0.3),
-        simulator=dataclasses.replace(config.simulator, cti_port=0, control_port=0, users=20, resync_delay=0.2),
-    )
-
-
 @pytest.fixture
-def connector():
-    service = ConnectorService(embedded_config(), reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
-    pytest_twisted.blockon(service.channel_set.when_ready())
-    yield service
-    pytest_twisted.blockon(service.stopService())
+def connector(embedded_connector):
+    return embedded_connector
 
 
 @pytest_twisted.inlineCallbacks

@@ -153,7 +153,7 @@ def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms
 
     from csta_connector.connector import ConnectorService
     from csta_connector.simulator.control_client import ControlClient
-    from tests.integration.test_csta_server_loopback import embedded_config
+    from csta_connector.testing import free_port_config as embedded_config
 
     config = embedded_config()
     config = dataclasses.replace(

@@ -24,7 +24,7 @@ from csta_connector.csta.server import CSTARequestError
 from csta_connector.interfaces import IEventSink
 from csta_connector.metrics import LATENCY_BUCKETS, EventTypeCounter, RequestRecorder, request_result
 from csta_connector.simulator.control_client import ControlClient
-from tests.integration.test_csta_server_loopback import embedded_config
+from csta_connector.testing import free_port_config as embedded_config
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor, task
 
-from csta_connector.config import LinkSection
 from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 from csta_connector.simulator.control_client import ControlClient
-from tests.integration.test_csta_server_loopback import embedded_config
+from csta_connector.testing import free_port_config as embedded_config
 
 CALLERS = [str(n) for n in range(2001, 2011)]
 CALLEES = [str(n) for n in range(2011, 2021)]

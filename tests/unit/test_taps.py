@@ -2,7 +2,7 @@
 
 import pytest
 from twisted.application.service import IService
-from twisted.plugin import IPlugin, getPlugins
+from twisted.plugin import getPlugins
 from twisted.application.service import IServiceMaker
 from twisted.python import usage
 
