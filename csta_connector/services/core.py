@@ -27,7 +27,7 @@ from csta_connector.model.calls import CallModel
 from csta_connector.model.sync import synchronize
 from csta_connector.services import translate
 from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta
-from csta_connector.services.fanout import MonitorRegistry
+from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
 from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
 
 
@@ -99,7 +99,7 @@ class ConnectorCore:
         device = local_part(user_id)
         changes = self.model.apply(event, device)
         if changes and self.monitors.is_monitored(device):
-            events = translate.translate_all(changes)
+            events = translate.translate_all(changes, PLACEHOLDER)
             self.stats["events_out"] += self.monitors.deliver(device, events)
 
     def subscription_snapshot(self, user_id, event, requesters):
@@ -128,7 +128,7 @@ class ConnectorCore:
                 cleared=len(result.cleared), added=len(result.added),
                 corrected=len(result.corrected),
             )
-            events = translate.translate_all(result.changes)
+            events = translate.translate_all(result.changes, PLACEHOLDER)
             self.stats["events_out"] += self.monitors.deliver(device, events, exclude=requesters)
 
     # -- ICSTAServices ----------------------------------------------------------
@@ -220,7 +220,9 @@ class ConnectorCore:
         def sent(response):
             connection = request.connection_to_send_digits
             device = local_part(connection.device_id)
-            event = translate.digits_generated(connection.call_id, device, request.char_to_send)
+            event = translate.digits_generated(
+                connection.call_id, device, request.char_to_send, PLACEHOLDER
+            )
             self.stats["events_out"] += self.monitors.deliver(device, [event])
             return response
 

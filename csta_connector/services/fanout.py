@@ -125,4 +125,7 @@ class MonitorRegistry:
 
 
 def _template(event):
+    # the services translate with the placeholder already (no copy on the hot path)
+    if event.cross_ref_id == PLACEHOLDER:
+        return event
     return dataclasses.replace(event, cross_ref_id=PLACEHOLDER)
