@@ -20,17 +20,18 @@ import time
 
 from benchmarks import _harness as h
 
-BENCHMARKS = ("event_path", "snapshot", "failover", "memory")
+BENCHMARKS = ("event_path", "event_path_separate", "snapshot", "failover", "memory")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 NOTES = (
-    "Notes: one Python process per benchmark; the BroadWorks simulator, the connector and the CSTA "
-    "clients all run in it,\non ONE reactor thread (one core). Timings therefore include the in-process "
-    "simulator's cost; event_path also\nreports the connector's share alone (time inside the simulator "
-    "and the clients subtracted). Clients are the\nproject's own CSTA clients over loopback TCP; in "
-    "event_path they only count frames. LMS logging runs at the\ndefault verbosity (standard) to a file. "
-    "Other processes on the machine add noise: compare medians of runs.",
+    "Notes: one Python process per benchmark. The rows 'simulator in its own process' run the BroadWorks "
+    "simulator as a\nchild process (as an XSP would be elsewhere) and the connector with a production "
+    "config; in every other row the\nsimulator, the connector and the CSTA clients share ONE reactor "
+    "thread (one core), so timings include the\nsimulator's cost; event_path also reports the "
+    "connector's share alone (time inside the simulator and the\nclients subtracted). Clients are the "
+    "project's own CSTA clients over loopback TCP; in event_path they only\ncount frames. LMS logging "
+    "runs at the default verbosity (standard) to a file. Compare medians of runs.",
 )
 
 

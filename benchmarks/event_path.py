@@ -78,9 +78,10 @@ def rows_of(encoding, clients, r):
     label = "%s, %d client%s" % (encoding.upper(), clients, "s" if clients > 1 else "")
     target = encoding == "xml" and clients == 1
     rows = [
-        h.Row(NAME, "%s: BroadWorks events/s end to end" % label, r["bw_events_per_s"], "ev/s",
-              target=">= 15,000" if target else "",
-              ok=(r["bw_events_per_s"] >= 15000) if target else None),
+        # the end-to-end target is judged with the simulator in its own
+        # process (event_path_separate): here it shares the connector's core
+        h.Row(NAME, "%s, simulator in process: BroadWorks events/s end to end" % label,
+              r["bw_events_per_s"], "ev/s"),
         h.Row(NAME, "%s: CSTA events/s delivered" % label, r["csta_events_per_s"], "ev/s"),
         h.Row(NAME, "%s: wall µs per BroadWorks event" % label, r["us_per_bw_event"], "µs"),
         h.Row(NAME, "%s: connector µs per event (minus simulator, clients)" % label,

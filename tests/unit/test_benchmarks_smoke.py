@@ -66,3 +66,17 @@ def test_a_tiny_event_path_run_completes():
     assert raw["bw_events"] == 20 * event_path.BW_EVENTS_PER_CALL
     assert raw["csta_frames_received"] == raw["csta_events_sent"] == 20 * 7
     assert {r["benchmark"] for r in result["rows"]} == {"event_path"}
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_run_with_the_simulator_in_its_own_process_completes():
+    from benchmarks import event_path_separate
+
+    result = yield event_path_separate.run(
+        reactor, quick=True,
+        overrides={"encodings": ("xml",), "pairs": 2, "calls": 20, "warmup_calls": 5, "repeats": 1},
+    )
+    raw = result["raw"]["xml"]
+    assert raw["calls"] == 20 and raw["seconds"] > 0
+    assert [r["metric"] for r in result["rows"]] == [
+        "XML, 1 client, simulator in its own process: BroadWorks events/s end to end"]

@@ -1,0 +1,125 @@
+"""Benchmark 1b: event path throughput with the simulator in a process of its own.
+
+BroadWorks is never in the connector's process: here the simulator runs as
+a child process (``_simulator_process``) on the other core, as a real XSP
+would be elsewhere, and the connector is configured like production (a
+``[link-NAME]`` to that XSP, no embedded simulator). One CSTA client (XML or
+BER) monitors every device and only counts frames. The simulator places,
+answers and releases N calls as fast as it can (open loop); the throughput is
+the BroadWorks events the connector turned into CSTA events, from the first
+CSTA frame to the last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks import _harness as h
+from benchmarks.event_path import BW_EVENTS_PER_CALL
+
+NAME = "event_path"
+CSTA_EVENTS_PER_CALL = 7  # Originated, Established x2, Delivered, ConnectionCleared x2, CallCleared
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def params(quick: bool) -> dict:
+    return {"pairs": 50, "calls": 500 if quick else 2000, "warmup_calls": 100,
+            "repeats": 3, "encodings": ("xml", "ber")}
+
+
+def run(reactor, quick=False, overrides=None):
+    from twisted.internet import defer
+
+    p = params(quick)
+    p.update(overrides or {})
+
+    @defer.inlineCallbacks
+    def main():
+        rows, raw = [], {}
+        for encoding in p["encodings"]:
+            result = yield measure(reactor, encoding, p["pairs"], p["calls"], p["warmup_calls"], p["repeats"])
+            raw[encoding] = result
+            target = encoding == "xml"
+            rows.append(h.Row(
+                NAME, "%s, 1 client, simulator in its own process: BroadWorks events/s end to end"
+                % encoding.upper(), result["bw_events_per_s"], "ev/s",
+                target=">= 15,000" if target else "",
+                ok=(result["bw_events_per_s"] >= 15000) if target else None))
+        return {"rows": [r.as_dict() for r in rows], "raw": raw}
+
+    return main()
+
+
+def connector_config(cti_port: int):
+    from csta_connector.config import parse_config
+
+    return parse_config(
+        "[Connector]\nchannel-set-name = bench\nlink-recovery-tout = 0.2\n"
+        "[link-sim]\nhostname = 127.0.0.1\nport = %d\n"
+        "[csta]\nport = 0\ndetect-timeout = 0.3\n" % cti_port,
+        "<benchmark>",
+    )
+
+
+def measure(reactor, encoding, pairs, calls, warmup_calls, repeats):
+    from twisted.internet import defer, task, threads
+
+    from csta_connector.connector import ConnectorService
+    from csta_connector.csta import messages as m
+
+    @defer.inlineCallbacks
+    def main():
+        env = dict(os.environ)
+        env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._simulator_process", str(2 * pairs)],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        service = None
+        try:
+            ports = json.loads((yield threads.deferToThread(simulator.stdout.readline)))
+            service = ConnectorService(connector_config(ports["cti"]), reactor)
+            service.startService()
+            yield service.started
+            yield service.channel_set.when_ready()
+            (client,) = yield h.connect_clients(reactor, service.csta_port, 1, encoding)
+            for i in range(2 * pairs):
+                yield client.request(m.MonitorStart(device=str(h.FIRST_EXTENSION + i)))
+
+            def load(n):
+                simulator.stdin.write("load %d %d\n" % (pairs, n))
+                simulator.stdin.flush()
+                return threads.deferToThread(simulator.stdout.readline)
+
+            counter = h.FrameCounter(client)
+            yield load(warmup_calls)
+            yield h.wait_until(reactor, lambda: counter.frames >= CSTA_EVENTS_PER_CALL * warmup_calls,
+                               60, "warm-up events")
+            runs = []
+            for _ in range(repeats):
+                yield task.deferLater(reactor, 0.3, lambda: None)
+                counter.frames, counter.first, counter.last = 0, None, None
+                yield load(calls)
+                yield h.wait_until(reactor, lambda: counter.frames >= CSTA_EVENTS_PER_CALL * calls,
+                                   120, "events")
+                elapsed = counter.last - counter.first
+                runs.append({"calls": calls, "seconds": elapsed,
+                             "bw_events_per_s": BW_EVENTS_PER_CALL * calls / elapsed,
+                             "csta_events_per_s": counter.frames / elapsed})
+            counter.restore()
+            client.transport.loseConnection()
+            runs.sort(key=lambda r: r["bw_events_per_s"])
+            median = runs[len(runs) // 2]
+            return dict(median, runs=runs)
+        finally:
+            if service is not None:
+                yield service.stopService()
+            simulator.stdin.write("quit\n")
+            simulator.stdin.flush()
+            yield threads.deferToThread(simulator.wait, 10)
+
+    return main()
