@@ -168,6 +168,22 @@ def embedded_config(users: int, resync_delay: float = 0.2, **connector):
     return free_port_config(users=users, resync_delay=resync_delay, **connector)
 
 
+def measure_and_tabulate(reactor, params: dict, overrides, measure, rows_of):
+    """The usual ``run``: ``measure(reactor, **params)`` (overrides applied),
+    then the rows; a Deferred firing with {"rows": [...], "raw": {...}}."""
+    from twisted.internet import defer
+
+    p = dict(params)
+    p.update(overrides or {})
+
+    @defer.inlineCallbacks
+    def main():
+        raw = yield measure(reactor, **p)
+        return {"rows": [r.as_dict() for r in rows_of(raw)], "raw": raw}
+
+    return main()
+
+
 def start_world(reactor, users: int, resync_delay: float = 0.2, **connector):
     """Start the embedded connector; a Deferred firing with the service once
     its link is up and the CSTA listener listens."""

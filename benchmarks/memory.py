@@ -60,17 +60,7 @@ def attribute(snapshot) -> dict:
 
 
 def run(reactor, quick=False, overrides=None):
-    from twisted.internet import defer
-
-    p = params(quick)
-    p.update(overrides or {})
-
-    @defer.inlineCallbacks
-    def main():
-        raw = yield measure(reactor, **p)
-        return {"rows": [r.as_dict() for r in rows_of(raw)], "raw": raw}
-
-    return main()
+    return h.measure_and_tabulate(reactor, params(quick), overrides, measure, rows_of)
 
 
 def rows_of(r):

@@ -398,25 +398,10 @@ class CallModel:
 
     def new_party(self, call: xsi.Call, device: str, old: Party | None = None) -> Party:
         """The Party for an Xsi Call, keeping the links an older version had."""
-        if old is not None:
-            if old.call_id == call.ext_tracking_id:
-                last, cause = old.last_redirection, old.redirection_cause
-            else:
-                last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
-            return Party(
-                call.call_id,
-                call.ext_tracking_id,
-                device,
-                local_state(call),
-                call.state,
-                call.personality,
-                self.remote_device(call.remote_party),
-                old.consultation_of,
-                old.conference,
-                last,
-                cause,
-            )
-        last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
+        if old is not None and old.call_id == call.ext_tracking_id:
+            last, cause = old.last_redirection, old.redirection_cause
+        else:
+            last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
         return Party(
             call.call_id,
             call.ext_tracking_id,
@@ -425,8 +410,8 @@ class CallModel:
             call.state,
             call.personality,
             self.remote_device(call.remote_party),
-            None,
-            None,
+            old.consultation_of if old is not None else None,
+            old.conference if old is not None else None,
             last,
             cause,
         )
