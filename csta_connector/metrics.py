@@ -17,7 +17,7 @@ dict increment each, in the narrowest place:
 * BroadWorks events per Xsi event type: :class:`EventTypeCounter`, a sink
   put between the channel set and the core;
 * CSTA events per event type: ``CSTAServerFactory.events_sent``, counted in
-  ``CSTAServerProtocol.send_event``;
+  ``CSTAServerProtocol.send_event`` and ``send_encoded_event``;
 * CSTA request latency and outcome per service: :class:`RequestRecorder`,
   the factory's ``request_observer``.
 
