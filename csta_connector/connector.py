@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from twisted.application.service import MultiService
 from twisted.internet import defer
-from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    SSL4ServerEndpoint,
+    TCP4ClientEndpoint,
+    TCP4ServerEndpoint,
+)
 from twisted.internet.interfaces import IStreamClientEndpoint
 from zope.interface import implementer
 from twisted.logger import Logger
 
-from csta_connector import __version__, lms
+from csta_connector import __version__, lms, tls
 from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
 from csta_connector.services.core import ConnectorCore
 
@@ -85,6 +90,8 @@ class ConnectorService(MultiService):
         for index, link in enumerate(config.links):
             if self.simulator is not None and link.name.startswith("simulator"):
                 endpoint = _SimulatorEndpoint(reactor, self.simulator, index)
+            elif link.tls:
+                endpoint = tls.client_endpoint(reactor, link.hostname, link.port, link.tls_ca)
             else:
                 endpoint = HostnameEndpoint(reactor, link.hostname, link.port)
             self.channel_set.add_link(link_settings(config, link), endpoint)
@@ -136,9 +143,14 @@ class ConnectorService(MultiService):
         if self.simulator is not None:
             yield self.simulator.started
         csta = self.config.csta
-        self._listening = yield TCP4ServerEndpoint(
-            self.reactor, csta.port, interface=csta.bind
-        ).listen(self.csta_factory)
+        if csta.tls:
+            endpoint = SSL4ServerEndpoint(
+                self.reactor, csta.port, tls.server_options(csta.tls_certificate, csta.tls_key),
+                interface=csta.bind,
+            )
+        else:
+            endpoint = TCP4ServerEndpoint(self.reactor, csta.port, interface=csta.bind)
+        self._listening = yield endpoint.listen(self.csta_factory)
         self.csta_port = self._listening.getHost().port
         lms.emit(self.log, lms.CSTA_LISTENING, host=csta.bind, port=self.csta_port, encoding=csta.encoding)
 

@@ -27,6 +27,11 @@ class Options(usage.Options):
             self.config = load_config(self["config"]) if self["config"] else default_config()
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        from csta_connector import tls
+
+        problems = tls.problems(self.config)
+        if problems:
+            raise usage.UsageError(problems[0])
 
 
 def makeService(options):

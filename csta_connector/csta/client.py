@@ -204,11 +204,16 @@ class CSTAClientFactory(Factory):
 
 
 @defer.inlineCallbacks
-def connect(reactor, host, port, encoding="xml", **options):
-    """Connect and complete the session start; fires with the protocol."""
-    from twisted.internet.endpoints import TCP4ClientEndpoint
+def connect(reactor, host, port, encoding="xml", tls_options=None, **options):
+    """Connect and complete the session start; fires with the protocol.
+    ``tls_options``: client TLS options (``ssl.optionsForClientTLS``) for a
+    listener with ``tls = true``."""
+    from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
 
-    protocol = yield TCP4ClientEndpoint(reactor, host, port, timeout=5).connect(
+    endpoint = TCP4ClientEndpoint(reactor, host, port, timeout=5)
+    if tls_options is not None:
+        endpoint = wrapClientTLS(tls_options, endpoint)
+    protocol = yield endpoint.connect(
         CSTAClientFactory(reactor, encoding=encoding, **options)
     )
     yield protocol.when_ready()

@@ -1,0 +1,120 @@
+"""TLS on the CSTA listener and on a link to an XSP (tls = true), over loopback."""
+
+import dataclasses
+import datetime
+import ipaddress
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+
+from csta_connector.config import parse_config
+from csta_connector.connector import ConnectorService
+from csta_connector.csta import messages as m
+from csta_connector.csta.client import connect
+from csta_connector.testing import free_port_config
+from csta_connector import tls
+
+pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost / 127.0.0.1: (cert path, key path)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def client_options(cert_path):
+    from twisted.internet import ssl
+
+    with open(cert_path) as f:
+        return ssl.optionsForClientTLS("localhost", trustRoot=ssl.Certificate.loadPEM(f.read()))
+
+
+@pytest_twisted.inlineCallbacks
+def test_csta_listener_over_tls_for_xml_and_ber(certificate):
+    cert_path, key_path = certificate
+    config = free_port_config()
+    config = dataclasses.replace(
+        config, csta=dataclasses.replace(config.csta, tls=True, tls_certificate=cert_path, tls_key=key_path))
+    service = ConnectorService(config, reactor)
+    service.startService()
+    yield service.started
+    yield service.channel_set.when_ready()
+    try:
+        for encoding in ("xml", "ber"):
+            client = yield connect(reactor, "127.0.0.1", service.csta_port, encoding,
+                                   tls_options=client_options(cert_path))
+            response = yield client.request(m.MonitorStart(device="2001"))
+            assert response.cross_ref_id
+            client.transport.loseConnection()
+    finally:
+        yield service.stopService()
+
+
+@pytest_twisted.inlineCallbacks
+def test_link_to_an_xsp_over_tls(certificate):
+    """A production-style link (tls = true, tls-ca) to the simulator's XSP behind TLS."""
+    from twisted.internet.endpoints import SSL4ServerEndpoint
+
+    from csta_connector.simulator.service import SimulatorService
+
+    cert_path, key_path = certificate
+    simulator = SimulatorService(free_port_config().simulator, reactor)
+    yield simulator.startService()
+    listening = yield SSL4ServerEndpoint(
+        reactor, 0, tls.server_options(cert_path, key_path), interface="127.0.0.1"
+    ).listen(simulator.xsp.factory())
+    config = parse_config(
+        "[Connector]\nchannel-set-name = tls-test\nlink-recovery-tout = 0.2\n"
+        "[link-xsp1]\nhostname = localhost\nport = %d\ntls = true\ntls-ca = %s\n"
+        "[csta]\nport = 0\n" % (listening.getHost().port, cert_path),
+        "<test>",
+    )
+    assert tls.problems(config) == []
+    service = ConnectorService(config, reactor)
+    service.startService()
+    try:
+        yield service.started
+        yield service.channel_set.when_ready()
+        client = yield connect(reactor, "127.0.0.1", service.csta_port, "xml")
+        response = yield client.request(m.MonitorStart(device="2001"))
+        assert response.cross_ref_id
+        client.transport.loseConnection()
+    finally:
+        yield service.stopService()
+        yield listening.stopListening()
+        yield simulator.stopService()
+
+
+def test_unusable_tls_files_are_one_line_errors(tmp_path):
+    config = free_port_config()
+    config = dataclasses.replace(config, csta=dataclasses.replace(
+        config.csta, tls=True, tls_certificate=str(tmp_path / "missing.pem"), tls_key=str(tmp_path / "k.pem")))
+    (problem,) = tls.problems(config)
+    assert "[csta] tls-certificate" in problem and "\n" not in problem
