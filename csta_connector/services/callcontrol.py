@@ -13,6 +13,7 @@ from __future__ import annotations
 from twisted.internet import defer
 
 from csta_connector.broadworks.errors import (
+    BroadWorksError,
     BroadWorksRequestError,
     BroadWorksTimeout,
     LinkLost,
@@ -45,6 +46,9 @@ def broadworks_error_to_csta(failure, about="connection"):
         raise CSTARequestError("systemResourceAvailability", "resourceOutOfService", str(error))
     if isinstance(error, BroadWorksTimeout):
         raise CSTARequestError("performanceManagement", "performanceLimitExceeded", str(error))
+    if isinstance(error, BroadWorksError):
+        # e.g. the subscription went away while a snapshot waited for it
+        raise CSTARequestError("systemResourceAvailability", "generic", str(error))
     return failure
 
 

@@ -56,3 +56,27 @@ def test_system_status_follows_the_links():
     core.broadworks_link_state(0, 2)
     core.broadworks_link_state(2, 2)
     assert recorder.statuses == ["normal", "disabled", "normal"]
+
+
+def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
+    from csta_connector.csta import messages as m
+    from csta_connector.csta.server import CSTARequestError
+
+    clock, client, core = core_with([])
+
+    class Session:
+        name, state = "client", "running"
+
+        def send_encoded_event(self, name, data):
+            pass
+
+    session = Session()
+    started = []
+    core.handle(session, m.MonitorStart(device="2001")).addCallback(started.append)
+    client.answer(0, "sub-0")
+    core.broadworks_event(snapshot_event("sub-0", "initial"))
+    failures = []
+    core.handle(session, m.SnapshotDevice(device="2001")).addErrback(failures.append)
+    core.handle(session, m.MonitorStop(cross_ref_id=started[0].cross_ref_id))
+    assert failures[0].check(CSTARequestError)
+    assert failures[0].value.error.category == "systemResourceAvailability"
