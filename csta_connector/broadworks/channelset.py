@@ -137,6 +137,12 @@ class ChannelSet(MultiService):
             return defer.fail(NoLinkAvailable(cti_request.name))
         return link.request(cti_request)
 
+    def forget_subscription(self, subscription_id):
+        """A subscription is gone: drop what the set remembers of it (its
+        sequence number, its link), so short-lived ones do not pile up."""
+        self.ordering.forget(subscription_id)
+        self._affinity.pop(subscription_id, None)
+
     def _choose_link(self):
         if not self._up:
             return None

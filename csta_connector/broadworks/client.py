@@ -65,6 +65,12 @@ class BroadWorksClient:
             affinity=subscription_id,
         )
 
+    def forget(self, subscription_id: str) -> None:
+        """The subscription is gone: the link may drop its per-subscription state."""
+        forget = getattr(self.link, "forget_subscription", None)
+        if forget is not None:
+            forget(subscription_id)
+
     def unsubscribe(self, subscription_id: str):
         return self.link.request(xsp.delete_subscription(subscription_id)).addCallback(
             lambda _: None

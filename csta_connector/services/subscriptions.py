@@ -224,6 +224,7 @@ class SubscriptionManager:
 
     def _unsubscribe(self, sub):
         self._by_id.pop(sub.subscription_id, None)
+        self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         self._fail_pending(sub, SubscriptionLost("subscription of %s removed" % sub.user_id))
         d = self.client.unsubscribe(sub.subscription_id)
@@ -402,6 +403,7 @@ class SubscriptionManager:
         """BroadWorks ended a subscription we still want: subscribe again."""
         lms.emit(self.log, lms.SUBSCRIPTION_TERMINATED, subscription_id=sub.subscription_id, user=sub.user_id)
         self._by_id.pop(sub.subscription_id, None)
+        self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         sub.subscription_id = None
         sub.ready = []

@@ -640,22 +640,21 @@ class CallEngine:
                 self._hold(half)
 
     def _hold(self, half):
-        self._set_flags(half, local_held=True)
-        self._notify(half, "CallHeldEvent")
-        peer = half.peer
-        if peer is not None:
-            before = self._set_flags(peer, remote_held=True)
-            if peer.state != before:
-                self._notify(peer, "CallHeldEvent")
+        self._set_hold(half, True, "CallHeldEvent")
 
     def _retrieve(self, half):
-        self._set_flags(half, local_held=False)
-        self._notify(half, "CallRetrievedEvent")
+        self._set_hold(half, False, "CallRetrievedEvent")
+
+    def _set_hold(self, half, held, event_type):
+        """Hold or retrieve at ``half``; its peer hears of it when its state
+        changes (Remote Held is not reported over a local hold)."""
+        self._set_flags(half, local_held=held)
+        self._notify(half, event_type)
         peer = half.peer
         if peer is not None:
-            before = self._set_flags(peer, remote_held=False)
+            before = self._set_flags(peer, remote_held=held)
             if peer.state != before:
-                self._notify(peer, "CallRetrievedEvent")
+                self._notify(peer, event_type)
 
     def _originate(self, half, route):
         """The caller's phone is off-hook and has dialled: alert the destination."""

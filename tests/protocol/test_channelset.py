@@ -123,3 +123,19 @@ def test_all_links_down_is_reported_once_and_waiters_fail_on_stop():
     channel_set.stopService()
     assert failures and failures[0].check(NoLinkAvailable)
     assert [c for c in clock.getDelayedCalls() if c.active()] == []
+
+
+def test_a_forgotten_subscription_leaves_no_state_behind():
+    from csta_connector.broadworks import xsi
+
+    clock = Clock()
+    channel_set = ChannelSet(clock, jitter=lambda: 0.0)
+    endpoint = StringEndpoint(clock)
+    channel_set.add_link(settings("link-a"), endpoint)
+    channel_set.startService()
+    protocol, _ = endpoint.accept_channel()
+    event = xsi.SubscriptionEvent("HookStatusEvent", "e1", 3, "u", "app", "tmp-1", "ch", None, hook_status="On-Hook")
+    protocol._event_received(xsp.Event("E1", xsi.event_element(event)))
+    assert "tmp-1" in channel_set._affinity and "tmp-1" in channel_set.ordering._last_sequence
+    channel_set.forget_subscription("tmp-1")
+    assert "tmp-1" not in channel_set._affinity and "tmp-1" not in channel_set.ordering._last_sequence

@@ -16,6 +16,10 @@ class ScriptedClient:
 
     def __init__(self):
         self.requests = []  # (name, arg, deferred)
+        self.forgotten = []
+
+    def forget(self, subscription_id):
+        self.forgotten.append(subscription_id)
 
     def _request(self, name, arg):
         d = defer.Deferred()
@@ -168,6 +172,7 @@ def test_unmonitored_device_uses_a_temporary_subscription(env):
     manager.event_received(snapshot_event("tmp-1", "initial"))
     assert [e.event_id for e in results] == ["initial"]
     assert client.names()[-1] == ("unsubscribe", "tmp-1")
+    assert client.forgotten == ["tmp-1"]  # the link's per-subscription state goes too
     client.answer(-1)
     assert manager.subscription_of("2009@example.com") is None
     assert clock.getDelayedCalls() == []
