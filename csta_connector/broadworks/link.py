@@ -332,7 +332,7 @@ class XspLinkProtocol(Protocol):
 
     def _event_received(self, envelope: xsp.Event):
         try:
-            event = xsi.parse_event(envelope.payload)
+            event = envelope.xsi_event()
         except xsi.XsiParseError as e:
             event_id = _event_id_of(envelope.payload)
             lms.emit(

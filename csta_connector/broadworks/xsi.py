@@ -11,6 +11,7 @@ Parsing is namespace-aware and tolerant: it dispatches on the ``xsi:type`` of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -70,8 +71,13 @@ class XsiParseError(ValueError):
     """An Xsi document that cannot be understood (not a mere unknown type)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RemoteParty:
+# The event types are immutable NamedTuples rather than frozen dataclasses:
+# several are built for every event received, and a NamedTuple is built three
+# times faster (a frozen dataclass sets each field through object.__setattr__).
+# Change one with ``event._replace(field=value)``.
+
+
+class RemoteParty(NamedTuple):
     name: str | None = None
     address: str | None = None
     user_id: str | None = None
@@ -79,15 +85,13 @@ class RemoteParty:
     call_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Redirect:
+class Redirect(NamedTuple):
     reason: str
     redirect_time: int
     address: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """One call half (one party's leg), as in the XSI ``Call`` type."""
 
     call_id: str
@@ -107,14 +111,12 @@ class Call:
     release_time: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Conference:
+class Conference(NamedTuple):
     state: str
     participants: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionEvent:
+class SubscriptionEvent(NamedTuple):
     """An ``xsi:SubscriptionEvent``: the envelope plus its typed eventData."""
 
     event_type: str
@@ -135,8 +137,7 @@ class SubscriptionEvent:
         return self.event_type in SUBSCRIPTION_SNAPSHOT_TYPES
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelTerminatedEvent:
+class ChannelTerminatedEvent(NamedTuple):
     channel_id: str
     reason: str | None = None
 

@@ -23,7 +23,8 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS, _local as _xsi_local
+from csta_connector.broadworks.eventreader import read_event
+from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS, _local as _xsi_local, parse_event
 
 XSP_NS = "http://schema.broadsoft.com/XspXMLInterface"
 CTI_NS = "http://schema.broadsoft.com/CTI"
@@ -97,7 +98,16 @@ class Response:
 @dataclass(frozen=True, slots=True)
 class Event:
     request_id: str
-    payload: object = field(compare=False)  # the xsi:Event element
+    payload: object = field(compare=False)  # the xsi:Event element (None when `event` is set)
+    # the typed Xsi event, when the event reader already read the document
+    event: object = field(default=None, compare=False)
+
+    def xsi_event(self):
+        """The typed Xsi event; :class:`xsi.XsiParseError` when the payload is
+        not a usable Xsi event."""
+        if self.event is not None:
+            return self.event
+        return parse_event(self.payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +324,16 @@ def decode(data: bytes):
     if match is not None:
         request_id, event_id, status, reason = match.groups()
         return EventResponse(request_id.decode(), event_id.decode(), int(status), reason.decode())
-    root = parse_document(data)
+    # the common events, read in one pass; anything else goes to lxml
+    read = read_event(data)
+    if read is not None:
+        return Event(read[0], None, read[1])
+    return decode_tree(parse_document(data))
+
+
+def decode_tree(root):
+    """:func:`decode` of an already parsed document (its lxml root element):
+    the general path, which accepts every well-formed form of the documents."""
     name = _local(root.tag)
     values = _children(root)
     if name == "event":

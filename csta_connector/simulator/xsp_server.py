@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import itertools
 import uuid
 import zlib
@@ -343,7 +342,7 @@ class XspServer:
         channel = candidates[zlib.crc32(entry.event.subscription_id.encode()) % len(candidates)]
         entry.channel = channel
         if entry.event.channel_id != channel.channel_id:
-            entry.event = dataclasses.replace(entry.event, channel_id=channel.channel_id)
+            entry.event = entry.event._replace(channel_id=channel.channel_id)
         entry.timer = self.clock.callLater(self.ack_timeout, self._ack_timed_out, key)
         channel.connection.write_document(xsp.Event(key, xsi.event_xml(entry.event)))
 

@@ -83,7 +83,7 @@ def test_event_decodes_with_payload_element():
     event = xsi.SubscriptionEvent("HookStatusEvent", "ev", 1, "u", "app", "sub", "ch", "t", hook_status="Off-Hook")
     decoded = xsp.decode(xsp.encode(xsp.Event("E7", xsi.event_element(event))))
     assert decoded.request_id == "E7"
-    assert xsi.parse_event(decoded.payload) == event
+    assert decoded.xsi_event() == event
 
 
 def test_cti_payload_accepted_without_namespace():
