@@ -33,65 +33,101 @@ class DocumentTooLarge(FramingError):
 
 
 class DocumentSplitter:
-    """Incremental splitter: ``feed(bytes) -> [document bytes, ...]``."""
+    """Incremental splitter: ``feed(bytes) -> [document bytes, ...]``.
+
+    The buffer is immutable bytes read through an offset: a document is
+    sliced out once, and a feed copies only the incomplete tail of the
+    previous one. The head of the last document (its prolog and root start
+    tag name) is remembered, since a peer starts every document alike; a
+    document that starts the same way skips the prolog scan.
+    """
 
     def __init__(self, max_size: int = DEFAULT_MAX_DOCUMENT_SIZE):
         self.max_size = max_size
-        self._buffer = bytearray()
+        self._buffer = b""
+        self._start = 0  # the first byte not yet consumed
         self._root_open: bytes | None = None  # b"<xsp:event"
-        self._root_close: bytes | None = None  # b"</xsp:event>"
+        self._root_close: bytes | None = None  # b"</xsp:event"
+        self._document_start = 0  # where the current document starts
         self._scan = 0  # where the next search for the root's tags starts
         self._depth = 0
+        self._head: bytes | None = None  # b'<?xml ...?>\n<xsp:event' of the last document
+        self._head_root = 0  # where the root start tag begins in _head
+        self._head_tags = (b"", b"")  # the root's opener and closer in _head
 
     @property
     def pending(self) -> int:
         """Bytes held of an incomplete document."""
-        return len(self._buffer)
+        return len(self._buffer) - self._start
 
     def feed(self, data: bytes) -> list[bytes]:
-        self._buffer += data
+        start = self._start
+        if start >= len(self._buffer):
+            self._buffer = bytes(data)
+        else:
+            self._buffer = self._buffer[start:] + data
+            # positions are kept relative to the buffer
+            self._document_start -= start
+            self._scan -= start
+        self._start = 0
         documents = []
         while True:
             document = self._next_document()
             if document is None:
                 break
             documents.append(document)
-        if len(self._buffer) > self.max_size:
+        if len(self._buffer) - self._start > self.max_size:
             raise DocumentTooLarge(
                 "document exceeds %d bytes without ending" % self.max_size
             )
         return documents
 
     def _next_document(self) -> bytes | None:
-        buf = self._buffer
         if self._root_open is None and not self._find_root():
             return None
         end = self._find_root_end()
         if end is None:
             return None
-        document = bytes(buf[:end])
-        del buf[:end]
+        begin = self._document_start
+        self._start = end
         self._root_open = self._root_close = None
-        self._scan = 0
-        self._depth = 0
-        if len(document) > self.max_size:
-            raise DocumentTooLarge("document of %d bytes" % len(document))
-        return document.strip()
+        if end - begin > self.max_size:
+            raise DocumentTooLarge("document of %d bytes" % (end - begin))
+        return self._buffer[begin:end]
 
     def _find_root(self) -> bool:
         """Locate the root start tag, skipping the prolog (declaration,
         comments, processing instructions) and whitespace between documents."""
         buf = self._buffer
-        pos = 0
+        pos = self._start
+        first = buf.find(b"<", pos)
+        if first < 0:
+            if buf[pos:].strip():
+                raise FramingError("text outside of any XML document")
+            self._start = len(buf)  # whitespace between documents: nothing to keep
+            return False
+        if first > pos and buf[pos:first].strip():
+            raise FramingError("text outside of any XML document")
+        self._start = first
+        head = self._head
+        if head is not None and buf.startswith(head, first):
+            after = first + len(head)
+            if after >= len(buf):
+                return False
+            if _NAME_END.match(buf, after):
+                self._document_start = first
+                self._root_open, self._root_close = self._head_tags
+                self._scan = first + self._head_root
+                self._depth = 0
+                return True
+        pos = first
         while True:
             lt = buf.find(b"<", pos)
             if lt < 0:
                 if buf[pos:].strip():
                     raise FramingError("text outside of any XML document")
-                if pos == 0:
-                    del buf[:]  # whitespace between documents: nothing to keep
                 return False
-            if buf[pos:lt].strip():
+            if lt > pos and buf[pos:lt].strip():
                 raise FramingError("text outside of any XML document")
             if len(buf) < lt + 2:
                 return False
@@ -117,11 +153,14 @@ class DocumentSplitter:
             match = _NAME_END.search(buf, lt + 1)
             if match is None:
                 return False
-            name = bytes(buf[lt + 1 : match.start()])
+            name = buf[lt + 1 : match.start()]
             if not name:
                 raise FramingError("empty element name")
-            self._root_open = b"<" + name
-            self._root_close = b"</" + name
+            self._head = buf[first : match.start()]
+            self._head_root = lt - first
+            self._head_tags = (b"<" + name, b"</" + name)
+            self._document_start = first
+            self._root_open, self._root_close = self._head_tags
             self._scan = lt
             self._depth = 0
             return True
@@ -131,10 +170,13 @@ class DocumentSplitter:
         opener = self._root_open
         closer = self._root_close
         pos = self._scan
+        next_close = -2
         while True:
-            next_open = buf.find(opener, pos)
-            next_close = buf.find(closer, pos)
-            if next_open >= 0 and (next_close < 0 or next_open < next_close):
+            if next_close < pos:  # the closer found before is behind us (or none was)
+                next_close = buf.find(closer, pos)
+            # an opener after the closer belongs to a later document
+            next_open = buf.find(opener, pos) if next_close < 0 else buf.find(opener, pos, next_close)
+            if next_open >= 0:
                 after = next_open + len(opener)
                 if after >= len(buf):
                     self._scan = next_open
@@ -146,7 +188,7 @@ class DocumentSplitter:
                 if gt < 0:
                     self._scan = next_open
                     return None
-                if buf[gt - 1 : gt] == b"/":
+                if buf[gt - 1] == 0x2F:  # "/": an empty element
                     if self._depth == 0:
                         return gt + 1
                 else:
@@ -159,7 +201,7 @@ class DocumentSplitter:
                     self._scan = next_close
                     return None
                 after = next_close + len(closer)
-                if buf[after:gt].strip():
+                if gt > after and buf[after:gt].strip():
                     pos = gt + 1  # a longer name sharing the prefix
                     continue
                 self._depth -= 1

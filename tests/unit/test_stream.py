@@ -66,3 +66,24 @@ def test_complete_but_oversized_document_is_refused():
 def test_garbage_outside_documents_is_a_framing_error(garbage):
     with pytest.raises(FramingError):
         DocumentSplitter().feed(garbage)
+
+
+SAME_HEAD = [
+    b'<?xml version="1.0"?>\n<xsp:event><x/></xsp:event>',
+    b'<?xml version="1.0"?>\n<xsp:event a="1"><xsp:event/></xsp:event>',
+    # the remembered head "<?xml ...?>\n<xsp:event" is a prefix of this one
+    b'<?xml version="1.0"?>\n<xsp:eventResponse><x/></xsp:eventResponse>',
+    b'<?xml version="1.0"?>\n<xsp:event/>',
+]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=len(b"\n".join(SAME_HEAD))), max_size=5))
+def test_documents_that_start_alike_split_at_any_boundaries(cuts):
+    data = b"\n".join(SAME_HEAD)
+    splitter = DocumentSplitter()
+    out, start = [], 0
+    for p in sorted(set(cuts)) + [len(data)]:
+        out.extend(splitter.feed(data[start:p]))
+        start = p
+    assert out == SAME_HEAD
+    assert splitter.pending == 0
