@@ -21,6 +21,7 @@ from csta_connector import __version__, lms, tls
 from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
 from csta_connector.services.core import ConnectorCore
 
+from csta_connector.broadworks import eventreader
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.broadworks.link import LinkSettings
@@ -159,6 +160,7 @@ class ConnectorService(MultiService):
             from csta_connector.csta.ber import codec
 
             codec.warm_up()  # not on the first BER client's session start
+        eventreader.warm_up()  # not on the first event
         lms.emit(
             self.log, lms.CONNECTOR_STARTED,
             application=self.config.connector.application_name, version=__version__,

@@ -224,6 +224,12 @@ def _patterns(xsp_prefix: str, xsi_prefix: str) -> _Patterns | None:
     return found
 
 
+def warm_up() -> None:
+    """Compile the patterns for the prefixes BroadWorks uses (a few tens of
+    milliseconds), so that the first event does not wait for them."""
+    _patterns("xsp", "xsi")
+
+
 # --------------------------------------------------------------------------
 # the parts every event of a link repeats, checked once
 

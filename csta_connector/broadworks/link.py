@@ -326,9 +326,7 @@ class XspLinkProtocol(Protocol):
             )
 
     def _acknowledge(self, envelope, event_id, status=200, reason="OK"):
-        self._write(
-            xsp.encode(xsp.EventResponse(envelope.request_id, event_id, status, reason))
-        )
+        self._write(xsp.encode_event_response(envelope.request_id, event_id, status, reason))
 
     def _event_received(self, envelope: xsp.Event):
         try:

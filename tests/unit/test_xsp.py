@@ -131,3 +131,17 @@ def test_event_response_in_another_form_still_decodes():
         b"<x:reason>oops</x:reason></x:EventResponse></p:payload></p:eventResponse>"
     )
     assert xsp.decode(data) == xsp.EventResponse("E9", "a&b", 500, "oops")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [("E1", "ev-1", 200, "OK"), ("E2", "ev-2", 400, "Bad Request"), ("E<3", "ev&4", 200, "OK"), ("E5", "é", 500, "x")],
+)
+def test_event_response_template_writes_what_the_tree_writes(values):
+    kind = xsp.EventResponse
+    fast, tree = xsp.encode_event_response(*values), xsp._encode_tree(kind(*values), kind)
+    if all(v.isascii() for v in values if isinstance(v, str)):
+        assert fast == tree
+    else:  # the tree writes character references, the template UTF-8
+        assert xsp.decode(tree) == kind(*values)
+    assert xsp.decode(fast) == kind(*values)
