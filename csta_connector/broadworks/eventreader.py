@@ -15,8 +15,7 @@ general path (lxml, then :func:`xsi.parse_event`), which decides what is well
 formed and what the document means. What it recognizes:
 
 - an optional UTF-8 XML declaration; whitespace between elements;
-- the envelope in schema order, any namespace prefixes (declared, with the
-  type attribute's prefix bound to ``XMLSchema-instance``);
+- the envelope in schema order, with any (declared) namespace prefixes;
 - ``eventData`` holding one ``call`` (the call events), a ``calls`` list with
   ``hookStatus`` (the snapshots, CallRedirectedEvent), ``hookStatus`` alone,
   or nothing (e.g. SubscriptionTerminatedEvent);
@@ -24,11 +23,13 @@ formed and what the document means. What it recognizes:
   ignores, each in schema order.
 
 It declines entity and character references, comments, CDATA, carriage
-returns, ``>`` in text, control characters, attributes other than namespace
-declarations, the type and ``countryCode``, unknown or reordered elements,
-conferences, empty integers, and any other event type. Where it answers, the
-answer equals the general path's: ``tests/unit/test_eventreader.py`` checks
-that on generated, real-shaped and mutated documents.
+returns, ``>`` in text, control characters, non-ASCII names, attributes other
+than on the three envelope start tags (``xsp:event``, ``xsi:Event``,
+``eventData``: lxml judges those, on a skeleton of the three) and an
+endpoint's type or an address's ``countryCode``, unknown or reordered
+elements, conferences, empty integers, and any other event type. Where it
+answers, the answer equals the general path's: ``tests/unit/test_eventreader.py``
+checks that on generated, real-shaped and randomly damaged documents.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from csta_connector.broadworks.xsi import (
 
 XSD_INSTANCE_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
+
 def _compile(pattern: str):
     # XML's white space is these four; \s would also take \f and \v, which
     # XML forbids
@@ -69,7 +71,7 @@ _COUNTRY_CODE = r"(?:\s+countryCode\s*=\s*\"[0-9]*\")?"
 
 # The start of the document, up to <requestId>, and from </requestId> to the
 # end of the <x:Event> start tag: the same text in every event of a link, so
-# each is checked once and remembered (see _remembered).
+# each is checked once and remembered (see _Remembered).
 _PROLOG = _compile(
     r"(?:<\?xml\s+version\s*=\s*([\"'])1\.0\1"
     r"(?:\s+encoding\s*=\s*([\"'])(?i:utf-8)\2)?"
@@ -219,7 +221,7 @@ _MAX_PATTERNS = 16  # BroadWorks uses one pair; a peer that varies them gets the
 def _patterns(xsp_prefix: str, xsi_prefix: str) -> _Patterns | None:
     key = (xsp_prefix, xsi_prefix)
     found = _PATTERNS.get(key)
-    if found is None and len(_PATTERNS) < _MAX_PATTERNS:
+    if found is None and len(_PATTERNS) < _MAX_PATTERNS and len(xsp_prefix) + len(xsi_prefix) <= 64:
         found = _PATTERNS[key] = _Patterns(xsp_prefix, xsi_prefix)
     return found
 
@@ -235,18 +237,23 @@ def warm_up() -> None:
 
 
 class _Remembered(dict):
-    """text -> what a check made of it; bounded (a peer that varies the text
-    endlessly gets the check each time, never a growing table)."""
+    """text (or a tuple of texts) -> what a check made of it. Bounded in
+    entries and in the length of what it keeps: a peer that varies the text
+    endlessly, or sends huge ones, gets the check each time, never a growing
+    table."""
+
+    MAX_TEXT = 4096
 
     def __init__(self, check, limit=256):
         super().__init__()
         self.check = check
         self.limit = limit
 
-    def __missing__(self, text):
-        verdict = self.check(text)
-        if len(self) < self.limit:
-            self[text] = verdict
+    def __missing__(self, key):
+        verdict = self.check(key)
+        size = sum(map(len, key)) if type(key) is tuple else len(key)
+        if len(self) < self.limit and size <= self.MAX_TEXT:
+            self[key] = verdict
         return verdict
 
 

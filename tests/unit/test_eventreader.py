@@ -306,3 +306,11 @@ def test_a_damaged_document_is_declined_or_read_as_lxml_reads_it(event, position
 )
 def test_a_damaged_real_shaped_document_is_declined_or_read_as_lxml_reads_it(position, deleted, inserted):
     agree(REAL[:position] + inserted.encode("utf-8", "surrogatepass") + REAL[position + deleted:])
+
+
+def test_huge_parts_are_checked_not_remembered():
+    padding = b" " * (eventreader._Remembered.MAX_TEXT + 10)
+    data = REAL.replace(b'version="18.0">', b'version="18.0"' + padding + b">")
+    eventreader._PROLOGS.clear()
+    assert agree(data) == agree(REAL)
+    assert len(eventreader._PROLOGS) == 1  # REAL's prolog only
