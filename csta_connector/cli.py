@@ -93,6 +93,14 @@ def build_parser(prog: str = "csta-cli") -> argparse.ArgumentParser:
         help="CSTA XML (ECMA-323) or ASN.1/BER (ECMA-285) (default %(default)s)",
     )
     parser.add_argument(
+        "--tls", action="store_true",
+        help="connect with TLS (a listener with tls = true), verifying its certificate",
+    )
+    parser.add_argument(
+        "--tls-ca", metavar="FILE",
+        help="trust the CA certificate in FILE (PEM) instead of the system's; implies --tls",
+    )
+    parser.add_argument(
         "--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="S",
         help="seconds to wait for the connection and for each answer (default %(default)g)",
     )
@@ -294,18 +302,22 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
     return "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__
 
 
-def describe_connect_failure(host: str, port: int, exc: BaseException, timeout: float) -> str:
+def describe_connect_failure(host: str, port: int, exc: BaseException, timeout: float, tls=False) -> str:
     """``cannot connect to 127.0.0.1:1040: connection refused``."""
     if isinstance(exc, net_error.ConnectionRefusedError):
         reason = "connection refused"
     elif isinstance(exc, (net_error.TimeoutError, defer.TimeoutError)):
         reason = "timed out after %g s" % timeout
     elif isinstance(exc, WaitTimeout):
-        reason = "no session start (SystemStatus) within %g s; wrong --encoding?" % timeout
+        reason = "no session start (SystemStatus) within %g s; wrong --encoding%s?" % (
+            timeout, "" if tls else ", or a TLS listener (--tls)")
+    elif isinstance(exc, ClientConnectionLost) and str(exc) == "connection lost":
+        reason = "closed by the server; " + (
+            "is TLS on at the listener (tls = true)?" if tls else "wrong --encoding, or a TLS listener (--tls)?")
     elif isinstance(exc, net_error.DNSLookupError):
         reason = "unknown host"
     elif isinstance(exc, ClientConnectionLost):
-        reason = "closed by the server"
+        reason = str(exc) or "closed by the server"
     elif isinstance(exc, net_error.ConnectError):
         # "An error occurred while connecting: Network is unreachable.." -> the OS's words
         reason = str(exc.osError or (exc.args and exc.args[0]) or exc.__doc__ or "").strip()
@@ -340,9 +352,25 @@ class CommandFailed(Exception):
         self.code = code
 
 
-async def open_session(reactor, host: str, port: int, encoding: str, timeout: float):
+def session_endpoint(reactor, host: str, port: int, timeout: float, tls_ca: str | None = None, use_tls=False):
+    """The endpoint to the connector: plain TCP, or TLS with ``use_tls`` or a
+    ``tls_ca``; an unusable CA file is a usage error."""
+    if not (use_tls or tls_ca):
+        return HostnameEndpoint(reactor, host, port, timeout=timeout)
+    from csta_connector import tls
+
+    try:
+        return tls.client_endpoint(reactor, host, port, tls_ca, timeout)
+    except ImportError as exc:
+        raise CommandFailed("csta-cli: --tls needs pyOpenSSL (pip install 'twisted[tls]'): %s" % exc, EXIT_USAGE)
+    except Exception as exc:  # OSError, or OpenSSL's error for a bad PEM
+        raise CommandFailed("csta-cli: --tls-ca %s: cannot be used: %s" % (tls_ca, tls.why(exc)), EXIT_USAGE)
+
+
+async def open_session(reactor, host: str, port: int, encoding: str, timeout: float,
+                       tls_ca: str | None = None, use_tls=False):
     """Connect and complete the CSTA session start; the client protocol."""
-    endpoint = HostnameEndpoint(reactor, host, port, timeout=timeout)
+    endpoint = session_endpoint(reactor, host, port, timeout, tls_ca, use_tls)
     client = None
     try:
         client = await endpoint.connect(CSTAClientFactory(reactor, encoding=encoding, timeout=timeout))
@@ -355,7 +383,9 @@ async def open_session(reactor, host: str, port: int, encoding: str, timeout: fl
     except Exception as exc:
         if client is not None and client.transport is not None:
             client.transport.loseConnection()
-        raise CommandFailed(describe_connect_failure(host, port, exc, timeout), EXIT_UNREACHABLE)
+        raise CommandFailed(
+            describe_connect_failure(host, port, exc, timeout, tls=bool(use_tls or tls_ca)), EXIT_UNREACHABLE
+        )
     return client
 
 
@@ -507,7 +537,8 @@ async def run(reactor, args: argparse.Namespace, out=None, err=None) -> int:
     err = err if err is not None else sys.stderr
     client = None
     try:
-        client = await open_session(reactor, args.host, args.port, args.encoding, args.timeout)
+        client = await open_session(reactor, args.host, args.port, args.encoding, args.timeout,
+                                    args.tls_ca, args.tls)
         command = COMMANDS[args.command]
         if command is cmd_monitor:
             await command(reactor, client, args, out, err)

@@ -33,6 +33,13 @@ class Waitable:
                 timer.cancel()
                 d.callback(self.items)
 
+    def fail(self, exception):
+        """Fail every waiter now with ``exception`` (what it waits for will not come)."""
+        waiters, self._waiters = self._waiters, []
+        for _, d, timer in waiters:
+            timer.cancel()
+            d.errback(exception)
+
     def wait_for(self, predicate, timeout=5.0, what="condition"):
         """A Deferred firing when ``predicate(items)`` holds, failing after ``timeout`` s."""
         if predicate(self.items):

@@ -19,15 +19,16 @@ def server_options(certificate_path: str, key_path: str):
     return ssl.PrivateCertificate.loadPEM(_read(certificate_path) + _read(key_path)).options()
 
 
-def client_endpoint(reactor, host: str, port: int, ca_path: str | None = None):
+def client_endpoint(reactor, host: str, port: int, ca_path: str | None = None, timeout: float = 30):
     """A TLS client endpoint verifying the server as ``host``: against the CA
-    certificates in ``ca_path``, or the system's trust store."""
+    certificate in ``ca_path``, or the system's trust store. A CA file that
+    cannot be read or parsed raises (OSError, or OpenSSL's error)."""
     from twisted.internet import ssl
     from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 
     trust = ssl.Certificate.loadPEM(_read(ca_path)) if ca_path else None
     options = ssl.optionsForClientTLS(host, trustRoot=trust)
-    return wrapClientTLS(options, HostnameEndpoint(reactor, host, port))
+    return wrapClientTLS(options, HostnameEndpoint(reactor, host, port, timeout=timeout))
 
 
 def problems(config) -> list[str]:
@@ -40,7 +41,7 @@ def problems(config) -> list[str]:
         except Exception as e:  # OSError, or an OpenSSL error for a bad PEM
             out.append(
                 "%s: [csta] tls-certificate / tls-key: cannot be used: %s"
-                % (config.source, _why(e))
+                % (config.source, why(e))
             )
     for link in config.links:
         if link.tls and link.tls_ca:
@@ -51,10 +52,10 @@ def problems(config) -> list[str]:
             except Exception as e:
                 out.append(
                     "%s: [link-%s] tls-ca = %r: cannot be used: %s"
-                    % (config.source, link.name, link.tls_ca, _why(e))
+                    % (config.source, link.name, link.tls_ca, why(e))
                 )
     return out
 
 
-def _why(error) -> str:
+def why(error) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -35,7 +35,27 @@ class CSTAErrorResponse(Exception):
 
 
 class ClientConnectionLost(Exception):
-    pass
+    """The connection closed; ``str()`` says why when the reason is known
+    (``TLS handshake failed: certificate verify failed``)."""
+
+
+def describe_lost(reason) -> str:
+    """Why a connection was lost, in a few words, from connectionLost's Failure."""
+    value = getattr(reason, "value", reason)
+    try:
+        from OpenSSL import SSL
+    except ImportError:  # no twisted[tls]: no TLS errors either
+        SSL = None
+    if SSL is not None and isinstance(value, SSL.Error):
+        # [('SSL routines', '', 'certificate verify failed')]
+        details = value.args[0] if value.args and isinstance(value.args[0], list) else []
+        words = "; ".join(str(detail[-1]) for detail in details if detail) or str(value)
+        return "TLS handshake failed: %s" % words
+    from twisted.internet import error
+
+    if value is None or isinstance(value, (error.ConnectionDone, error.ConnectionLost)):
+        return "connection lost"
+    return "connection lost: %s" % (str(value).strip().rstrip(".") or type(value).__name__)
 
 
 class CSTAClientProtocol(Protocol):
@@ -55,6 +75,7 @@ class CSTAClientProtocol(Protocol):
         self._ids = itertools.cycle(range(1, 9999))
         self._ready = Waitable(clock)
         self.connected = False
+        self.lost_reason: str | None = None
         if encoding == "xml":
             self._decoder = framing.XmlFrameDecoder()
         else:
@@ -77,14 +98,20 @@ class CSTAClientProtocol(Protocol):
 
     def connectionLost(self, reason=None):
         self.connected = False
+        self.lost_reason = describe_lost(reason)
         pending, self._pending = self._pending, {}
         for d, timer in pending.values():
             if timer.active():
                 timer.cancel()
-            d.errback(ClientConnectionLost("connection lost"))
+            d.errback(ClientConnectionLost(self.lost_reason))
+        # a session that never started will not start now
+        self._ready.fail(ClientConnectionLost(self.lost_reason))
 
     def when_ready(self, timeout=5.0):
-        """Fires once the session started (the server's first SystemStatus)."""
+        """Fires once the session started (the server's first SystemStatus);
+        fails with :class:`ClientConnectionLost` if the connection closes first."""
+        if not self._ready.items and self.lost_reason is not None:
+            return defer.fail(ClientConnectionLost(self.lost_reason))
         return self._ready.wait_for(lambda items: bool(items), timeout, "session start")
 
     # -- requests -------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_a_server_that_never_starts_the_session_times_out():
         yield listening.stopListening()
     assert (code, out) == (3, [])
     assert err == ["cannot connect to 127.0.0.1:%d: no session start (SystemStatus) within 0.5 s; "
-                   "wrong --encoding?" % port]
+                   "wrong --encoding, or a TLS listener (--tls)?" % port]
 
 
 @pytest_twisted.inlineCallbacks

@@ -118,3 +118,46 @@ def test_unusable_tls_files_are_one_line_errors(tmp_path):
         config.csta, tls=True, tls_certificate=str(tmp_path / "missing.pem"), tls_key=str(tmp_path / "k.pem")))
     (problem,) = tls.problems(config)
     assert "[csta] tls-certificate" in problem and "\n" not in problem
+
+
+@pytest_twisted.inlineCallbacks
+def test_csta_cli_over_tls(certificate):
+    """csta-cli --tls-ca against a TLS listener; a certificate it cannot verify,
+    and TLS to a plain listener, are one-line errors (exit 3)."""
+    from tests.integration.test_cli_demo import cli
+
+    cert_path, key_path = certificate
+    plain = free_port_config()
+    config = dataclasses.replace(
+        plain, csta=dataclasses.replace(plain.csta, tls=True, tls_certificate=cert_path, tls_key=key_path))
+    service = ConnectorService(config, reactor)
+    service.startService()
+    yield service.started
+    yield service.channel_set.when_ready()
+    try:
+        port = service.csta_port
+        for encoding in ("xml", "ber"):
+            code, out, err = yield cli(port, "--tls-ca", cert_path, "--encoding", encoding, "system-status")
+            assert (code, out, err) == (0, ["normal"], [])
+        code, out, err = yield cli(port, "--tls-ca", cert_path, "makecall", "2001", "2002")
+        assert code == 0 and out[0].strip()
+        # the system's trust store does not know the self-signed certificate
+        code, out, err = yield cli(port, "--tls", "--timeout", "5", "system-status")
+        assert code == 3 and out == []
+        assert err == ["cannot connect to 127.0.0.1:%d: TLS handshake failed: certificate verify failed" % port]
+        # and without TLS the listener hears no session start
+        code, out, err = yield cli(port, "--timeout", "2", "system-status")
+        assert code == 3 and len(err) == 1 and err[0].startswith("cannot connect to 127.0.0.1:%d: " % port)
+        assert err[0].endswith("wrong --encoding, or a TLS listener (--tls)?")
+    finally:
+        yield service.stopService()
+
+
+@pytest_twisted.inlineCallbacks
+def test_csta_cli_with_tls_to_a_plain_listener(embedded_connector, certificate):
+    from tests.integration.test_cli_demo import cli
+
+    code, out, err = yield cli(embedded_connector.csta_port, "--tls-ca", certificate[0], "system-status")
+    assert code == 3 and out == [] and len(err) == 1
+    assert err[0].startswith("cannot connect to 127.0.0.1:%d: " % embedded_connector.csta_port)
+    assert "TLS" in err[0]

@@ -190,13 +190,26 @@ def test_describe_failure():
 @pytest.mark.parametrize("exc, reason", [
     (net_error.ConnectionRefusedError("Connection refused"), "connection refused"),
     (net_error.TimeoutError(), "timed out after 3 s"),
-    (WaitTimeout("timed out waiting for session start"), "no session start (SystemStatus) within 3 s; wrong --encoding?"),
+    (WaitTimeout("timed out waiting for session start"),
+     "no session start (SystemStatus) within 3 s; wrong --encoding, or a TLS listener (--tls)?"),
     (net_error.DNSLookupError("x"), "unknown host"),
     (net_error.ConnectError("Network is unreachable."), "Network is unreachable"),
     (net_error.NoRouteError(), "No route to host"),
+    (ClientConnectionLost("connection lost"), "closed by the server; wrong --encoding, or a TLS listener (--tls)?"),
+    (ClientConnectionLost("TLS handshake failed: certificate verify failed"),
+     "TLS handshake failed: certificate verify failed"),
 ])
 def test_describe_connect_failure(exc, reason):
     assert cli.describe_connect_failure("127.0.0.1", 1040, exc, 3.0) == "cannot connect to 127.0.0.1:1040: " + reason
+
+
+def test_describe_connect_failure_with_tls():
+    def describe(exc):
+        return cli.describe_connect_failure("h", 1, exc, 3.0, tls=True)
+
+    assert describe(ClientConnectionLost("connection lost")) == (
+        "cannot connect to h:1: closed by the server; is TLS on at the listener (tls = true)?")
+    assert describe(WaitTimeout("x")) == "cannot connect to h:1: no session start (SystemStatus) within 3 s; wrong --encoding?"
 
 
 # --- the demo's pure parts ------------------------------------------------------------------
@@ -221,3 +234,36 @@ def test_demo_lms_text_omits_the_iso_time():
     assert demo.lms_text(events[0]) == (
         "Std 37205 Call party not synchronized: device 2002, call 1:1, party callhalf-2:1, cleared"
     )
+
+
+def test_tls_options():
+    args = cli.build_parser().parse_args(["--tls-ca", "ca.pem", "system-status"])
+    assert (args.tls, args.tls_ca) == (False, "ca.pem")
+    assert cli.build_parser().parse_args(["--tls", "system-status"]).tls
+
+
+def test_an_unusable_tls_ca_is_a_usage_error(tmp_path):
+    pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
+    from twisted.internet.testing import MemoryReactorClock
+
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    for path, words in ((str(tmp_path / "missing.pem"), "No such file"), (str(bad), "")):
+        with pytest.raises(cli.CommandFailed) as raised:
+            cli.session_endpoint(MemoryReactorClock(), "127.0.0.1", 1040, 3.0, path)
+        assert raised.value.code == cli.EXIT_USAGE
+        assert str(raised.value).startswith("csta-cli: --tls-ca %s: cannot be used: %s" % (path, words))
+        assert "\n" not in str(raised.value)
+
+
+def test_tls_failures_are_described_in_a_few_words():
+    SSL = pytest.importorskip("OpenSSL.SSL", reason="TLS needs pyOpenSSL (twisted[tls])")
+    from twisted.internet import error
+    from twisted.python.failure import Failure
+
+    from csta_connector.csta.client import describe_lost
+
+    failure = Failure(SSL.Error([("SSL routines", "", "certificate verify failed")]))
+    assert describe_lost(failure) == "TLS handshake failed: certificate verify failed"
+    assert describe_lost(Failure(error.ConnectionDone())) == "connection lost"
+    assert describe_lost(Failure(ValueError("odd."))) == "connection lost: odd"
