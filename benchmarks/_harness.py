@@ -306,12 +306,14 @@ def start_logging(path: str):
     from twisted.logger import globalLogBeginner
 
     from csta_connector.config import LogSection
-    from csta_connector.logoutput import build_observers
+    from csta_connector import lms
+    from csta_connector.logoutput import build_observers, levels_written
 
     section = LogSection(
         verbose="standard", all=(path,), standard=(), interaction=(), trace=(), debug=(), format="text"
     )
     observers = build_observers(section)
+    lms.set_detail(levels_written(observers))
     globalLogBeginner.beginLoggingTo(observers, discardBuffer=True, redirectStandardIO=False)
     return observers
 

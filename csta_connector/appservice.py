@@ -12,7 +12,8 @@ from twisted.application.service import MultiService
 from twisted.logger import ILogObserver
 from zope.interface import implementer
 
-from csta_connector.logoutput import build_observers
+from csta_connector import lms
+from csta_connector.logoutput import build_observers, levels_written
 
 
 @implementer(ILogObserver)
@@ -28,7 +29,9 @@ class FanoutObserver:
 class ApplicationService(MultiService):
     def __init__(self, log_section):
         super().__init__()
-        self.log_observer = FanoutObserver(build_observers(log_section))
+        observers = build_observers(log_section)
+        lms.set_detail(levels_written(observers))
+        self.log_observer = FanoutObserver(observers)
 
     def setServiceParent(self, parent):
         super().setServiceParent(parent)

@@ -21,7 +21,6 @@ server, and :func:`main` hands it to ``task.react``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from typing import Iterable, Sequence
@@ -189,13 +188,7 @@ def event_name(event) -> str:
     return name[: -len("Event")] if name.endswith("Event") else name
 
 
-def event_connection(event) -> m.ConnectionID | None:
-    """The connection an event is about: its first ConnectionID field."""
-    for field in dataclasses.fields(event):
-        value = getattr(event, field.name)
-        if isinstance(value, m.ConnectionID):
-            return value
-    return None
+event_connection = m.event_connection
 
 
 def _new_call_id(event) -> str | None:

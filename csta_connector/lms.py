@@ -67,10 +67,12 @@ class LmsMessage:
     level: str
     template: str
     field_names: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    rank: int = field(init=False, compare=False, repr=False)  # position in LEVELS
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
             raise ValueError(f"LMS {self.id}: unknown level {self.level!r}")
+        object.__setattr__(self, "rank", LEVELS.index(self.level))
         names = []
         for _, name, _, _ in string.Formatter().parse(self.template):
             if name is None:
@@ -147,8 +149,10 @@ CHANNEL_RENEWED = LmsMessage(
     37113, "Trace", "Link {link}: channel {channel_id} renewed, expires in {expires} s"
 )
 BROADWORKS_REQUEST_FAILED = LmsMessage(
+    # Trace: the part of the product that asked logs what the failure means
+    # at Standard (a CSTA request failed 37305, a subscription failed 37203...)
     37120,
-    "Standard",
+    "Trace",
     "Link {link}: BroadWorks request {request} (requestId {request_id}) failed: {status} {reason}",
 )
 BROADWORKS_REQUEST_TIMED_OUT = LmsMessage(
@@ -352,6 +356,25 @@ LEVEL_OF_LOG_LEVEL = {
     LogLevel.info: "Trace",
     LogLevel.debug: "Debug",
 }
+
+
+# The most detailed level some log output writes, as a position in LEVELS.
+# Code that would log once per event or per frame (Interaction, Debug) asks
+# wants() first, so a connector at the default verbosity does not build
+# lines nobody writes. Until the outputs are known, everything is wanted.
+_detail = len(LEVELS) - 1
+
+
+def set_detail(levels: Any) -> None:
+    """Tell the emitters which LMS levels the log outputs write (the code that
+    builds the outputs calls this; an empty set: none)."""
+    global _detail
+    _detail = max((LEVELS.index(level) for level in levels), default=-1)
+
+
+def wants(message: LmsMessage) -> bool:
+    """Whether some log output writes ``message``'s level."""
+    return message.rank <= _detail
 
 
 def emit(logger: Any, message: LmsMessage, failure: Any = None, **fields: Any) -> None:

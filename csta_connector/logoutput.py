@@ -217,5 +217,10 @@ def build_observers(
     return observers
 
 
+def levels_written(observers: Iterable[LmsOutputObserver]) -> frozenset[str]:
+    """Every LMS level some of ``observers`` writes (for :func:`lms.set_detail`)."""
+    return frozenset().union(*(observer.levels for observer in observers))
+
+
 def _append(path: str) -> IO[str]:
     return open(path, "a", encoding="utf-8", buffering=1)

@@ -16,6 +16,7 @@ import random
 from twisted.application.internet import ClientService
 from twisted.application.service import MultiService
 from twisted.internet import defer
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -37,6 +38,23 @@ class _LinkFactory(Factory):
         link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
         link.trace = cs.trace
         return link
+
+
+@implementer(IStreamClientEndpoint)
+class _AnnouncingEndpoint:
+    """An endpoint that logs each connection attempt of a link (37101)."""
+
+    def __init__(self, endpoint, settings, log):
+        self.endpoint = endpoint
+        self.settings = settings
+        self.log = log
+
+    def connect(self, factory):
+        lms.emit(
+            self.log, lms.LINK_CONNECTING, link=self.settings.name,
+            host=self.settings.host, port=self.settings.port,
+        )
+        return self.endpoint.connect(factory)
 
 
 @implementer(IEventSink)
@@ -82,9 +100,18 @@ class ChannelSet(MultiService):
     def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
         """Add one link (a ClientService connecting ``endpoint``)."""
         self._settings.append(settings)
-        policy = self.retry_delay
+
+        def policy(failed_attempts):
+            delay = self.retry_delay(failed_attempts)
+            lms.emit(
+                self.log, lms.LINK_RECONNECT_SCHEDULED, link=settings.name,
+                host=settings.host, port=settings.port, delay="%.1f" % delay,
+            )
+            return delay
+
         service = ClientService(
-            endpoint, _LinkFactory(self, settings), retryPolicy=policy, clock=self.clock
+            _AnnouncingEndpoint(endpoint, settings, self.log), _LinkFactory(self, settings),
+            retryPolicy=policy, clock=self.clock,
         )
         service.setName(settings.name)
         service.setServiceParent(self)

@@ -188,6 +188,8 @@ class XspLinkProtocol(Protocol):
     def _write(self, data: bytes):
         if self.trace is not None:
             self.trace("out", data)
+        if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
+            lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name, document=_dump(data))
         self.transport.write(data)
 
     # -- requests -------------------------------------------------------------
@@ -219,6 +221,11 @@ class XspLinkProtocol(Protocol):
                 xsp.Request(request_id, self.session_id, cti_request, self.settings.credentials)
             )
         )
+        if lms.wants(lms.BROADWORKS_REQUEST_SENT):
+            lms.emit(
+                self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
+                request=name, request_id=request_id,
+            )
         return d
 
     def _request_timed_out(self, request_id):
@@ -262,6 +269,11 @@ class XspLinkProtocol(Protocol):
         else:
             info = xsp.xsi_values(response.payload)
             error_code = info.get("errorCode")
+            lms.emit(
+                self.log, lms.BROADWORKS_REQUEST_FAILED, link=self.settings.name,
+                request=entry.name, request_id=response.request_id,
+                status=response.status_code, reason=response.reason,
+            )
             entry.deferred.errback(
                 BroadWorksRequestError(
                     entry.name,
@@ -300,6 +312,8 @@ class XspLinkProtocol(Protocol):
     def _document_received(self, data: bytes):
         if self.trace is not None:
             self.trace("in", data)
+        if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
+            lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name, document=_dump(data))
         try:
             document = xsp.decode(data)
         except xsp.XspDecodeError as e:
@@ -421,6 +435,11 @@ class XspLinkProtocol(Protocol):
             tolerance=self.settings.kpl_tolerance,
         )
         self.close()
+
+
+def _dump(data: bytes) -> str:
+    """A document as a Debug line shows it."""
+    return data.decode("utf-8", "backslashreplace").strip()
 
 
 def _event_id_of(event_element) -> str | None:

@@ -946,3 +946,12 @@ def response_class_for(request_cls: type) -> type | None:
 def is_event(message: object) -> bool:
     return INFO[type(message)].kind is MessageKind.EVENT
 
+
+def event_connection(event) -> "ConnectionID | None":
+    """The connection an event is about: its first ConnectionID field."""
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, ConnectionID):
+            return value
+    return None
+

@@ -135,7 +135,15 @@ class CSTAServerProtocol(Protocol):
 
     def _write(self, data: bytes | None):
         if data and self.state != CLOSED and self.transport is not None:
+            if lms.wants(lms.CSTA_FRAME_SENT):
+                lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self._dump(data))
             self.transport.write(data)
+
+    def _dump(self, data: bytes) -> str:
+        """A frame as a Debug line shows it: XML as text, BER in hex."""
+        if isinstance(self.wire, w.XmlWire):
+            return data.decode("utf-8", "backslashreplace")
+        return data.hex(" ")
 
     # -- encoding detection -------------------------------------------------
 
@@ -172,6 +180,8 @@ class CSTAServerProtocol(Protocol):
     def dataReceived(self, data: bytes):
         if self.state == CLOSED:
             return
+        if lms.wants(lms.CSTA_FRAME_RECEIVED):
+            lms.emit(self.log, lms.CSTA_FRAME_RECEIVED, client=self.name, frame=self._dump(data))
         if self.state == DETECTING:
             self._buffer += data
             try:
@@ -278,6 +288,8 @@ class CSTAServerProtocol(Protocol):
     def _request(self, invoke_id, message):
         started = self.clock.seconds()
         name = type(message).__name__
+        if lms.wants(lms.CSTA_REQUEST_RECEIVED):
+            lms.emit(self.log, lms.CSTA_REQUEST_RECEIVED, client=self.name, service=name, invoke_id=invoke_id)
         handler = getattr(self, "csta_" + name, None)
         if handler is not None:
             d = defer.maybeDeferred(handler, message)

@@ -45,6 +45,7 @@ class ConnectorCore:
         self.clock = clock
         self.model = CallModel(local_part)
         self.monitors = MonitorRegistry()
+        self.monitors.on_sent = self._events_sent
         self.subscriptions = SubscriptionManager(
             client,
             clock,
@@ -58,6 +59,17 @@ class ConnectorCore:
         self.server_factory = None  # set by the assembly: system status toward clients
         self.links_up = 0
         self.stats = {"events_in": 0, "events_out": 0, "parties_cleared": 0, "synchronizations": 0}
+
+    def _events_sent(self, monitor, events):
+        if lms.wants(lms.CSTA_EVENT_SENT):
+            for event in events:
+                connection = m.event_connection(event)
+                lms.emit(
+                    self.log, lms.CSTA_EVENT_SENT, client=getattr(monitor.session, "name", "?"),
+                    event=type(event).__name__, device=monitor.device,
+                    call_id=connection.call_id if connection is not None else "-",
+                    cross_ref_id=monitor.cross_ref_id,
+                )
 
     def user_of(self, device: str) -> str:
         return self.client.user_id(device)

@@ -34,6 +34,9 @@ class Monitor:
 
 class MonitorRegistry:
     def __init__(self):
+        #: optional callable(monitor, events) after events went to a monitor
+        #: (the core logs them when the log wants Interaction lines)
+        self.on_sent = None
         self._by_device: dict[str, list[Monitor]] = {}
         self._by_session: dict[object, dict[str, Monitor]] = {}
         self._counters: dict[object, itertools.count] = {}
@@ -121,6 +124,8 @@ class MonitorRegistry:
             for name, template in encoded:
                 send(name, template.replace(PLACEHOLDER_BYTES, xref, 1))
                 sent += 1
+            if self.on_sent is not None:
+                self.on_sent(monitor, events)
         return sent
 
 

@@ -372,6 +372,11 @@ class SubscriptionManager:
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
             return False
+        if lms.wants(lms.BROADWORKS_EVENT_RECEIVED):
+            lms.emit(
+                self.log, lms.BROADWORKS_EVENT_RECEIVED, event_type=event.event_type,
+                user=sub.user_id, subscription_id=event.subscription_id, sequence=event.sequence_number,
+            )
         if event.is_snapshot:
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:

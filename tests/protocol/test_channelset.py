@@ -4,8 +4,10 @@ from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
+from csta_connector import lms
 from csta_connector.broadworks import stream, xsp
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.errors import NoLinkAvailable
@@ -58,14 +60,24 @@ def test_reconnection_backs_off_exponentially_up_to_the_cap():
     channel_set = ChannelSet(clock, recovery_delay=10, max_recovery_delay=40, jitter=lambda: 0.0)
     endpoint = RefusingEndpoint(clock)
     channel_set.add_link(settings("link-a"), endpoint)
-    channel_set.startService()
-    for _ in range(8):
-        clock.advance(1)
-        clock.advance(max((c.getTime() for c in clock.getDelayedCalls()), default=clock.seconds()) - clock.seconds())
+    with capturedLogs() as events:
+        channel_set.startService()
+        for _ in range(8):
+            clock.advance(1)
+            clock.advance(max((c.getTime() for c in clock.getDelayedCalls()), default=clock.seconds()) - clock.seconds())
     gaps = [round(b - a) for a, b in zip(endpoint.attempts, endpoint.attempts[1:])]
     assert gaps[:5] == [10, 20, 40, 40, 40]
     channel_set.stopService()
     assert clock.getDelayedCalls() == []
+    # each attempt and each wait is a Trace line (37101, 37107)
+    lines = [lms.render_line(e).split(" ", 2)[2] for e in events if e.get("lms_id") in (37101, 37107)]
+    assert lines[:4] == [
+        "37101 Link link-a: connecting to ?:0",
+        "37107 Link link-a: reconnecting to ?:0 in 10.0 s",
+        "37101 Link link-a: connecting to ?:0",
+        "37107 Link link-a: reconnecting to ?:0 in 20.0 s",
+    ]
+    assert lines.count("37101 Link link-a: connecting to ?:0") == len(endpoint.attempts)
 
 
 def test_requests_prefer_the_best_priority_and_fail_fast_without_links():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def test_failure_adds_traceback_after_the_line():
         lms.emit(log, lms.BROADWORKS_REQUEST_FAILED, failure=Failure(), link="a",
                  request="DialRequest", request_id=3, status=500, reason="boom")
     first, *rest = lms.render_line(events[0]).split("\n")
-    assert first.endswith("Std 37120 Link a: BroadWorks request DialRequest (requestId 3) "
+    assert first.endswith("Trc 37120 Link a: BroadWorks request DialRequest (requestId 3) "
                           "failed: 500 boom")
     assert any("ZeroDivisionError" in line for line in rest)
 
@@ -189,3 +190,22 @@ def test_docs_list_the_catalog_exactly():
         message = lms.CATALOG[message_id]
         assert (level, name, template) == (message.level, lms.NAMES[message_id],
                                            message.template)
+
+
+def test_per_event_lines_are_wanted_only_when_some_output_writes_them():
+    from csta_connector.config import LogSection
+    from csta_connector.logoutput import build_observers, levels_written
+
+    def detail(verbose):
+        section = LogSection(verbose=verbose, all=("stdout",), standard=(), interaction=(), trace=(),
+                             debug=(), format="text")
+        lms.set_detail(levels_written(build_observers(section, stdout=io.StringIO())))
+        return [message.id for message in (lms.CALL_PARTY_NOT_SYNCHRONIZED, lms.CSTA_EVENT_SENT,
+                                           lms.BROADWORKS_REQUEST_FAILED, lms.CSTA_FRAME_SENT)
+                if lms.wants(message)]
+
+    assert detail("standard") == [37205]
+    assert detail("interaction") == [37205, 37321]
+    assert detail("trace") == [37205, 37321, 37120]
+    assert detail("all") == [37205, 37321, 37120, 37391]
+    assert detail("none") == []
