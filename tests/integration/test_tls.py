@@ -56,25 +56,29 @@ def client_options(cert_path):
         return ssl.optionsForClientTLS("localhost", trustRoot=ssl.Certificate.loadPEM(f.read()))
 
 
-@pytest_twisted.inlineCallbacks
-def test_csta_listener_over_tls_for_xml_and_ber(certificate):
+@pytest.fixture
+def tls_connector(certificate):
+    """The embedded default with TLS on its CSTA listener, started."""
     cert_path, key_path = certificate
     config = free_port_config()
     config = dataclasses.replace(
         config, csta=dataclasses.replace(config.csta, tls=True, tls_certificate=cert_path, tls_key=key_path))
     service = ConnectorService(config, reactor)
     service.startService()
-    yield service.started
-    yield service.channel_set.when_ready()
-    try:
-        for encoding in ("xml", "ber"):
-            client = yield connect(reactor, "127.0.0.1", service.csta_port, encoding,
-                                   tls_options=client_options(cert_path))
-            response = yield client.request(m.MonitorStart(device="2001"))
-            assert response.cross_ref_id
-            client.transport.loseConnection()
-    finally:
-        yield service.stopService()
+    pytest_twisted.blockon(service.started)
+    pytest_twisted.blockon(service.channel_set.when_ready())
+    yield service
+    pytest_twisted.blockon(service.stopService())
+
+
+@pytest_twisted.inlineCallbacks
+def test_csta_listener_over_tls_for_xml_and_ber(tls_connector, certificate):
+    for encoding in ("xml", "ber"):
+        client = yield connect(reactor, "127.0.0.1", tls_connector.csta_port, encoding,
+                               tls_options=client_options(certificate[0]))
+        response = yield client.request(m.MonitorStart(device="2001"))
+        assert response.cross_ref_id
+        client.transport.loseConnection()
 
 
 @pytest_twisted.inlineCallbacks
@@ -121,36 +125,26 @@ def test_unusable_tls_files_are_one_line_errors(tmp_path):
 
 
 @pytest_twisted.inlineCallbacks
-def test_csta_cli_over_tls(certificate):
+def test_csta_cli_over_tls(tls_connector, certificate):
     """csta-cli --tls-ca against a TLS listener; a certificate it cannot verify,
-    and TLS to a plain listener, are one-line errors (exit 3)."""
+    and plain TCP to a TLS listener, are one-line errors (exit 3)."""
     from tests.integration.test_cli_demo import cli
 
-    cert_path, key_path = certificate
-    plain = free_port_config()
-    config = dataclasses.replace(
-        plain, csta=dataclasses.replace(plain.csta, tls=True, tls_certificate=cert_path, tls_key=key_path))
-    service = ConnectorService(config, reactor)
-    service.startService()
-    yield service.started
-    yield service.channel_set.when_ready()
-    try:
-        port = service.csta_port
-        for encoding in ("xml", "ber"):
-            code, out, err = yield cli(port, "--tls-ca", cert_path, "--encoding", encoding, "system-status")
-            assert (code, out, err) == (0, ["normal"], [])
-        code, out, err = yield cli(port, "--tls-ca", cert_path, "makecall", "2001", "2002")
-        assert code == 0 and out[0].strip()
-        # the system's trust store does not know the self-signed certificate
-        code, out, err = yield cli(port, "--tls", "--timeout", "5", "system-status")
-        assert code == 3 and out == []
-        assert err == ["cannot connect to 127.0.0.1:%d: TLS handshake failed: certificate verify failed" % port]
-        # and without TLS the listener hears no session start
-        code, out, err = yield cli(port, "--timeout", "2", "system-status")
-        assert code == 3 and len(err) == 1 and err[0].startswith("cannot connect to 127.0.0.1:%d: " % port)
-        assert err[0].endswith("wrong --encoding, or a TLS listener (--tls)?")
-    finally:
-        yield service.stopService()
+    cert_path = certificate[0]
+    port = tls_connector.csta_port
+    for encoding in ("xml", "ber"):
+        code, out, err = yield cli(port, "--tls-ca", cert_path, "--encoding", encoding, "system-status")
+        assert (code, out, err) == (0, ["normal"], [])
+    code, out, err = yield cli(port, "--tls-ca", cert_path, "makecall", "2001", "2002")
+    assert code == 0 and out[0].strip()
+    # the system's trust store does not know the self-signed certificate
+    code, out, err = yield cli(port, "--tls", "--timeout", "5", "system-status")
+    assert code == 3 and out == []
+    assert err == ["cannot connect to 127.0.0.1:%d: TLS handshake failed: certificate verify failed" % port]
+    # and without TLS the listener hears no session start
+    code, out, err = yield cli(port, "--timeout", "2", "system-status")
+    assert code == 3 and len(err) == 1 and err[0].startswith("cannot connect to 127.0.0.1:%d: " % port)
+    assert err[0].endswith("wrong --encoding, or a TLS listener (--tls)?")
 
 
 @pytest_twisted.inlineCallbacks

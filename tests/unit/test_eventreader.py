@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from csta_connector.broadworks import eventreader, xsi, xsp
 from csta_connector.broadworks.eventreader import read_event
+from tests.unit.test_xsi import ALERTING, PARTY, REDIRECTED, RELEASED, _event
 
 
 def general(data: bytes):
@@ -33,22 +34,6 @@ def agree(data: bytes):
 
 def wrap(event, request_id="E1") -> bytes:
     return xsp.encode(xsp.Event(request_id, xsi.event_xml(event)))
-
-
-PARTY = xsi.RemoteParty("Agent 1", "tel:+15550002001", "2001@example.com", "tel:+15550002001;ext=2001", "Group")
-ALERTING = xsi.Call("callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000)
-RELEASED = xsi.Call(
-    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
-    releasing_party="remoteRelease", start_time=1, release_time=3,
-)
-REDIRECTED = xsi.Call(
-    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
-    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
-)
-
-
-def _event(event_type, **data):
-    return xsi.SubscriptionEvent(event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data)
 
 
 READ = [
