@@ -81,6 +81,9 @@ SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 # How many redirections of calls no party of which the model knows any more
 # are remembered (for the lastRedirectionDevice of a later CallReceived).
 _MAX_REDIRECTIONS = 4096
+# How many transfers asked for, whose releases have not come, are remembered
+# (two entries each).
+_MAX_TRANSFERS = 2048
 
 
 def local_state(call: xsi.Call) -> str:
@@ -259,6 +262,20 @@ class PartyRemoved:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceTransferred:
+    """The device completed a transfer the connector made for it (a CSTA
+    TransferCall): its held and its active connection are gone (both with
+    state null here) and their far ends talk to each other in the active
+    call. BroadWorks tells the transferring user only two releases; the
+    connector knows what they mean because it asked."""
+
+    event_type: str
+    call: xsi.Call
+    held: Party
+    active: Party
+
+
+@dataclass(frozen=True, slots=True)
 class Conferenced:
     """ConferenceStarted: the device joined its calls ``parties`` (the legs,
     in the conference's order) into one conference."""
@@ -275,6 +292,7 @@ Change = Union[
     PartyDiverted,
     PartyTransferred,
     PartyRemoved,
+    DeviceTransferred,
     Conferenced,
 ]
 
@@ -296,7 +314,7 @@ _ORIGINATION_EVENTS = frozenset(
 class CallModel:
     """Devices, calls and connections; :meth:`apply` Xsi events to it."""
 
-    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections")
+    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections", "_transfers")
 
     def __init__(self, device_of: Callable[[str], str] = user_local_part):
         self._device_of = device_of
@@ -306,6 +324,8 @@ class CallModel:
         self._calls: dict[str, dict[str, None]] = {}
         # callID -> (redirecting device, cause) of a redirected call
         self._redirections: dict[str, tuple[str | None, str]] = {}
+        # party id -> (held party id, active party id) of a transfer asked for
+        self._transfers: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -370,6 +390,8 @@ class CallModel:
         party = self._parties.pop(party_id, None)
         if party is None:
             return None, False
+        if self._transfers:
+            self._transfers.pop(party_id, None)
         ids = self._by_device.get(party.device)
         if ids is not None:
             ids.pop(party_id, None)
@@ -424,6 +446,21 @@ class CallModel:
                 if party.state == HOLD and pid != but:
                     return party.call_id
         return None
+
+    def expect_transfer(self, held_id: str, active_id: str) -> None:
+        """The connector asks BroadWorks to transfer the held party to the
+        active one (both call halves of one device): their releases, which
+        may come before BroadWorks' answer, will mean a transfer."""
+        transfers = self._transfers
+        transfers[held_id] = transfers[active_id] = (held_id, active_id)
+        while len(transfers) > _MAX_TRANSFERS:
+            del transfers[next(iter(transfers))]
+
+    def forget_transfer(self, held_id: str, active_id: str) -> None:
+        """The transfer was refused: the releases will mean releases again."""
+        for party_id in (held_id, active_id):
+            if self._transfers.get(party_id) == (held_id, active_id):
+                del self._transfers[party_id]
 
     def _remember_redirection(self, call_id: str, device: str | None, cause: str):
         redirections = self._redirections
@@ -574,6 +611,10 @@ class CallModel:
 
     def _on_released(self, event, device):
         call = event.call
+        if self._transfers and call.call_id in self._transfers:
+            changes = self._transferred_away(event, device)
+            if changes is not None:
+                return changes
         old, call_gone = self.discard(call.call_id)
         if old is None:
             # Unknown (never reported, or already diverted away): no client
@@ -587,6 +628,25 @@ class CallModel:
             cause = NORMAL_CLEARING
         party = replace(old, state=NULL, xsi_state=call.state)
         return [PartyRemoved(event.event_type, call, party, call_gone, cause)]
+
+    def _transferred_away(self, event, device):
+        """The first release of a transfer asked for: both connections go in
+        one change; the second release then finds nothing."""
+        held_id, active_id = self._transfers[event.call.call_id]
+        held = self._parties.get(held_id)
+        active = self._parties.get(active_id)
+        if held is None or active is None or held.device != device or active.device != device:
+            return None
+        for party in (held, active):
+            if self.discard(party.party_id)[1]:
+                self._redirections.pop(party.call_id, None)
+        return [
+            DeviceTransferred(
+                event.event_type, event.call,
+                replace(held, state=NULL, xsi_state=event.call.state),
+                replace(active, state=NULL, xsi_state=event.call.state),
+            )
+        ]
 
     def _on_conference_started(self, event, device):
         conference = event.conference

@@ -161,7 +161,15 @@ class CallControl:
     def TransferCall(self, request: m.TransferCall):
         device, held = self._party(request.held_call, "heldCall")
         _, active = self._party(request.active_call, "activeCall")
+        # the releases that follow may overtake BroadWorks' answer
+        self.model.expect_transfer(held.party_id, active.party_id)
         d = self.client.consultative_transfer(self.user_of(device), held.party_id, active.party_id)
+
+        def refused(failure):
+            self.model.forget_transfer(held.party_id, active.party_id)
+            return failure
+
+        d.addErrback(refused)
         return self._send(
             d,
             m.TransferCallResponse(

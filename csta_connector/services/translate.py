@@ -70,6 +70,7 @@ from csta_connector.model.calls import (
     XSI_REMOTE_HELD,
     CallModel,
     Conferenced,
+    DeviceTransferred,
     Party,
     PartyAdded,
     PartyChanged,
@@ -342,6 +343,35 @@ def _transferred_event(change: PartyTransferred, x: str) -> list:
     ]
 
 
+def _device_transferred_event(change: DeviceTransferred, x: str) -> list:
+    """The transferring device's TransferredEvent (ECMA-269: the device that
+    transferred is dropped from the call; localConnectionInfo null)."""
+    held, active = change.held, change.active
+    device = held.device
+    resulting = active.call_id  # as the TransferCallResponse said
+    connections = tuple(
+        m.ConnectionListItem(
+            new_connection=ConnectionID(call_id=resulting, device_id=far.remote),
+            old_connection=ConnectionID(call_id=far.call_id, device_id=far.remote),
+            endpoint=far.remote,
+        )
+        for far in (held, active)
+        if far.remote is not None
+    )
+    return [
+        m.TransferredEvent(
+            cross_ref_id=x,
+            primary_old_call=ConnectionID(call_id=held.call_id, device_id=device),
+            secondary_old_call=ConnectionID(call_id=active.call_id, device_id=device),
+            transferring_device=device,
+            transferred_to_device=active.remote,
+            transferred_connections=connections,
+            local_connection_info=NULL,
+            cause="transfer",
+        )
+    ]
+
+
 def _conferenced_event(change: Conferenced, x: str) -> list:
     # BroadWorks keeps one extTrackingId per leg (genesys-connector.md §3.1);
     # the event names the first leg the primary call and the others secondary.
@@ -386,6 +416,7 @@ _BY_TYPE = {
     PartyRemoved: _removed_event,
     PartyDiverted: _diverted_event,
     PartyTransferred: _transferred_event,
+    DeviceTransferred: _device_transferred_event,
     Conferenced: _conferenced_event,
 }
 

@@ -155,18 +155,22 @@ def test_consultation_and_transfer(embedded_connector, session):
     yield session.client.request(m.TransferCall(held_call=conn(call, "2002"), active_call=consult.initiated_call))
     yield pause()
     yield embedded_connector.control.user_action("2003", "release")
-    yield until_idle(embedded_connector, session, 18)
+    yield until_idle(embedded_connector, session, 17)
+    # the transferring device: one Transferred (it asked for it), no ConnectionCleared
     assert session.of("2002")[2:] == [
         ("HeldEvent", (call, "2002"), "hold", "normal"),
         ("ServiceInitiatedEvent", (second, "2002"), "initiated", "consultation"),
         ("OriginatedEvent", (second, "2002"), "connected", "consultation"),
         ("EstablishedEvent", (second, "2003"), "connected", "newCall"),
-        ("ConnectionClearedEvent", (call, "2002"), "null", "normalClearing"),
-        ("ConnectionClearedEvent", (second, "2002"), "null", "normalClearing"),
+        ("TransferredEvent", (call, "2002"), "null", "transfer"),
     ]
     transferred = [e for e in session.client.events.items if isinstance(e, m.TransferredEvent)]
     assert [(session.device_of[e.cross_ref_id], e.transferring_device, e.transferred_to_device, e.cause) for e in transferred] == [
-        ("2001", "2002", "2003", "transfer"), ("2003", "2002", "2003", "transfer")]
+        ("2002", "2002", "2003", "transfer"), ("2001", "2002", "2003", "transfer"), ("2003", "2002", "2003", "transfer")]
+    mine = transferred[0]
+    assert mine.secondary_old_call == conn(second, "2002")
+    assert [(c.old_connection, c.new_connection) for c in mine.transferred_connections] == [
+        (conn(call, "2001"), conn(second, "2001")), (conn(second, "2003"), conn(second, "2003"))]
     # 2001 now talks to 2003 in the consultation call, and is cleared there
     assert session.of("2001")[-2:] == [
         ("ConnectionClearedEvent", (second, "2001"), "null", "normalClearing"),

@@ -320,6 +320,61 @@ def test_consultative_transfer_moves_the_party_to_the_new_call(h):
     )
 
 
+def _consult_and_answer(h):
+    """2002 calls 2001, 2001 consults 2003: 2001's (held, active) parties."""
+    h.engine.dial("2002", "2001")
+    h.engine.answer("2001")
+    h.engine.dial("2001", "2003")
+    h.engine.answer("2003")
+    held, active = h.model.parties_of("2001")
+    return held, active
+
+
+@pytest.mark.parametrize("monitored", [{"2001"}, None], ids=["transferrer only", "everyone"])
+def test_a_transfer_asked_for_is_one_transferred_for_the_transferring_device(monitored):
+    h = Harness(monitored=monitored)
+    try:
+        held, active = _consult_and_answer(h)
+        h.take()
+        h.model.expect_transfer(held.party_id, active.party_id)
+        h.engine.consultative_transfer("2001", held.party_id, active.party_id)
+        mine = [event for device, event in h.take() if device == "2001"]
+        assert mine == [
+            ("Transferred", "1:1/2001", "2:1/2001", "2001", "2003", "null", "transfer")
+        ]
+        assert h.model.parties_of("2001") == ()
+        assert not h.model._transfers  # nothing left behind
+    finally:
+        h.stop()
+
+
+def test_a_refused_transfer_leaves_releases_as_releases():
+    h = Harness(monitored={"2001"})
+    try:
+        held, active = _consult_and_answer(h)
+        h.model.expect_transfer(held.party_id, active.party_id)
+        h.model.forget_transfer(held.party_id, active.party_id)
+        h.take()
+        h.engine.release("2001")  # hangs up the active call
+        assert [e[0] for _, e in h.take()] == ["ConnectionCleared", "CallCleared"]
+        assert h.model.parties_of("2001") == (h.model.party(held.party_id),)
+    finally:
+        h.stop()
+
+
+def test_expected_transfers_are_bounded_and_forgotten_with_their_parties(h):
+    from csta_connector.model import calls
+
+    for i in range(calls._MAX_TRANSFERS):
+        h.model.expect_transfer("held-%d" % i, "active-%d" % i)
+    assert len(h.model._transfers) == calls._MAX_TRANSFERS
+    held, active = _consult_and_answer(h)
+    h.model.expect_transfer(held.party_id, active.party_id)
+    assert h.model._transfers[held.party_id] == (held.party_id, active.party_id)
+    h.model.remove_device("2001")
+    assert held.party_id not in h.model._transfers and active.party_id not in h.model._transfers
+
+
 def test_conference_links_the_legs(h):
     h.engine.dial("2001", "2002")
     h.engine.answer("2002")

@@ -1,0 +1,61 @@
+"""Call control against a scripted BroadWorks client: what the model is told
+around a TransferCall (the rest runs end to end in tests/integration)."""
+
+import pytest
+from twisted.internet import defer
+
+from csta_connector.broadworks.errors import BroadWorksRequestError
+from csta_connector.csta import messages as m
+from csta_connector.csta.server import CSTARequestError
+from csta_connector.services.callcontrol import CallControl
+from tests.unit.test_model_calls import Harness, _consult_and_answer
+
+
+class TransferringClient:
+    """Answers consultative_transfer with a Deferred the test fires."""
+
+    def __init__(self):
+        self.transfers = []
+
+    def consultative_transfer(self, user, held, active):
+        d = defer.Deferred()
+        self.transfers.append(((user, held, active), d))
+        return d
+
+
+@pytest.fixture
+def transfer():
+    h = Harness(monitored={"2001"})
+    held, active = _consult_and_answer(h)
+    client = TransferringClient()
+    control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device)
+    request = m.TransferCall(
+        held_call=m.ConnectionID(call_id=held.call_id, device_id="2001"),
+        active_call=m.ConnectionID(call_id=active.call_id, device_id="2001"),
+    )
+    results = []
+    control.TransferCall(request).addBoth(results.append)
+    yield h, held, active, client, results
+    h.stop()
+
+
+def test_the_model_expects_the_transfer_until_broadworks_refuses_it(transfer):
+    h, held, active, client, results = transfer
+    ((user, held_id, active_id), d), = client.transfers
+    assert (user, held_id, active_id) == ("2001@example.com", held.party_id, active.party_id)
+    assert h.model._transfers[held.party_id] == (held.party_id, active.party_id)
+    d.errback(BroadWorksRequestError("ConsultativeTransfer", 409, "Conflict"))
+    assert results[0].check(CSTARequestError)
+    assert results[0].value.error.value == "resourceBusy"
+    assert not h.model._transfers
+
+
+def test_a_transfer_whose_releases_overtake_the_answer_is_one_transferred(transfer):
+    h, held, active, client, results = transfer
+    (_, d), = client.transfers
+    h.take()
+    h.engine.consultative_transfer("2001", held.party_id, active.party_id)  # the releases come first
+    d.callback(None)
+    assert results[0].transferred_call == m.ConnectionID(call_id=active.call_id, device_id="2003")
+    assert [e[0] for device, e in h.take() if device == "2001"] == ["Transferred"]
+    assert not h.model._transfers
