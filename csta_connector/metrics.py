@@ -43,6 +43,7 @@ from twisted.web import resource, server
 from zope.interface import implementer
 
 from csta_connector import __version__, lms
+from csta_connector.broadworks import eventreader, xsp
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.interfaces import IEventSink
@@ -223,6 +224,8 @@ class ConnectorCollector:
                 "count": snapshots.count if snapshots else 0,
                 "timeouts": snapshots.results.get(TIMEOUT, 0) if snapshots else 0,
             },
+            "event_documents_by_reader": dict(xsp.EVENT_DOCUMENTS),
+            "event_reader_failures": eventreader.failures,
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
             "parties_cleared": core.stats["parties_cleared"],
@@ -266,6 +269,18 @@ class ConnectorCollector:
                        s["events"]["broadworks_in"]["by_type"])
         yield _by_type(PREFIX + "csta_events", "CSTA events sent to clients, by CSTA event type.",
                        s["events"]["csta_out"]["by_type"])
+
+        readers = CounterMetricFamily(
+            PREFIX + "broadworks_event_documents",
+            "BroadWorks event documents decoded, by reader: the one-pass reader for the "
+            "common forms, lxml for every other.", labels=["reader"])
+        for reader, n in s["event_documents_by_reader"].items():
+            readers.add_metric([reader.replace(" ", "_")], n)
+        yield readers
+        yield CounterMetricFamily(
+            PREFIX + "event_reader_failures",
+            "Event documents the one-pass reader failed on unexpectedly (then read by lxml: "
+            "nothing lost; please report).", value=s["event_reader_failures"])
 
         yield from self._requests()
 

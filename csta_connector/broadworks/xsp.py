@@ -332,8 +332,14 @@ def decode(data: bytes):
     # the common events, read in one pass; anything else goes to lxml
     read = read_event(data)
     if read is not None:
+        EVENT_DOCUMENTS["one pass"] += 1
         return Event(read[0], None, read[1])
     return decode_tree(parse_document(data))
+
+
+#: event documents decoded, by reader: "one pass" (eventreader) or "lxml"
+#: (every other form; /status and /metrics show both)
+EVENT_DOCUMENTS = {"one pass": 0, "lxml": 0}
 
 
 def decode_tree(root):
@@ -342,6 +348,7 @@ def decode_tree(root):
     name = _local(root.tag)
     values = _children(root)
     if name == "event":
+        EVENT_DOCUMENTS["lxml"] += 1
         body = _payload_element(values)
         if body is None:
             raise XspDecodeError("event without payload")

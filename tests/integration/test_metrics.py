@@ -100,6 +100,10 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert status["update_subscription_requests"] >= 1
     assert status["synchronizations"] >= 3  # two initial events and the snapshot
     assert status["parties_cleared"] == 0
+    # the simulator writes every event in the form the one-pass reader reads
+    # (the counts are the process's, so other tests' documents are in them too)
+    assert status["event_documents_by_reader"]["one pass"] >= events_in["total"]
+    assert status["event_reader_failures"] == 0
 
     code, content_type, body = yield http_get(connector.metrics.port, b"/metrics")
     assert code == 200 and content_type.startswith(b"text/plain")
@@ -124,6 +128,9 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert got[(p + "snapshot_timeouts_total", frozenset())] == 0
     assert got[(p + "parties_cleared_total", frozenset())] == 0
     assert got[(p + "update_subscription_requests_total", frozenset())] >= 1
+    assert got[(p + "broadworks_event_documents_total", frozenset({("reader", "one_pass")}))] >= events_in["total"]
+    assert (p + "broadworks_event_documents_total", frozenset({("reader", "lxml")})) in got
+    assert got[(p + "event_reader_failures_total", frozenset())] == 0
 
     code, _, _ = yield http_get(connector.metrics.port, b"/nothing")
     assert code == 404

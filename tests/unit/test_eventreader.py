@@ -299,3 +299,15 @@ def test_huge_parts_are_checked_not_remembered():
     eventreader._PROLOGS.clear()
     assert agree(data) == agree(REAL)
     assert len(eventreader._PROLOGS) == 1  # REAL's prolog only
+
+
+def test_an_unexpected_failure_inside_the_reader_costs_nothing(monkeypatch):
+    def broken(data):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(eventreader, "_read_event", broken)
+    before = eventreader.failures
+    data = wrap(READ[0])
+    assert read_event(data) is None
+    assert eventreader.failures == before + 1
+    assert xsp.decode(data).xsi_event() == READ[0]  # the general path read it
