@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from benchmarks import _harness as h
 from benchmarks.event_path import BW_EVENTS_PER_CALL

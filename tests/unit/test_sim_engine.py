@@ -640,7 +640,7 @@ def test_dtmf_validates_without_events(engine, rec):
 def test_reconnect_releases_the_others(engine, rec):
     """Reconnect: the other calls are released, the held one retrieved."""
     a, b = connected(engine, rec)
-    c = engine.dial("2001", "2003")  # holds the first call
+    engine.dial("2001", "2003")  # holds the first call
     rec.take()
     engine.reconnect("2001", a.call_id)
     assert seq(rec.take()) == [
@@ -722,7 +722,7 @@ def _failover_scene(engine):
 def test_ungraceful_failover_orphans_calls_and_resyncs_receivers(engine, rec, clock):
     """Orphans vanish from snapshots; after resync_delay the peer AS sends an
     unsolicited CallSubscriptionEvent to 2002, 2004 and 2008 only."""
-    calls = _failover_scene(engine)
+    _failover_scene(engine)
     rec.take()
     engine.failover("ungraceful")
     assert rec.take() == []
