@@ -1,6 +1,7 @@
 """XspLinkProtocol on StringTransport + Clock: requests, timeouts, acks, keepalive."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
@@ -9,6 +10,7 @@ from csta_connector.broadworks import stream, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
 from csta_connector.interfaces import ILinkListener
+from tests.unit.test_eventreader import READ
 
 
 @implementer(ILinkListener)
@@ -298,3 +300,47 @@ def test_channel_is_renewed_at_half_its_life():
     assert wire.transport.disconnecting  # a channel that cannot be renewed: start afresh
     wire.link.connectionLost(None)
     assert wire.clock.getDelayedCalls() == []
+
+
+# -- the one-pass reader and lxml side by side, under any TCP chunking ----------
+
+
+def _mixed_stream(events):
+    """Each event's document, alternately in the connector's own form (the
+    one-pass reader's) and re-indented with other prefixes and a comment
+    (lxml's), and the events in order."""
+    from lxml import etree
+
+    documents = []
+    for i, event in enumerate(events):
+        data = xsp.encode(xsp.Event("E%d" % i, xsi.event_xml(event)))
+        if i % 2:
+            root = etree.fromstring(data)
+            data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- lxml form -->\n'
+                    + etree.tostring(root, pretty_print=True).replace(b"xsi:", b"x:").replace(b"xmlns:xsi=", b"xmlns:x="))
+        documents.append(data)
+    return b"".join(documents)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=st.lists(st.sampled_from(range(6)), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(min_value=1, max_value=20000), max_size=10),
+)
+def test_events_in_any_form_and_any_chunking_arrive_once_in_order_and_are_acknowledged(events, cuts):
+    sent_events = [READ[i]._replace(event_id="ev-%d" % n, sequence_number=n + 1) for n, i in enumerate(events)]
+    data = _mixed_stream(sent_events)
+    before = dict(xsp.EVENT_DOCUMENTS)
+    wire = Wire()
+    wire.add_channel()
+    wire.sent()
+    start = 0
+    for cut in sorted({c % len(data) for c in cuts} - {0}) + [len(data)]:
+        wire.link.dataReceived(data[start:cut])
+        start = cut
+    assert wire.listener.events() == sent_events
+    assert [(a.request_id, a.event_id, a.status_code) for a in wire.sent()] == [
+        ("E%d" % n, e.event_id, 200) for n, e in enumerate(sent_events)]
+    # both readers took their share
+    read_by = {k: xsp.EVENT_DOCUMENTS[k] - before[k] for k in before}
+    assert read_by == {"one pass": (len(sent_events) + 1) // 2, "lxml": len(sent_events) // 2}
