@@ -19,8 +19,10 @@ formed and what the document means. What it recognizes:
 - ``eventData`` holding one ``call`` (the call events), a ``calls`` list with
   ``hookStatus`` (the snapshots, CallRedirectedEvent), ``hookStatus`` alone,
   or nothing (e.g. SubscriptionTerminatedEvent);
-- in ``call``, the elements the connector reads plus the simple ones it
-  ignores, each in schema order.
+- in ``call``, every element of the schema's ``Call`` in schema order (the
+  ones the connector ignores are accepted, among them a call-centre call's
+  ``acdCallInfo``, ``redirections`` and the recording elements), except
+  ``clientSessionInfo``.
 
 It declines entity and character references, comments, CDATA, carriage
 returns, ``>`` in text, control characters, non-ASCII names, attributes other
@@ -92,9 +94,10 @@ def _leaf(name, value, group=None, optional=True, attributes=""):
     return "(?:%s)?" % pattern if optional else pattern
 
 
-def _flag(name, group):
-    """An EmptyContent element: present or not."""
-    return r"(?P<%s><x:%s\s*/>\s*|<x:%s>%s*</x:%s>\s*)?" % (group, name, name, _TEXT, name)
+def _flag(name, group=None):
+    """An EmptyContent element: present or not (the group says which)."""
+    opening = "(?P<%s>" % group if group else "(?:"
+    return r"%s<x:%s\s*/>\s*|<x:%s>%s*</x:%s>\s*)?" % (opening, name, name, _TEXT, name)
 
 
 def _container(name, content, group=None):
@@ -107,6 +110,55 @@ def _container(name, content, group=None):
 
 _T = _TEXT + "*"
 _T1 = _TEXT + "+"
+
+
+def _party(group_prefix=None):
+    """PartyInformation's elements, in schema order; read into groups
+    ``<prefix>_name`` ... when a prefix is given, else only accepted."""
+
+    def group(name):
+        return "%s_%s" % (group_prefix, name) if group_prefix else None
+
+    return (
+        _leaf("name", _T, group("name"))
+        + _leaf("address", _T, group("address"), attributes=_COUNTRY_CODE)
+        + _leaf("userId", _T, group("user_id"))
+        + _leaf("userDN", _T, group("user_dn"), attributes=_COUNTRY_CODE)
+        + _flag("privacy")
+        + _leaf("callType", _T, group("call_type"))
+    )
+
+
+# Elements of a call the connector does not read, accepted (schema order)
+# so that the events of call-centre agents, recorded calls... stay on the
+# fast path: XSIDataTypes.xsd ACDCallInfo and ACDOutgoingCallInfo.
+_ACD_CALL_INFO = _container(
+    "acdCallInfo",
+    _leaf("acdUserId", _T)
+    + _leaf("acdName", _T)
+    + _leaf("acdNumber", _T, attributes=_COUNTRY_CODE)
+    + _leaf("numCallsInQueue", _T)
+    + _leaf("waitTime", _T)
+    + _leaf("longestWaitTime", _T)
+    + _flag("holdReminder")
+    + _container("callingPartyInfo", _party())
+    + _flag("routePoint")
+    + _leaf("dispositionCode", _T)
+    + _leaf("postCallAgentState", _T),
+)
+_ACD_OUTGOING_CALL_INFO = _container(
+    "acdOutgoingCallInfo",
+    _leaf("acdUserId", _T)
+    + _leaf("acdName", _T)
+    + _leaf("acdNumber", _T, attributes=_COUNTRY_CODE)
+    + _flag("routePoint")
+    + _leaf("dispositionCode", _T)
+    + _leaf("postCallAgentState", _T),
+)
+_REDIRECTIONS = (
+    r"(?:<x:redirections>\s*(?:<x:redirection>\s*%s</x:redirection>\s*)*</x:redirections>\s*)?"
+    % (_container("party", _party()) + _leaf("reason", _T) + _leaf("counter", _T))
+)
 # XSICallSession.xsd, Call: the elements in schema order. Those with a group
 # are read; the others are accepted and ignored (the general path ignores
 # them too). Anything else in a call sends the document to the general path.
@@ -125,15 +177,8 @@ _CALL_CONTENT = "".join(
             + _leaf("cdrTerminationCause", _T),
         ),
         _leaf("releasingParty", _T, "releasing_party"),
-        _container(
-            "remoteParty",
-            _leaf("name", _T, "party_name")
-            + _leaf("address", _T, "party_address", attributes=_COUNTRY_CODE)
-            + _leaf("userId", _T, "party_user_id")
-            + _leaf("userDN", _T, "party_user_dn", attributes=_COUNTRY_CODE)
-            + _flag("privacy", "party_privacy")
-            + _leaf("callType", _T, "party_call_type"),
-        ),
+        _container("remoteParty", _party("party")),
+        _REDIRECTIONS,
         _container(
             "redirect",
             _leaf("address", _T, "redirect_address", attributes=_COUNTRY_CODE)
@@ -153,7 +198,7 @@ _CALL_CONTENT = "".join(
         _leaf("alternateAddressType", _T),
         _leaf("huntGroupUserId", _T),
         _leaf("distinctiveRing", _T),
-        _flag("diversionInhibited", "diversion_inhibited"),
+        _flag("diversionInhibited"),
         _leaf("recallType", _T),
         _leaf("startTime", _INT, "start_time"),
         _leaf("answerTime", _INT, "answer_time"),
@@ -161,6 +206,17 @@ _CALL_CONTENT = "".join(
         _leaf("totalHeldTime", _INT),
         _leaf("detachedTime", _INT, "detached_time"),
         _leaf("releaseTime", _INT, "release_time"),
+        _ACD_CALL_INFO,
+        _leaf("agentEscalation", _T),
+        _ACD_OUTGOING_CALL_INFO,
+        _flag("groupCallParkLocationSelected"),
+        _flag("recorded"),
+        _leaf("findMeFollowMeUserId", _T),
+        _leaf("allowedRecordingControls", _T),
+        _leaf("recordingState", _T),
+        _leaf("executiveUserId", _T),
+        _container("recallFromParty", _party()),
+        _leaf("securityClassification", _T),
     )
 )
 _CALL = r"<x:call>\s*%s</x:call>\s*" % _CALL_CONTENT
@@ -419,9 +475,9 @@ _FAMILIES = {
 
 _CALL_GROUPS = (
     "call_id", "ext_tracking_id", "personality", "state", "release_cause", "releasing_party",
-    "party_name", "party_address", "party_user_id", "party_user_dn", "party_privacy", "party_call_type",
+    "party_name", "party_address", "party_user_id", "party_user_dn", "party_call_type",
     "redirect", "redirect_address", "redirect_reason", "redirect_time", "endpoint_type_prefix",
-    "allow_answer", "allow_retrieve", "diversion_inhibited",
+    "allow_answer", "allow_retrieve",
     "start_time", "answer_time", "held_time", "detached_time", "release_time",
 )
 if _CALL_FIELDS != _CALL_GROUPS:  # _call unpacks the groups in this order
@@ -431,9 +487,9 @@ if _CALL_FIELDS != _CALL_GROUPS:  # _call unpacks the groups in this order
 def _call(match, prefixes) -> Call | None:
     (
         call_id, ext_tracking_id, personality, state, release_cause, releasing_party,
-        party_name, party_address, party_user_id, party_user_dn, _, party_call_type,
+        party_name, party_address, party_user_id, party_user_dn, party_call_type,
         redirect, redirect_address, redirect_reason, redirect_time, endpoint_type_prefix,
-        allow_answer, allow_retrieve, _,
+        allow_answer, allow_retrieve,
         start_time, answer_time, held_time, detached_time, release_time,
     ) = match.groups()
     if endpoint_type_prefix is not None and endpoint_type_prefix not in prefixes:

@@ -145,6 +145,34 @@ def test_the_real_event_with_release_details_and_client_id():
         "client-7", "Released", "Busy", "remoteRelease", 9)
 
 
+# A call-centre agent's call (ACD), redirected once on its way, recorded.
+ACD = REAL.replace(
+    b"          <xsi:endpoint",
+    b"""          <xsi:redirections>
+            <xsi:redirection><xsi:party><xsi:address countryCode="1">tel:+15550003000</xsi:address><xsi:privacy/></xsi:party>
+              <xsi:reason>call-center</xsi:reason><xsi:counter>1</xsi:counter></xsi:redirection>
+          </xsi:redirections>
+          <xsi:endpoint""",
+).replace(
+    b"          <xsi:startTime>1700000000000</xsi:startTime>\n",
+    b"""          <xsi:startTime>1700000000000</xsi:startTime>
+          <xsi:acdCallInfo>
+            <xsi:acdUserId>sales@example.com</xsi:acdUserId><xsi:acdName>Sales</xsi:acdName>
+            <xsi:acdNumber countryCode="1">tel:+15550003000</xsi:acdNumber>
+            <xsi:numCallsInQueue>3</xsi:numCallsInQueue><xsi:waitTime>42</xsi:waitTime>
+            <xsi:callingPartyInfo><xsi:name>Caller Name</xsi:name><xsi:address>tel:+15550001111</xsi:address></xsi:callingPartyInfo>
+          </xsi:acdCallInfo>
+          <xsi:recorded/>
+          <xsi:recordingState>Started</xsi:recordingState>
+""",
+)
+
+
+def test_a_call_centre_agents_event_is_read():
+    assert b"acdCallInfo" in ACD and b"redirections" in ACD
+    assert agree(ACD) == agree(REAL)  # the same call: the extra elements are not read
+
+
 DECLINED = {
     "entity reference": (b"Caller Name", b"Caller &amp; Name"),
     "character reference": (b"Caller Name", b"Caller &#65; Name"),
@@ -152,7 +180,8 @@ DECLINED = {
     "CDATA": (b"Caller Name", b"<![CDATA[Caller Name]]>"),
     "carriage return": (b"Caller Name", b"Caller\r\nName"),
     "form feed between elements": (b"<xsi:appearance>", b"\x0c<xsi:appearance>"),
-    "unknown element": (b"<xsi:appearance>", b"<xsi:acdCallInfo><xsi:acdUserId>q</xsi:acdUserId></xsi:acdCallInfo><xsi:appearance>"),
+    "unknown element": (b"<xsi:appearance>", b"<xsi:futureElement><xsi:x>q</xsi:x></xsi:futureElement><xsi:appearance>"),
+    "clientSessionInfo": (b"</xsi:call>", b"<xsi:clientSessionInfo><xsi:x>1</xsi:x></xsi:clientSessionInfo></xsi:call>"),
     "elements out of schema order": (b"<xsi:appearance>1</xsi:appearance>\n          <xsi:allowAnswer/>",
                                      b"<xsi:allowAnswer/><xsi:appearance>1</xsi:appearance>"),
     "undeclared prefix": (b"<xsi:appearance>1</xsi:appearance>", b"<q:appearance>1</q:appearance>"),
@@ -283,14 +312,16 @@ def test_a_damaged_document_is_declined_or_read_as_lxml_reads_it(event, position
     agree(data[:at] + inserted.encode("utf-8", "surrogatepass") + data[at + deleted:])
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    position=st.integers(min_value=0, max_value=len(REAL)),
+    document=st.sampled_from([REAL, ACD]),
+    position=st.integers(min_value=0),
     deleted=st.integers(min_value=0, max_value=12),
     inserted=st.sampled_from(SNIPPETS) | st.text(max_size=3),
 )
-def test_a_damaged_real_shaped_document_is_declined_or_read_as_lxml_reads_it(position, deleted, inserted):
-    agree(REAL[:position] + inserted.encode("utf-8", "surrogatepass") + REAL[position + deleted:])
+def test_a_damaged_real_shaped_document_is_declined_or_read_as_lxml_reads_it(document, position, deleted, inserted):
+    at = position % (len(document) + 1)
+    agree(document[:at] + inserted.encode("utf-8", "surrogatepass") + document[at + deleted:])
 
 
 def test_huge_parts_are_checked_not_remembered():
