@@ -81,8 +81,8 @@ SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 # How many redirections of calls no party of which the model knows any more
 # are remembered (for the lastRedirectionDevice of a later CallReceived).
 _MAX_REDIRECTIONS = 4096
-# How many transfers asked for, whose releases have not come, are remembered
-# (two entries each).
+# How many transfers (two entries each) and redirections asked for, whose
+# events have not come, are remembered.
 _MAX_TRANSFERS = 2048
 
 
@@ -314,7 +314,10 @@ _ORIGINATION_EVENTS = frozenset(
 class CallModel:
     """Devices, calls and connections; :meth:`apply` Xsi events to it."""
 
-    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections", "_transfers")
+    __slots__ = (
+        "_device_of", "_parties", "_by_device", "_calls", "_redirections", "_transfers",
+        "_destinations",
+    )
 
     def __init__(self, device_of: Callable[[str], str] = user_local_part):
         self._device_of = device_of
@@ -326,6 +329,8 @@ class CallModel:
         self._redirections: dict[str, tuple[str | None, str]] = {}
         # party id -> (held party id, active party id) of a transfer asked for
         self._transfers: dict[str, tuple[str, str]] = {}
+        # party id -> the destination a client gave when it asked to redirect it
+        self._destinations: dict[str, str] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -392,6 +397,8 @@ class CallModel:
             return None, False
         if self._transfers:
             self._transfers.pop(party_id, None)
+        if self._destinations:
+            self._destinations.pop(party_id, None)
         ids = self._by_device.get(party.device)
         if ids is not None:
             ids.pop(party_id, None)
@@ -461,6 +468,21 @@ class CallModel:
         for party_id in (held_id, active_id):
             if self._transfers.get(party_id) == (held_id, active_id):
                 del self._transfers[party_id]
+
+    def expect_redirect(self, party_id: str, destination: str) -> None:
+        """The connector asks BroadWorks to send this party's call to
+        ``destination`` (DeflectCall, SingleStepTransferCall): its Diverted
+        names the destination as the client gave it, not the number
+        BroadWorks puts in the redirect (``tel:+15550002003`` for ``2003``)."""
+        destinations = self._destinations
+        destinations.pop(party_id, None)
+        destinations[party_id] = destination
+        if len(destinations) > _MAX_TRANSFERS:
+            del destinations[next(iter(destinations))]
+
+    def forget_redirect(self, party_id: str, destination: str) -> None:
+        if self._destinations.get(party_id) == destination:
+            del self._destinations[party_id]
 
     def _remember_redirection(self, call_id: str, device: str | None, cause: str):
         redirections = self._redirections
@@ -585,11 +607,12 @@ class CallModel:
             reason = call.redirect.reason if call.redirect is not None else "unknown"
             cause = REDIRECT_CAUSES.get(reason, "redirected")
             self._remember_redirection(call.ext_tracking_id, device, cause)
+            asked = self._destinations.pop(call.call_id, None) if self._destinations else None
             old, _ = self.discard(call.call_id)
             if old is None:
                 continue  # never reported to a client: nothing to divert
             party = self.new_party(call, device, old)
-            destination = (
+            destination = asked or (
                 address_device(call.redirect.address) if call.redirect else None
             )
             changes.append(

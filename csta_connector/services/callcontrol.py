@@ -189,9 +189,22 @@ class CallControl:
             ),
         )
 
+    def _redirect(self, send, device, party, destination):
+        """``send`` (a BlindTransfer) of ``party`` to ``destination``; the
+        model is told first (the event may overtake the answer) and forgets
+        on refusal."""
+        self.model.expect_redirect(party.party_id, destination)
+        d = send(self.user_of(device), party.party_id, destination)
+
+        def refused(failure):
+            self.model.forget_redirect(party.party_id, destination)
+            return failure
+
+        return d.addErrback(refused)
+
     def SingleStepTransferCall(self, request: m.SingleStepTransferCall):
         device, party = self._party(request.active_call, "activeCall")
-        d = self.client.blind_transfer(self.user_of(device), party.party_id, request.transferred_to)
+        d = self._redirect(self.client.blind_transfer, device, party, request.transferred_to)
         return self._send(
             d,
             m.SingleStepTransferCallResponse(
@@ -204,7 +217,7 @@ class CallControl:
         device, party = self._party(request.call_to_be_diverted, "callToBeDiverted")
         if party.state != "alerting":
             raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not alerting")
-        d = self.client.redirect(self.user_of(device), party.party_id, request.new_destination)
+        d = self._redirect(self.client.redirect, device, party, request.new_destination)
         return self._send(d, m.DeflectCallResponse(), about="destination")
 
     def GenerateDigits(self, request: m.GenerateDigits):

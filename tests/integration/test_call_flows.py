@@ -189,6 +189,9 @@ def test_single_step_transfer(embedded_connector, session):
     yield embedded_connector.control.user_action("2001", "release")
     yield until_idle(embedded_connector, session, 12)
     assert session.of("2002")[2:] == [("DivertedEvent", (call, "2002"), "null", "singleStepTransfer")]
+    diverted = [e for e in session.client.events.items if isinstance(e, m.DivertedEvent)]
+    assert [(session.device_of[d.cross_ref_id], d.diverting_device, d.new_destination) for d in diverted] == [
+        ("2002", "2002", "2003")]
     assert session.of("2003") == [
         ("DeliveredEvent", (call, "2003"), "alerting", "singleStepTransfer"),
         ("EstablishedEvent", (call, "2003"), "connected", "singleStepTransfer"),
@@ -237,6 +240,10 @@ def test_deflect_an_alerting_call(embedded_connector, session):
     assert session.of("2003")[0] == ("DeliveredEvent", (call, "2003"), "alerting", "redirected")
     delivered = [e for e in session.client.events.items if isinstance(e, m.DeliveredEvent) and e.alerting_device == "2003"][0]
     assert delivered.last_redirection_device == "2002"
+    # the destination as the client gave it (BroadWorks' redirect says tel:+15550002003)
+    diverted = [e for e in session.client.events.items if isinstance(e, m.DivertedEvent)]
+    assert sorted((session.device_of[d.cross_ref_id], d.diverting_device, d.new_destination) for d in diverted) == [
+        ("2001", "2002", "2003"), ("2002", "2002", "2003")]
 
 
 @pytest_twisted.inlineCallbacks

@@ -59,3 +59,24 @@ def test_a_transfer_whose_releases_overtake_the_answer_is_one_transferred(transf
     assert results[0].transferred_call == m.ConnectionID(call_id=active.call_id, device_id="2003")
     assert [e[0] for device, e in h.take() if device == "2001"] == ["Transferred"]
     assert not h.model._transfers
+
+
+def test_a_refused_deflection_leaves_no_destination_behind():
+    h = Harness(monitored={"2002"})
+    try:
+        h.engine.dial("2001", "2002")
+        (party,) = h.model.parties_of("2002")
+        answers = []
+        client = TransferringClient()
+        client.redirect = lambda user, call_id, address: answers.append((user, call_id, address)) or defer.fail(
+            BroadWorksRequestError("BlindTransfer", 404, "Not Found"))
+        control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device)
+        results = []
+        control.DeflectCall(m.DeflectCall(
+            call_to_be_diverted=m.ConnectionID(call_id=party.call_id, device_id="2002"), new_destination="7777",
+        )).addBoth(results.append)
+        assert answers == [("2002@example.com", party.party_id, "7777")]
+        assert results[0].value.error.value == "invalidDestination"
+        assert not h.model._destinations
+    finally:
+        h.stop()

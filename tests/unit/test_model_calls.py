@@ -375,6 +375,32 @@ def test_expected_transfers_are_bounded_and_forgotten_with_their_parties(h):
     assert held.party_id not in h.model._transfers and active.party_id not in h.model._transfers
 
 
+@pytest.mark.parametrize("asked, expected", [("2003", "2003"), (None, "+15550002003")])
+def test_a_redirect_asked_for_names_the_destination_as_the_client_gave_it(asked, expected):
+    h = Harness(monitored={"2002"})
+    try:
+        h.engine.dial("2001", "2002")
+        (party,) = h.model.parties_of("2002")
+        if asked is not None:
+            h.model.expect_redirect(party.party_id, asked)
+        h.engine.blind_transfer("2002", party.party_id, "2003")  # a deflection: it rings
+        diverted = [e for _, e in h.take() if e[0] == "Diverted"]
+        assert [d[2:4] for d in diverted] == [("2002", expected)]  # diverting, new destination
+        assert not h.model._destinations
+    finally:
+        h.stop()
+
+
+def test_a_refused_redirect_is_forgotten(h):
+    h.engine.dial("2001", "2002")
+    (party,) = h.model.parties_of("2002")
+    h.model.expect_redirect(party.party_id, "2003")
+    h.model.forget_redirect(party.party_id, "2004")  # another request's: kept
+    assert h.model._destinations == {party.party_id: "2003"}
+    h.model.forget_redirect(party.party_id, "2003")
+    assert not h.model._destinations
+
+
 def test_conference_links_the_legs(h):
     h.engine.dial("2001", "2002")
     h.engine.answer("2002")
