@@ -45,13 +45,12 @@ from csta_connector.broadworks.xsi import (
     CALLS_EVENT_TYPES,
     KNOWN_EVENT_TYPES,
     SUBSCRIPTION_SNAPSHOT_TYPES,
+    XSD_INSTANCE_NS,
     Call,
     Redirect,
     RemoteParty,
     SubscriptionEvent,
 )
-
-XSD_INSTANCE_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def _compile(pattern: str):
