@@ -52,6 +52,16 @@ def broadworks_error_to_csta(failure, about="connection"):
     return failure
 
 
+def _forget_if_refused(d, forget, *args):
+    """What the model was told to expect is forgotten if BroadWorks refuses."""
+
+    def refused(failure):
+        forget(*args)
+        return failure
+
+    return d.addErrback(refused)
+
+
 class CallControl:
     def __init__(self, client, model, user_of, device_key):
         """``user_of(device) -> BroadWorks user id``; ``device_key(device) ->
@@ -164,12 +174,7 @@ class CallControl:
         # the releases that follow may overtake BroadWorks' answer
         self.model.expect_transfer(held.party_id, active.party_id)
         d = self.client.consultative_transfer(self.user_of(device), held.party_id, active.party_id)
-
-        def refused(failure):
-            self.model.forget_transfer(held.party_id, active.party_id)
-            return failure
-
-        d.addErrback(refused)
+        _forget_if_refused(d, self.model.forget_transfer, held.party_id, active.party_id)
         return self._send(
             d,
             m.TransferCallResponse(
@@ -195,12 +200,7 @@ class CallControl:
         on refusal."""
         self.model.expect_redirect(party.party_id, destination)
         d = send(self.user_of(device), party.party_id, destination)
-
-        def refused(failure):
-            self.model.forget_redirect(party.party_id, destination)
-            return failure
-
-        return d.addErrback(refused)
+        return _forget_if_refused(d, self.model.forget_redirect, party.party_id, destination)
 
     def SingleStepTransferCall(self, request: m.SingleStepTransferCall):
         device, party = self._party(request.active_call, "activeCall")
