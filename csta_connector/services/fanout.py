@@ -33,10 +33,12 @@ class Monitor:
 
 
 class MonitorRegistry:
-    def __init__(self):
+    def __init__(self, counts=None, on_sent=None):
+        #: the EventCounts that CSTA events sent are counted in (or None)
+        self.counts = counts
         #: optional callable(monitor, events) after events went to a monitor
         #: (the core logs them when the log wants Interaction lines)
-        self.on_sent = None
+        self.on_sent = on_sent
         self._by_device: dict[str, list[Monitor]] = {}
         self._by_session: dict[object, dict[str, Monitor]] = {}
         self._counters: dict[object, itertools.count] = {}
