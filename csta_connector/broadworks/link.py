@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks import requests, stream, xsi, xsp
 from csta_connector.broadworks.errors import (
     BroadWorksRequestError,
     BroadWorksTimeout,
@@ -100,7 +100,7 @@ class XspLinkProtocol(Protocol):
         self._schedule_keepalive()
         s = self.settings
         d = self.request(
-            xsp.add_channel(
+            requests.add_channel(
                 s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id
             )
         )
@@ -144,7 +144,7 @@ class XspLinkProtocol(Protocol):
         self._channel_timer = None
         if not self.is_up:
             return
-        d = self.request(xsp.update_channel(self.channel_id, self.settings.channel_expires))
+        d = self.request(requests.update_channel(self.channel_id, self.settings.channel_expires))
 
         def renewed(response):
             expires = xsp.xsi_values(response.payload).get("expires")
@@ -415,7 +415,7 @@ class XspLinkProtocol(Protocol):
         self._schedule_keepalive()
 
     def _check_application_controller(self):
-        d = self.request(xsp.get_application_controller_state(self.settings.app_controller))
+        d = self.request(requests.get_application_controller_state(self.settings.app_controller))
 
         def checked(response):
             state = xsp.xsi_values(response.payload).get("state")

@@ -8,7 +8,7 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsp
+from csta_connector.broadworks import requests, stream, xsp
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.errors import NoLinkAvailable
 from csta_connector.broadworks.link import LinkSettings
@@ -85,7 +85,7 @@ def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
     sink = RecordingEventSink(clock)
     channel_set = ChannelSet(clock, sink=sink, recovery_delay=5, jitter=lambda: 0.0)
     failures = []
-    channel_set.request(xsp.update_subscription("s", 3600)).addErrback(failures.append)
+    channel_set.request(requests.update_subscription("s", 3600)).addErrback(failures.append)
     assert failures[0].check(NoLinkAvailable)
     primary, secondary = StringEndpoint(clock), StringEndpoint(clock)
     channel_set.add_link(settings("link-a", priority=2), secondary)
@@ -95,14 +95,14 @@ def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
     primary.accept_channel()
     assert sink.link_states[-1] == (2, 2)
     for _ in range(3):
-        channel_set.request(xsp.update_subscription("s", 3600)).addErrback(lambda f: None)
+        channel_set.request(requests.update_subscription("s", 3600)).addErrback(lambda f: None)
     assert b"UpdateSubscriptionRequest" in primary.protocols[-1][1].value()
     assert b"UpdateSubscriptionRequest" not in secondary.protocols[-1][1].value()
     # the preferred link goes: requests move to the other one
     protocol, transport = primary.protocols[-1]
     protocol.connectionLost(Failure(ConnectionRefusedError("gone")))
     assert sink.link_states[-1] == (1, 2)
-    channel_set.request(xsp.update_subscription("s", 3600)).addErrback(lambda f: None)
+    channel_set.request(requests.update_subscription("s", 3600)).addErrback(lambda f: None)
     assert b"UpdateSubscriptionRequest" in secondary.protocols[-1][1].value()
     # it comes back by itself after the recovery delay, and is reported recovered
     clock.advance(5)

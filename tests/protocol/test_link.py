@@ -6,7 +6,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
-from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks import requests, stream, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
 from csta_connector.interfaces import ILinkListener
@@ -97,8 +97,8 @@ def test_channel_refused_closes_the_link():
 def test_response_fires_the_matching_request_only():
     wire = Wire()
     wire.add_channel()
-    d1 = wire.link.request(xsp.update_subscription("s1", 3600))
-    d2 = wire.link.request(xsp.update_subscription("s2", 3600))
+    d1 = wire.link.request(requests.update_subscription("s1", 3600))
+    d2 = wire.link.request(requests.update_subscription("s2", 3600))
     r1, r2 = wire.sent()
     results = []
     d2.addCallback(results.append)
@@ -114,7 +114,7 @@ def test_response_fires_the_matching_request_only():
 def test_error_response_becomes_typed_error():
     wire = Wire()
     wire.add_channel()
-    d = wire.link.request(xsp.hold("2001@example.com", "c1"))
+    d = wire.link.request(requests.hold("2001@example.com", "c1"))
     (r,) = wire.sent()
     wire.receive(xsp.Response(r.request_id, "S", 404, "Not Found", xsp.error_info(110001, "no such call")))
     failure = []
@@ -127,7 +127,7 @@ def test_error_response_becomes_typed_error():
 def test_request_times_out_on_the_clock():
     wire = Wire(kpl_interval=0)
     wire.add_channel()
-    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    d = wire.link.request(requests.update_subscription("s1", 3600))
     failures = []
     d.addErrback(failures.append)
     wire.clock.advance(4.9)
@@ -143,7 +143,7 @@ def test_request_times_out_on_the_clock():
 def test_cancelling_a_request_removes_it_and_its_timer():
     wire = Wire(kpl_interval=0)
     wire.add_channel()
-    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    d = wire.link.request(requests.update_subscription("s1", 3600))
     d.addErrback(lambda f: None)
     d.cancel()
     assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
@@ -153,7 +153,7 @@ def test_cancelling_a_request_removes_it_and_its_timer():
 def test_connection_lost_fails_all_pending_and_later_requests():
     wire = Wire()
     wire.add_channel()
-    pending = [wire.link.request(xsp.update_subscription("s%d" % i, 3600)) for i in range(3)]
+    pending = [wire.link.request(requests.update_subscription("s%d" % i, 3600)) for i in range(3)]
     failures = []
     for d in pending:
         d.addErrback(failures.append)
@@ -162,7 +162,7 @@ def test_connection_lost_fails_all_pending_and_later_requests():
     assert wire.clock.getDelayedCalls() == []
     assert wire.listener.calls[-1] == ("lost",)
     late = []
-    wire.link.request(xsp.update_subscription("s", 3600)).addErrback(late.append)
+    wire.link.request(requests.update_subscription("s", 3600)).addErrback(late.append)
     assert late[0].check(LinkLost)
 
 
