@@ -43,7 +43,6 @@ from twisted.web import resource, server
 from zope.interface import implementer
 
 from csta_connector import __version__, lms
-from csta_connector.broadworks import eventreader, xsp
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.interfaces import IEventSink
@@ -224,8 +223,8 @@ class ConnectorCollector:
                 "count": snapshots.count if snapshots else 0,
                 "timeouts": snapshots.results.get(TIMEOUT, 0) if snapshots else 0,
             },
-            "event_documents_by_reader": dict(xsp.EVENT_DOCUMENTS),
-            "event_reader_failures": eventreader.failures,
+            "event_documents_by_reader": {str(k): n for k, n in c.channel_set.reader.by_reader.items()},
+            "event_reader_failures": c.channel_set.reader.failures,
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
             "parties_cleared": core.stats["parties_cleared"],

@@ -23,7 +23,7 @@ from zope.interface import implementer
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import NoLinkAvailable
-from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+from csta_connector.broadworks.link import DocumentReader, LinkSettings, XspLinkProtocol
 from csta_connector.broadworks.ordering import EventOrdering
 from csta_connector.interfaces import IBroadWorksLink, IEventSink, ILinkListener
 
@@ -35,7 +35,7 @@ class _LinkFactory(Factory):
 
     def buildProtocol(self, addr):
         cs = self.channel_set
-        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
+        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering, cs.reader)
         link.trace = cs.trace
         return link
 
@@ -82,6 +82,8 @@ class ChannelSet(MultiService):
         self.clock = clock
         self.sink = sink if sink is not None else _NullSink()
         self.ordering = EventOrdering()
+        #: decodes every link's documents and counts them by reader
+        self.reader = DocumentReader()
         self.recovery_delay = recovery_delay
         self.max_recovery_delay = max_recovery_delay
         self.jitter = jitter  # seconds added to each back-off delay, so links don't stampede

@@ -1,14 +1,16 @@
 # -*- test-case-name: tests.protocol.test_link -*-
 """One TCP link to an XSP's CTI interface (SPEC §3).
 
-Framing (stream.py) and documents (xsp.py, xsi.py) are pure; this module owns
-the connection's state: the pending-request table keyed by ``requestId`` with
-timeouts on the injected clock, the channel added on connect, the
-acknowledgement of every event, keepalives, and duplicate/gap detection.
+Framing (stream.py) and documents (xsp.py, xsi.py, eventreader.py) are pure;
+this module owns the connection's state: the pending-request table keyed by
+``requestId`` with timeouts on the injected clock, the channel added on
+connect, the acknowledgement of every event, keepalives, duplicate/gap
+detection, and the choice of reader for each document (:class:`DocumentReader`).
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -19,7 +21,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import requests, stream, xsi, xsp
+from csta_connector.broadworks import eventreader, requests, stream, xsi, xsp
 from csta_connector.broadworks.errors import (
     BroadWorksRequestError,
     BroadWorksTimeout,
@@ -51,6 +53,50 @@ class LinkSettings:
     port: int = 0
 
 
+class Reader(enum.StrEnum):
+    """Which reader decoded an event document (the label /metrics shows)."""
+
+    ONE_PASS = "one pass"  # eventreader: the common forms, straight to typed events
+    LXML = "lxml"  # xsp.decode + xsi.parse_event: every other form
+
+
+class DocumentReader:
+    """Decodes the documents of the links of one channel set, and counts how.
+
+    An event document goes to the one-pass reader first, which declines what
+    it does not fully recognize; everything else, and whatever it declined,
+    takes the general path (``xsp.decode``, lxml). A failure inside the
+    one-pass reader is a bug of its own, never the peer's fault: it is
+    counted and the general path reads the document, so nothing is lost.
+    Shared by the links of a channel set (a reconnected link keeps the
+    counts); ``/status`` and ``/metrics`` read them at scrape time.
+    """
+
+    __slots__ = ("by_reader", "failures")
+
+    def __init__(self):
+        #: event documents decoded, by :class:`Reader`
+        self.by_reader: dict[Reader, int] = {Reader.ONE_PASS: 0, Reader.LXML: 0}
+        #: documents the one-pass reader failed on unexpectedly
+        self.failures = 0
+
+    def decode(self, data: bytes):
+        """The :mod:`xsp` document of ``data``; :class:`xsp.XspDecodeError`
+        when it is not a usable one."""
+        try:
+            read = eventreader.read_event(data)
+        except Exception:
+            self.failures += 1
+            read = None
+        if read is not None:
+            self.by_reader[Reader.ONE_PASS] += 1
+            return xsp.Event(read[0], None, read[1])
+        document = xsp.decode(data)
+        if type(document) is xsp.Event:
+            self.by_reader[Reader.LXML] += 1
+        return document
+
+
 class _Pending:
     __slots__ = ("deferred", "timer", "name")
 
@@ -66,11 +112,14 @@ class XspLinkProtocol(Protocol):
 
     log = Logger()
 
-    def __init__(self, settings: LinkSettings, clock, listener, ordering=None):
+    def __init__(self, settings: LinkSettings, clock, listener, ordering=None, reader=None):
+        """``ordering`` and ``reader`` are shared by the links of a channel
+        set; a link of its own gets its own."""
         self.settings = settings
         self.clock = clock
         self.listener = listener
         self.ordering = ordering if ordering is not None else EventOrdering()
+        self.reader = reader if reader is not None else DocumentReader()
         self.session_id = uuid.uuid4().hex
         self.channel_id: str | None = None
         self.is_up = False
@@ -315,7 +364,7 @@ class XspLinkProtocol(Protocol):
         if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name, document=_dump(data))
         try:
-            document = xsp.decode(data)
+            document = self.reader.decode(data)
         except xsp.XspDecodeError as e:
             lms.emit(
                 self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,

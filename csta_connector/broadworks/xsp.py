@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from csta_connector.broadworks.eventreader import read_event
 from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS, _local as _xsi_local, parse_event
 
 XSP_NS = "http://schema.broadsoft.com/XspXMLInterface"
@@ -322,31 +321,20 @@ _OUR_EVENT_RESPONSE = re.compile(
 def decode(data: bytes):
     """Decode one document into :class:`Request`, :class:`Response`,
     :class:`Event`, :class:`EventResponse`, :class:`Keepalive` or
-    :class:`KeepaliveResponse`."""
+    :class:`KeepaliveResponse`: the general path, which reads every
+    well-formed form of the documents."""
     match = _OUR_EVENT_RESPONSE.match(data)
     if match is not None:
         request_id, event_id, status, reason = match.groups()
         return EventResponse(request_id.decode(), event_id.decode(), int(status), reason.decode())
-    # the common events, read in one pass; anything else goes to lxml
-    read = read_event(data)
-    if read is not None:
-        EVENT_DOCUMENTS["one pass"] += 1
-        return Event(read[0], None, read[1])
     return decode_tree(parse_document(data))
 
 
-#: event documents decoded, by reader: "one pass" (eventreader) or "lxml"
-#: (every other form; /status and /metrics show both)
-EVENT_DOCUMENTS = {"one pass": 0, "lxml": 0}
-
-
 def decode_tree(root):
-    """:func:`decode` of an already parsed document (its lxml root element):
-    the general path, which accepts every well-formed form of the documents."""
+    """:func:`decode` of an already parsed document (its lxml root element)."""
     name = _local(root.tag)
     values = _children(root)
     if name == "event":
-        EVENT_DOCUMENTS["lxml"] += 1
         body = _payload_element(values)
         if body is None:
             raise XspDecodeError("event without payload")
