@@ -9,15 +9,14 @@
     the same figures as one JSON document, for a person or a health check.
 
 Collection is *pull-style*: at scrape time a :class:`ConnectorCollector` reads
-the live objects (channel set, CSTA sessions, monitors, call model,
-subscription manager, the core's ``stats``), so the event path pays nothing
-for them. Only what has no live source is counted as it happens, with one
-dict increment each, in the narrowest place:
+the live objects (channel set and its document reader, CSTA sessions,
+monitors, call model, subscription manager, the core's ``stats``), so the
+event path pays nothing for them. Only what has no live source is counted as
+it happens, with one dict increment each, in the narrowest place:
 
-* BroadWorks events per Xsi event type: :class:`EventTypeCounter`, a sink
-  put between the channel set and the core;
-* CSTA events per event type: ``CSTAServerFactory.events_sent``, counted in
-  ``CSTAServerProtocol.send_event`` and ``send_encoded_event``;
+* events in and out: the connector's one
+  :class:`~csta_connector.services.counts.EventCounts` (BroadWorks events by
+  Xsi type, counted by the core; CSTA events by type, counted by the fan-out);
 * CSTA request latency and outcome per service: :class:`RequestRecorder`,
   the factory's ``request_observer``.
 
@@ -45,7 +44,6 @@ from zope.interface import implementer
 from csta_connector import __version__, lms
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
-from csta_connector.interfaces import IEventSink
 
 PREFIX = "csta_connector_"
 
@@ -63,34 +61,6 @@ SYSTEM_STATUSES = ("normal", "disabled")
 
 # ---------------------------------------------------------------------------
 # What is counted as it happens
-
-
-@implementer(IEventSink)
-class EventTypeCounter:
-    """An event sink that counts BroadWorks events per Xsi event type, then
-    hands everything on to ``sink`` (the core) unchanged.
-
-    Every :class:`~csta_connector.interfaces.IEventSink` method is forwarded
-    explicitly; a test checks the class against the interface, so a method
-    added there cannot be silently lost here.
-    """
-
-    def __init__(self, sink):
-        self.sink = sink
-        self.counts: Counter[str] = Counter()
-
-    def broadworks_event(self, event):
-        self.counts[event.event_type] += 1
-        self.sink.broadworks_event(event)
-
-    def broadworks_sequence_gap(self, gap):
-        self.sink.broadworks_sequence_gap(gap)
-
-    def broadworks_link_state(self, up_links, total_links):
-        self.sink.broadworks_link_state(up_links, total_links)
-
-    def broadworks_link_recovered(self, link_name):
-        self.sink.broadworks_link_recovered(link_name)
 
 
 class ServiceLatency:
@@ -171,15 +141,14 @@ class ConnectorCollector:
     """A prometheus-client collector reading one assembled connector
     (a :class:`~csta_connector.connector.ConnectorService`) at scrape time."""
 
-    def __init__(self, connector, events_in: EventTypeCounter, requests: RequestRecorder):
+    def __init__(self, connector, requests: RequestRecorder):
         self.connector = connector
-        self.events_in = events_in
         self.requests = requests
 
     def status(self) -> dict:
         """Everything at a glance, as plain data (the ``/status`` document)."""
         c = self.connector
-        core, factory = c.core, c.csta_factory
+        core, factory, events = c.core, c.csta_factory, c.core.counts
         links = link_states(c.channel_set)
         clients = Counter(session_encoding(s) for s in factory.sessions)
         counts = core.model.counts()
@@ -203,12 +172,12 @@ class ConnectorCollector:
             "model": {"devices": counts.devices, "calls": counts.calls, "parties": counts.parties},
             "events": {
                 "broadworks_in": {
-                    "total": core.stats["events_in"],
-                    "by_type": dict(sorted(self.events_in.counts.items())),
+                    "total": events.events_in,
+                    "by_type": dict(sorted(events.received.items())),
                 },
                 "csta_out": {
-                    "total": sum(factory.events_sent.values()),
-                    "by_type": dict(sorted(factory.events_sent.items())),
+                    "total": events.events_out,
+                    "by_type": dict(sorted(events.sent.items())),
                 },
             },
             "requests": {
@@ -382,9 +351,8 @@ class MetricsService(Service):
         """``settings``: a :class:`csta_connector.config.MetricsSection`."""
         self.settings = settings
         self.reactor = reactor
-        self.events_in = EventTypeCounter(connector.core)
         self.requests = RequestRecorder()
-        self.collector = ConnectorCollector(connector, self.events_in, self.requests)
+        self.collector = ConnectorCollector(connector, self.requests)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         self.site = _QuietSite(MetricsResource(self.registry, self.collector), reactor=reactor)
@@ -393,9 +361,7 @@ class MetricsService(Service):
         self._listening = None
 
     def attach(self, channel_set, csta_factory):
-        """Count events in (between ``channel_set`` and the core) and requests
-        (``csta_factory``'s observer)."""
-        channel_set.sink = self.events_in
+        """Record requests (``csta_factory``'s observer)."""
         csta_factory.request_observer = self.requests
 
     def startService(self):

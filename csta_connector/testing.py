@@ -109,3 +109,82 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
             config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
         ),
     )
+
+
+# ---------------------------------------------------------------------------
+# BroadWorks side and services
+
+
+class ScriptedClient:
+    """A stand-in for :class:`~csta_connector.broadworks.client.BroadWorksClient`:
+    records the subscription requests; the test answers them by firing the
+    returned Deferreds (:meth:`answer`, or ``requests[i][2]`` directly)."""
+
+    subscription_expires = 3600
+
+    def __init__(self, default_domain: str | None = None):
+        self.requests = []  # (name, argument, Deferred)
+        self.forgotten = []
+        self.default_domain = default_domain
+
+    def user_id(self, device: str) -> str:
+        if "@" in device or not self.default_domain:
+            return device
+        return "%s@%s" % (device, self.default_domain)
+
+    def forget(self, subscription_id):
+        self.forgotten.append(subscription_id)
+
+    def _request(self, name, arg):
+        d = defer.Deferred()
+        self.requests.append((name, arg, d))
+        return d
+
+    def subscribe(self, user_id):
+        return self._request("subscribe", user_id)
+
+    def update_subscription(self, subscription_id):
+        return self._request("update", subscription_id)
+
+    def unsubscribe(self, subscription_id):
+        return self._request("unsubscribe", subscription_id)
+
+    def names(self):
+        """(name, argument) of every request so far."""
+        return [(n, a) for n, a, _ in self.requests]
+
+    def answer(self, index, result=None):
+        self.requests[index][2].callback(result)
+
+
+class RecordingRouter:
+    """Plays the core's part of the event path for a
+    :class:`~csta_connector.services.subscriptions.SubscriptionManager`:
+    routes each event as ``ConnectorCore.broadworks_event`` does (route, then
+    answer the snapshot) and records where each one went."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self.snapshots = []  # (user_id, event_id, requesters)
+        self.events = []  # (user_id, event_id)
+
+    def deliver(self, event) -> bool:
+        """Route ``event``; False when its subscription is unknown."""
+        route = self.manager.route(event)
+        if route is None:
+            return False
+        if event.is_snapshot:
+            self.snapshots.append((route.user_id, event.event_id, route.requesters))
+            self.manager.answer(route, event)
+        else:
+            self.events.append((route.user_id, event.event_id))
+        return True
+
+
+def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):
+    """A CallSubscriptionEvent (or Resync) of a subscription, listing no call."""
+    from csta_connector.broadworks import xsi
+
+    return xsi.SubscriptionEvent(
+        event_type, event_id, seq, "admin", "app", subscription_id, "ch", None, hook_status="On-Hook"
+    )

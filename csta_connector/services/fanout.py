@@ -107,6 +107,7 @@ class MonitorRegistry:
         if not monitors or not events:
             return 0
         encoded_by_key = {}
+        counts = self.counts
         sent = 0
         for monitor in monitors:
             session = monitor.session
@@ -126,6 +127,8 @@ class MonitorRegistry:
             for name, template in encoded:
                 send(name, template.replace(PLACEHOLDER_BYTES, xref, 1))
                 sent += 1
+                if counts is not None:
+                    counts.sent[name] += 1
             if self.on_sent is not None:
                 self.on_sent(monitor, events)
         return sent

@@ -10,16 +10,20 @@ snapshots of a user share one request while it is unanswered. A user nobody
 monitors is snapshotted through a temporary subscription, whose initial
 CallSubscriptionEvent is the snapshot.
 
-Every CallSubscriptionEvent (initial, solicited, unsolicited, renewal, resync)
-is handed to the listener with the requesters it answers, so the service can
-synchronize the call model and tell everyone else (SPEC §6). Renewal refreshes
-each subscription every ``renew_interval`` + 0…``renew_jitter`` seconds,
-counted from its last UpdateSubscriptionRequest.
+The manager is bookkeeping, not a stage of the event path: the core asks
+:meth:`SubscriptionManager.route` where each event goes (the subscribed user;
+for a CallSubscriptionEvent — initial, solicited, unsolicited, renewal,
+resync — also the requesters it answers), synchronizes the call model and
+tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
+so the snapshot's waiters get the event. Nothing here calls back up.
+Renewal refreshes each subscription every ``renew_interval`` +
+0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
 """
 
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -64,9 +68,22 @@ class _Snapshot:
         self.early = None
 
 
+class Route(NamedTuple):
+    """Where one BroadWorks event goes (:meth:`SubscriptionManager.route`)."""
+
+    user_id: str
+    #: the CSTA sessions a CallSubscriptionEvent answers: they get the
+    #: SnapshotDevice response, not the synchronization's events
+    requesters: tuple = ()
+    #: the request the event answers; the core hands it back to
+    #: :meth:`SubscriptionManager.answer` once the model is synchronized
+    snapshot: _Snapshot | None = None
+
+
 class Subscription:
     __slots__ = (
         "user_id",
+        "route",
         "subscription_id",
         "refs",
         "temporary_refs",
@@ -79,6 +96,7 @@ class Subscription:
 
     def __init__(self, user_id):
         self.user_id = user_id
+        self.route = Route(user_id)  # of every event that answers no request
         self.subscription_id: str | None = None
         self.refs = 0
         self.temporary_refs = 0
@@ -96,19 +114,15 @@ class SubscriptionManager:
         self,
         client,
         clock,
-        listener,
         snapshot_timeout=5.0,
         renew_interval=1800.0,
         renew_jitter=600.0,
         resync_concurrency=10,
         rng=None,
     ):
-        """``client``: a BroadWorksClient; ``listener``: an object with
-        ``subscription_snapshot(user_id, event, requesters)`` and
-        ``subscription_event(user_id, event)``."""
+        """``client``: a BroadWorksClient."""
         self.client = client
         self.clock = clock
-        self.listener = listener
         self.snapshot_timeout = snapshot_timeout
         self.renew_interval = renew_interval
         self.renew_jitter = renew_jitter
@@ -328,14 +342,14 @@ class SubscriptionManager:
         snapshot.timer = None
         if snapshot in sub.pending:
             sub.pending.remove(snapshot)
-        self._resolve(sub, snapshot, snapshot.early)
+        self._resolve(sub.user_id, snapshot, snapshot.early)
 
-    def _resolve(self, sub, snapshot, event):
+    def _resolve(self, user_id, snapshot, event):
         for d in snapshot.waiters:
             if not d.called:  # a waiter may have been cancelled
                 d.callback(event)
         if snapshot.waiters:
-            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls))
+            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=len(event.calls))
 
     def _start_snapshot_timer(self, sub, snapshot):
         if snapshot.waiters:
@@ -367,16 +381,14 @@ class SubscriptionManager:
 
     # -- events --------------------------------------------------------------
 
-    def event_received(self, event) -> bool:
-        """Route one SubscriptionEvent; False when its subscription is unknown."""
+    def route(self, event) -> Route | None:
+        """Where one SubscriptionEvent goes; None when its subscription is
+        unknown. A CallSubscriptionEvent is matched to the request it
+        answers (hand the route to :meth:`answer` once the model is
+        synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            return False
-        if lms.wants(lms.BROADWORKS_EVENT_RECEIVED):
-            lms.emit(
-                self.log, lms.BROADWORKS_EVENT_RECEIVED, event_type=event.event_type,
-                user=sub.user_id, subscription_id=event.subscription_id, sequence=event.sequence_number,
-            )
+            return None
         if event.is_snapshot:
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:
@@ -384,25 +396,21 @@ class SubscriptionManager:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    self.listener.subscription_snapshot(
-                        sub.user_id, event, tuple(snapshot.requesters)
-                    )
-                    self._resolve(sub, snapshot, event)
-                    return True
+                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot)
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
                     snapshot.early = event
-                    self.listener.subscription_snapshot(
-                        sub.user_id, event, tuple(snapshot.requesters)
-                    )
-                    return True
-            self.listener.subscription_snapshot(sub.user_id, event, ())
+                    return Route(sub.user_id, tuple(snapshot.requesters))
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
-        else:
-            self.listener.subscription_event(sub.user_id, event)
-        return True
+        return sub.route
+
+    def answer(self, route: Route, event) -> None:
+        """The snapshot ``event`` of ``route`` went through the model: its
+        request's waiters get it now."""
+        if route.snapshot is not None:
+            self._resolve(route.user_id, route.snapshot, event)
 
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""

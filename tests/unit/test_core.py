@@ -5,7 +5,7 @@ from twisted.internet.task import Clock
 
 from csta_connector.broadworks.ordering import SequenceGap
 from csta_connector.services.core import ConnectorCore
-from tests.unit.test_subscriptions import ScriptedClient, snapshot_event
+from csta_connector.testing import ScriptedClient, snapshot_event
 
 
 class StatusRecorder:
@@ -18,8 +18,7 @@ class StatusRecorder:
 
 def core_with(users):
     clock = Clock()
-    client = ScriptedClient()
-    client.user_id = lambda device: device if "@" in device else device + "@example.com"
+    client = ScriptedClient(default_domain="example.com")
     core = ConnectorCore(client, clock)
     for i, user in enumerate(users):
         core.subscriptions.acquire(user)
