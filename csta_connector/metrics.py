@@ -138,26 +138,34 @@ def link_states(channel_set) -> dict[str, bool]:
 
 
 class ConnectorCollector:
-    """A prometheus-client collector reading one assembled connector
-    (a :class:`~csta_connector.connector.ConnectorService`) at scrape time."""
+    """A prometheus-client collector reading the live objects of one
+    connector at scrape time (the assembly, ``connector.py``, hands them in)."""
 
-    def __init__(self, connector, requests: RequestRecorder):
-        self.connector = connector
+    def __init__(self, connector_section, status, channel_set, core, csta_factory,
+                 requests: RequestRecorder):
+        """``connector_section``: the ``[Connector]`` config; ``status``: the
+        :class:`~csta_connector.status.SystemStatus` told to clients;
+        ``core``: the services (model, monitors, subscriptions, event counts)."""
+        self.connector_section = connector_section
+        self.system_status = status
+        self.channel_set = channel_set
+        self.core = core
+        self.csta_factory = csta_factory
         self.requests = requests
 
     def status(self) -> dict:
         """Everything at a glance, as plain data (the ``/status`` document)."""
-        c = self.connector
-        core, factory, events = c.core, c.csta_factory, c.core.counts
-        links = link_states(c.channel_set)
+        core, factory, events = self.core, self.csta_factory, self.core.counts
+        reader = self.channel_set.reader
+        links = link_states(self.channel_set)
         clients = Counter(session_encoding(s) for s in factory.sessions)
         counts = core.model.counts()
         snapshots = self.requests.services.get("SnapshotDevice")
         return {
-            "application": c.config.connector.application_name,
+            "application": self.connector_section.application_name,
             "version": __version__,
-            "channel_set": c.config.connector.channel_set_name,
-            "system_status": factory.system_status,
+            "channel_set": self.connector_section.channel_set_name,
+            "system_status": str(self.system_status.status),
             "links": {
                 "up": sum(links.values()),
                 "total": len(links),
@@ -192,8 +200,8 @@ class ConnectorCollector:
                 "count": snapshots.count if snapshots else 0,
                 "timeouts": snapshots.results.get(TIMEOUT, 0) if snapshots else 0,
             },
-            "event_documents_by_reader": {str(k): n for k, n in c.channel_set.reader.by_reader.items()},
-            "event_reader_failures": c.channel_set.reader.failures,
+            "event_documents_by_reader": {str(kind): n for kind, n in reader.by_reader.items()},
+            "event_reader_failures": reader.failures,
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
             "parties_cleared": core.stats["parties_cleared"],
@@ -340,29 +348,23 @@ class _QuietSite(server.Site):
 class MetricsService(Service):
     """The ``[metrics]`` endpoint of one connector, as a child service.
 
-    ``attach`` puts the counters in place (call it before the connector
-    starts); starting listens on ``(bind, port)``; :attr:`port` is the port
-    bound (a configured 0 picks a free one) once :attr:`started` fired.
+    Starting listens on ``(bind, port)``; :attr:`port` is the port bound (a
+    configured 0 picks a free one) once :attr:`started` fired.
     """
 
     log = Logger()
 
-    def __init__(self, connector, settings, reactor):
+    def __init__(self, settings, reactor, collector: ConnectorCollector):
         """``settings``: a :class:`csta_connector.config.MetricsSection`."""
         self.settings = settings
         self.reactor = reactor
-        self.requests = RequestRecorder()
-        self.collector = ConnectorCollector(connector, self.requests)
+        self.collector = collector
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self.collector)
-        self.site = _QuietSite(MetricsResource(self.registry, self.collector), reactor=reactor)
+        self.registry.register(collector)
+        self.site = _QuietSite(MetricsResource(self.registry, collector), reactor=reactor)
         self.port: int | None = None
         self.started: defer.Deferred | None = None
         self._listening = None
-
-    def attach(self, channel_set, csta_factory):
-        """Record requests (``csta_factory``'s observer)."""
-        csta_factory.request_observer = self.requests
 
     def startService(self):
         super().startService()

@@ -35,7 +35,7 @@ class _LinkFactory(Factory):
 
     def buildProtocol(self, addr):
         cs = self.channel_set
-        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering, cs.reader)
+        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering, cs.reader, cs.detail)
         link.trace = cs.trace
         return link
 
@@ -77,9 +77,10 @@ class ChannelSet(MultiService):
     log = Logger()
 
     def __init__(self, clock, sink=None, recovery_delay=10.0, max_recovery_delay=120.0,
-                 jitter=random.random):
+                 jitter=random.random, detail=lms.EVERY_LEVEL):
         super().__init__()
         self.clock = clock
+        self.detail = detail  # what the log outputs write, for every link
         self.sink = sink if sink is not None else _NullSink()
         self.ordering = EventOrdering()
         #: decodes every link's documents and counts them by reader
@@ -98,6 +99,14 @@ class ChannelSet(MultiService):
         self.trace = None
 
     # -- configuration ------------------------------------------------------
+
+    def deliver_to(self, sink) -> None:
+        """Where events and link changes go (an ``IEventSink``), for a sink
+        built after this channel set: the services ask BroadWorks through
+        it, so they need it first. Bound once, before the set starts."""
+        if self.running or not isinstance(self.sink, _NullSink):
+            raise RuntimeError("the channel set's sink is bound once, before it starts")
+        self.sink = sink
 
     def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
         """Add one link (a ClientService connecting ``endpoint``)."""

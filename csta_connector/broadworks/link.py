@@ -52,6 +52,29 @@ class LinkSettings:
     host: str = "?"
     port: int = 0
 
+    @classmethod
+    def from_config(cls, config, link) -> "LinkSettings":
+        """The settings of one ``[link-NAME]`` section (``link``, a
+        ``config.LinkSection``) with the ``[Connector]`` values it inherits."""
+        c = config.connector
+        return cls(
+            channel_set_id=c.channel_set_name,
+            application_id=c.application_name,
+            name="link-" + link.name if not link.name.startswith("link") else link.name,
+            priority=link.priority,
+            weight=link.weight,
+            channel_expires=c.channel_expire_tout,
+            subscription_expires=c.subscription_expire_tout,
+            credentials=xsp.credentials_for(link.username, link.password or "") if link.username else None,
+            kpl_interval=link.kpl_interval,
+            kpl_tolerance=link.kpl_tolerance,
+            request_timeout=c.request_timeout,
+            max_document_size=c.max_document_size,
+            app_controller=c.app_controller,
+            host=link.hostname,
+            port=link.port,
+        )
+
 
 class Reader(enum.StrEnum):
     """Which reader decoded an event document (the label /metrics shows)."""
@@ -112,12 +135,15 @@ class XspLinkProtocol(Protocol):
 
     log = Logger()
 
-    def __init__(self, settings: LinkSettings, clock, listener, ordering=None, reader=None):
+    def __init__(self, settings: LinkSettings, clock, listener, ordering=None, reader=None,
+                 detail=lms.EVERY_LEVEL):
         """``ordering`` and ``reader`` are shared by the links of a channel
-        set; a link of its own gets its own."""
+        set (a link of its own gets its own); ``detail``: what the log
+        outputs write (the per-document Debug lines are built only then)."""
         self.settings = settings
         self.clock = clock
         self.listener = listener
+        self.detail = detail
         self.ordering = ordering if ordering is not None else EventOrdering()
         self.reader = reader if reader is not None else DocumentReader()
         self.session_id = uuid.uuid4().hex
@@ -237,7 +263,7 @@ class XspLinkProtocol(Protocol):
     def _write(self, data: bytes):
         if self.trace is not None:
             self.trace("out", data)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_SENT):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name, document=_dump(data))
         self.transport.write(data)
 
@@ -270,7 +296,7 @@ class XspLinkProtocol(Protocol):
                 xsp.Request(request_id, self.session_id, cti_request, self.settings.credentials)
             )
         )
-        if lms.wants(lms.BROADWORKS_REQUEST_SENT):
+        if self.detail.wants(lms.BROADWORKS_REQUEST_SENT):
             lms.emit(
                 self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
                 request=name, request_id=request_id,
@@ -361,7 +387,7 @@ class XspLinkProtocol(Protocol):
     def _document_received(self, data: bytes):
         if self.trace is not None:
             self.trace("in", data)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name, document=_dump(data))
         try:
             document = self.reader.decode(data)

@@ -76,6 +76,7 @@ class CSTAServerProtocol(Protocol):
         self.clock = factory.clock
         self.settings = factory.settings
         self.services = factory.services
+        self.detail = factory.detail
         self.state = DETECTING
         self.wire = None
         self.name = "client"
@@ -135,7 +136,7 @@ class CSTAServerProtocol(Protocol):
 
     def _write(self, data: bytes | None):
         if data and self.state != CLOSED and self.transport is not None:
-            if lms.wants(lms.CSTA_FRAME_SENT):
+            if self.detail.wants(lms.CSTA_FRAME_SENT):
                 lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self._dump(data))
             self.transport.write(data)
 
@@ -180,7 +181,7 @@ class CSTAServerProtocol(Protocol):
     def dataReceived(self, data: bytes):
         if self.state == CLOSED:
             return
-        if lms.wants(lms.CSTA_FRAME_RECEIVED):
+        if self.detail.wants(lms.CSTA_FRAME_RECEIVED):
             lms.emit(self.log, lms.CSTA_FRAME_RECEIVED, client=self.name, frame=self._dump(data))
         if self.state == DETECTING:
             self._buffer += data
@@ -288,7 +289,7 @@ class CSTAServerProtocol(Protocol):
     def _request(self, invoke_id, message):
         started = self.clock.seconds()
         name = type(message).__name__
-        if lms.wants(lms.CSTA_REQUEST_RECEIVED):
+        if self.detail.wants(lms.CSTA_REQUEST_RECEIVED):
             lms.emit(self.log, lms.CSTA_REQUEST_RECEIVED, client=self.name, service=name, invoke_id=invoke_id)
         handler = getattr(self, "csta_" + name, None)
         if handler is not None:
@@ -373,17 +374,22 @@ class CSTAServerProtocol(Protocol):
 class CSTAServerFactory(Factory):
     protocol = CSTAServerProtocol
 
-    def __init__(self, services, clock, settings: ListenerSettings | None = None):
+    def __init__(self, services, clock, settings: ListenerSettings | None = None, status=None,
+                 detail=lms.EVERY_LEVEL, request_observer=None):
         self.services = services
         self.clock = clock
         self.settings = settings or ListenerSettings()
+        self.detail = detail  # what the log outputs write (per-frame lines only then)
         self.sessions: set[CSTAServerProtocol] = set()
-        self.system_status = "normal"
+        # the SystemStatus (status.py) the services set; observed, told to every session
+        self.system_status = "normal" if status is None else status.status
+        if status is not None:
+            status.add_observer(self.set_system_status)
         #: CSTA events sent, by event type (metrics: one dict increment per event)
         self.events_sent: collections.Counter[str] = collections.Counter()
         #: optional callable(service name, seconds, Failure or None), told when
         #: a client request is answered (metrics: latency per service)
-        self.request_observer = None
+        self.request_observer = request_observer
         self._register_ids = itertools.count(1)
 
     def buildProtocol(self, addr):

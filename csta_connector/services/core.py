@@ -31,6 +31,7 @@ from csta_connector.services.callcontrol import CallControl, broadworks_error_to
 from csta_connector.services.counts import EventCounts
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
 from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
+from csta_connector.status import SystemStatus
 
 
 def local_part(user_or_device: str) -> str:
@@ -42,14 +43,23 @@ class ConnectorCore:
     log = Logger()
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
-                 renew_jitter=600.0, resync_concurrency=10, *, counts=None):
-        """``counts``: the :class:`EventCounts` of the event path (BroadWorks
-        events in are counted here, CSTA events out by the fan-out)."""
+                 renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
+                 detail=lms.EVERY_LEVEL):
+        """``status``: the :class:`SystemStatus` the CSTA listener shows, set
+        here from the link state; ``counts``: the :class:`EventCounts` of the
+        event path (BroadWorks events in are counted here, CSTA events out by
+        the fan-out); ``detail``: what the log outputs write (the per-event
+        Interaction lines are built only when some output writes them)."""
         self.client = client
         self.clock = clock
+        self.status = status if status is not None else SystemStatus()
         self.counts = counts if counts is not None else EventCounts()
+        self.detail = detail
         self.model = CallModel(local_part)
-        self.monitors = MonitorRegistry(counts=self.counts, on_sent=self._events_sent)
+        self.monitors = MonitorRegistry(
+            counts=self.counts,
+            on_sent=self._events_sent if detail.wants(lms.CSTA_EVENT_SENT) else None,
+        )
         self.subscriptions = SubscriptionManager(
             client,
             clock,
@@ -59,21 +69,19 @@ class ConnectorCore:
             resync_concurrency=resync_concurrency,
         )
         self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
-        self.server_factory = None  # set by the assembly: system status toward clients
-        self.links_up = 0
+        self._stopped = False
         #: what synchronization found (metrics, benchmarks)
         self.stats = {"parties_cleared": 0, "synchronizations": 0}
 
     def _events_sent(self, monitor, events):
-        if lms.wants(lms.CSTA_EVENT_SENT):
-            for event in events:
-                connection = m.event_connection(event)
-                lms.emit(
-                    self.log, lms.CSTA_EVENT_SENT, client=getattr(monitor.session, "name", "?"),
-                    event=type(event).__name__, device=monitor.device,
-                    call_id=connection.call_id if connection is not None else "-",
-                    cross_ref_id=monitor.cross_ref_id,
-                )
+        for event in events:
+            connection = m.event_connection(event)
+            lms.emit(
+                self.log, lms.CSTA_EVENT_SENT, client=getattr(monitor.session, "name", "?"),
+                event=type(event).__name__, device=monitor.device,
+                call_id=connection.call_id if connection is not None else "-",
+                cross_ref_id=monitor.cross_ref_id,
+            )
 
     def user_of(self, device: str) -> str:
         return self.client.user_id(device)
@@ -92,7 +100,7 @@ class ConnectorCore:
             )
             return
         user_id = route.user_id
-        if lms.wants(lms.BROADWORKS_EVENT_RECEIVED):
+        if self.detail.wants(lms.BROADWORKS_EVENT_RECEIVED):
             lms.emit(
                 self.log, lms.BROADWORKS_EVENT_RECEIVED, event_type=event.event_type,
                 user=user_id, subscription_id=event.subscription_id, sequence=event.sequence_number,
@@ -118,10 +126,8 @@ class ConnectorCore:
             self.subscriptions.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
-        self.links_up = up_links
-        if self.server_factory is not None:
-            # while one link is up nothing changes for clients (SPEC §3, genesys §6)
-            self.server_factory.set_system_status("normal" if up_links else "disabled")
+        if not self._stopped:  # links closed by our own stop are no news for clients
+            self.status.links_changed(up_links)
 
     def broadworks_link_recovered(self, link_name):
         # events may have been lost with the link: repair by refreshing every
@@ -256,4 +262,6 @@ class ConnectorCore:
         return d.addCallback(sent)
 
     def stop(self):
+        """No more timers, waiters or system status changes (the connector stops)."""
+        self._stopped = True
         self.subscriptions.stop()

@@ -140,7 +140,8 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
 
 
 def test_no_metrics_section_no_endpoint():
-    """Without [metrics] nothing is counted per type and nothing listens."""
+    """Without [metrics] no request is recorded and nothing listens; the
+    channel set delivers straight to the services."""
     service = ConnectorService(embedded_config(), reactor)
     assert service.metrics is None
     assert service.csta_factory.request_observer is None

@@ -8,14 +8,6 @@ from csta_connector.services.core import ConnectorCore
 from csta_connector.testing import ScriptedClient, snapshot_event
 
 
-class StatusRecorder:
-    def __init__(self):
-        self.statuses = []
-
-    def set_system_status(self, status):
-        self.statuses.append(status)
-
-
 def core_with(users):
     clock = Clock()
     client = ScriptedClient(default_domain="example.com")
@@ -48,13 +40,19 @@ def test_a_recovered_link_refreshes_every_subscription():
     assert sorted(client.names()[before:]) == [("update", "sub-0"), ("update", "sub-1"), ("update", "sub-2")]
 
 
-def test_system_status_follows_the_links():
+def test_system_status_follows_the_links_until_the_core_stops():
     clock, client, core = core_with([])
-    core.server_factory = recorder = StatusRecorder()
+    told = []
+    core.status.add_observer(told.append)
+    assert core.status.status == "disabled"  # no link up yet
     core.broadworks_link_state(1, 2)
+    core.broadworks_link_state(2, 2)  # still normal: no news
     core.broadworks_link_state(0, 2)
     core.broadworks_link_state(2, 2)
-    assert recorder.statuses == ["normal", "disabled", "normal"]
+    core.stop()
+    core.broadworks_link_state(0, 2)  # links closed by the stop itself
+    assert told == ["normal", "disabled", "normal"]
+    assert core.status.status == "normal"
 
 
 def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
