@@ -39,7 +39,6 @@ from twisted.internet import defer
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 from twisted.web import resource, server
-from zope.interface import implementer
 
 from csta_connector import __version__, lms
 from csta_connector.csta import wire

@@ -188,3 +188,133 @@ def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent"
     return xsi.SubscriptionEvent(
         event_type, event_id, seq, "admin", "app", subscription_id, "ch", None, hook_status="On-Hook"
     )
+
+
+#: the simulator clock's start in model tests (a plausible epoch)
+T0 = 1_700_000_000
+
+
+def subscription_event_of(notification, seq, owner="app@example.com"):
+    """A simulator Notification in its subscription envelope, as the link
+    delivers it (the owner is the application, the target the user)."""
+    from csta_connector.broadworks import xsi
+
+    return xsi.SubscriptionEvent(
+        event_type=notification.event_type,
+        event_id="e%d" % seq,
+        sequence_number=seq,
+        user_id=owner,
+        external_application_id="csta-connector",
+        subscription_id="sub-" + notification.user_id,
+        target_id=notification.user_id,
+        call=notification.call,
+        calls=notification.calls,
+        conference=notification.conference,
+        hook_status=notification.hook_status,
+    )
+
+
+def _brief_value(value):
+    from csta_connector.csta import messages as m
+
+    if isinstance(value, m.ConnectionID):
+        if value.device_id is None:
+            return value.call_id
+        return "%s/%s" % (value.call_id, value.device_id)
+    return value
+
+
+def brief(event):
+    """A CSTA event as (name without "Event", every scalar field but the
+    cross ref id, in wire order); connections as 'callID/deviceID'."""
+    from dataclasses import fields
+
+    return (type(event).__name__[: -len("Event")],) + tuple(
+        _brief_value(getattr(event, f.name))
+        for f in fields(event)
+        if f.name != "cross_ref_id" and not isinstance(getattr(event, f.name), tuple)
+    )
+
+
+class Harness:
+    """The simulator's engine on a Clock feeding a CallModel (with call
+    control's Expectations, as the core gives them); every change translated.
+    Snapshot events are kept aside for sync tests."""
+
+    def __init__(self, monitored=None, **engine_options):
+        from twisted.internet.task import Clock
+
+        from csta_connector.model.calls import CallModel
+        from csta_connector.services.callcontrol import Expectations
+        from csta_connector.simulator.engine import CallEngine
+
+        self.clock = Clock()
+        self.clock.advance(T0)
+        self.engine = CallEngine(self.clock, users=20, **engine_options)
+        self.model = CallModel()
+        self.expectations = Expectations()
+        self.monitored = monitored  # None: every user
+        self.changes = []  # (device, change)
+        self.events = []  # (device, CSTA event)
+        self.snapshots = []  # wrapped CallSubscription(Resync)Events
+        self._seq = 0
+        self.engine.add_listener(self._on_notification)
+
+    def _on_notification(self, notification):
+        from csta_connector.services.translate import translate
+
+        self._seq += 1
+        event = subscription_event_of(notification, self._seq)
+        device = notification.user_id.partition("@")[0]
+        if self.monitored is not None and device not in self.monitored:
+            return
+        if event.is_snapshot:
+            self.snapshots.append(event)
+            return
+        for change in self.model.apply(event, expectations=self.expectations):
+            self.changes.append((device, change))
+            for csta in translate(change):
+                self.events.append((device, csta))
+
+    def take(self):
+        """(device, brief event) since the last take."""
+        out = [(device, brief(e)) for device, e in self.events]
+        del self.events[:]
+        return out
+
+    def take_changes(self):
+        out = list(self.changes)
+        del self.changes[:]
+        return out
+
+    def snapshot_event(self, user, event_type="CallSubscriptionEvent"):
+        """A CallSubscriptionEvent of the engine's current view of ``user``."""
+        from csta_connector.broadworks import xsi
+
+        calls, conference, hook = self.engine.snapshot(user)
+        self._seq += 1
+        return xsi.SubscriptionEvent(
+            event_type=event_type,
+            event_id="e%d" % self._seq,
+            sequence_number=self._seq,
+            user_id="app@example.com",
+            external_application_id="csta-connector",
+            subscription_id="sub-" + user,
+            target_id=user + "@example.com",
+            calls=calls,
+            conference=conference,
+            hook_status=hook,
+        )
+
+    def stop(self):
+        self.engine.stop()
+
+
+def consult_and_answer(h: Harness):
+    """2002 calls 2001, 2001 consults 2003: 2001's (held, active) parties."""
+    h.engine.dial("2002", "2001")
+    h.engine.answer("2001")
+    h.engine.dial("2001", "2003")
+    h.engine.answer("2003")
+    held, active = h.model.parties_of("2001")
+    return held, active

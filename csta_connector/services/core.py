@@ -69,6 +69,7 @@ class ConnectorCore:
             resync_concurrency=resync_concurrency,
         )
         self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
+        self.expectations = self.callcontrol.expectations
         self._stopped = False
         #: what synchronization found (metrics, benchmarks)
         self.stats = {"parties_cleared": 0, "synchronizations": 0}
@@ -112,7 +113,7 @@ class ConnectorCore:
             return
         # a SubscriptionTerminatedEvent, hook status and conference updates
         # change nothing in the model: no changes, nothing sent
-        changes = self.model.apply(event, device)
+        changes = self.model.apply(event, device, self.expectations)
         if changes and self.monitors.is_monitored(device):
             self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
@@ -138,6 +139,7 @@ class ConnectorCore:
         """A CallSubscriptionEvent: the model made to match it; every monitor
         but the snapshot's requesters told what changed (SPEC §6)."""
         result = synchronize(self.model, device, event)
+        self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
         for party, _ in result.cleared:
             self.stats["parties_cleared"] += 1
@@ -175,7 +177,7 @@ class ConnectorCore:
 
     def _monitor_gone(self, monitor):
         if not self.monitors.is_monitored(monitor.device):
-            self.model.remove_device(monitor.device)
+            self.expectations.forget_parties(self.model.remove_device(monitor.device))
         self.subscriptions.release(monitor.user_id).addErrback(
             lambda f: self.log.failure("Releasing {user}", f, user=monitor.user_id)
         )
