@@ -9,7 +9,8 @@ from __future__ import annotations
 from twisted.internet import defer
 from zope.interface import implementer
 
-from csta_connector.interfaces import IEventSink
+from csta_connector.broadworks import xsi
+from csta_connector.interfaces import IEventSink, ILinkListener, ISubscriptionClient
 
 
 class WaitTimeout(AssertionError):
@@ -115,6 +116,7 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
 # BroadWorks side and services
 
 
+@implementer(ISubscriptionClient)
 class ScriptedClient:
     """A stand-in for :class:`~csta_connector.broadworks.client.BroadWorksClient`:
     records the subscription requests; the test answers them by firing the
@@ -183,8 +185,6 @@ class RecordingRouter:
 
 def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):
     """A CallSubscriptionEvent (or Resync) of a subscription, listing no call."""
-    from csta_connector.broadworks import xsi
-
     return xsi.SubscriptionEvent(
         event_type, event_id, seq, "admin", "app", subscription_id, "ch", None, hook_status="On-Hook"
     )
@@ -197,8 +197,6 @@ T0 = 1_700_000_000
 def subscription_event_of(notification, seq, owner="app@example.com"):
     """A simulator Notification in its subscription envelope, as the link
     delivers it (the owner is the application, the target the user)."""
-    from csta_connector.broadworks import xsi
-
     return xsi.SubscriptionEvent(
         event_type=notification.event_type,
         event_id="e%d" % seq,
@@ -289,8 +287,6 @@ class Harness:
 
     def snapshot_event(self, user, event_type="CallSubscriptionEvent"):
         """A CallSubscriptionEvent of the engine's current view of ``user``."""
-        from csta_connector.broadworks import xsi
-
         calls, conference, hook = self.engine.snapshot(user)
         self._seq += 1
         return xsi.SubscriptionEvent(
@@ -318,3 +314,135 @@ def consult_and_answer(h: Harness):
     h.engine.answer("2003")
     held, active = h.model.parties_of("2001")
     return held, active
+
+
+# -- Xsi events as a real XSP sends them -----------------------------------------
+
+PARTY = xsi.RemoteParty(
+    name="Agent 1", address="tel:+15550002001", user_id="2001@example.com",
+    user_dn="tel:+15550002001;ext=2001", call_type="Group",
+)
+ALERTING = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000
+)
+RELEASED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
+    releasing_party="remoteRelease", start_time=1, release_time=3,
+)
+REDIRECTED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
+    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
+)
+
+
+def xsi_event(event_type, **data):
+    """A SubscriptionEvent of user 2002's subscription ``sub-1`` (eventID
+    ``ev-1``, sequence 4) carrying ``data`` (call=, calls=, hook_status= …)."""
+    return xsi.SubscriptionEvent(
+        event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data
+    )
+
+
+#: One event of each form the one-pass event reader reads.
+READER_EVENTS = [
+    xsi_event("CallReceivedEvent", call=ALERTING),
+    xsi_event("CallReleasedEvent", call=RELEASED),
+    xsi_event("CallHeldEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
+    xsi_event("CallRedirectedEvent", calls=(REDIRECTED,)),
+    xsi_event("CallSubscriptionEvent", calls=(ALERTING, RELEASED), hook_status="Off-Hook"),
+    xsi_event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
+    xsi_event("HookStatusEvent", hook_status="Off-Hook"),
+    xsi_event("SubscriptionTerminatedEvent"),
+    xsi_event("CallAnsweredEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Active", xsi.RemoteParty(), start_time=0, answer_time=0)),
+]
+
+
+# -- one link, with the test as its XSP ----------------------------------------------
+
+
+@implementer(ILinkListener)
+class RecordingListener:
+    """An ILinkListener (a link's channel set) that keeps every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def link_ready(self, link):
+        self.calls.append(("ready",))
+
+    def link_lost(self, link, reason):
+        self.calls.append(("lost",))
+
+    def event_received(self, link, event):
+        self.calls.append(("event", event))
+
+    def sequence_gap(self, link, gap):
+        self.calls.append(("gap", gap))
+
+    def channel_terminated(self, link, event):
+        self.calls.append(("terminated", event))
+
+    def events(self):
+        return [c[1] for c in self.calls if c[0] == "event"]
+
+
+class Wire:
+    """The XSP's view of one link on a StringTransport and a Clock: the
+    documents the link wrote, decoded; documents the test sends it."""
+
+    def __init__(self, **settings):
+        from twisted.internet.task import Clock
+        from twisted.internet.testing import StringTransport
+
+        from csta_connector.broadworks import stream
+        from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+
+        self.clock = Clock()
+        self.listener = RecordingListener()
+        self.settings = LinkSettings("cs1", "app", name="link-1", request_timeout=5, **settings)
+        self.link = XspLinkProtocol(self.settings, self.clock, self.listener)
+        self.transport = StringTransport()
+        self.link.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+
+    def sent(self):
+        """The documents the link wrote since the last call."""
+        from csta_connector.broadworks import xsp
+
+        data = self.transport.value()
+        self.transport.clear()
+        return [xsp.decode(d) for d in self._splitter.feed(data)]
+
+    def receive(self, document, byte_by_byte=False):
+        from csta_connector.broadworks import xsp
+
+        data = xsp.encode(document)
+        if byte_by_byte:
+            for i in range(len(data)):
+                self.link.dataReceived(data[i : i + 1])
+        else:
+            self.link.dataReceived(data)
+
+    def add_channel(self):
+        """Answer the link's AddChannelRequest (channel ``ch-1``, 3600 s)."""
+        from csta_connector.broadworks import xsp
+
+        (request,) = self.sent()
+        assert request.payload.name == "AddChannelRequest"
+        self.receive(
+            xsp.Response(request.request_id, request.session_id, 200, "OK",
+                         xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 3600)))
+        )
+        return request
+
+    def close(self):
+        """The connection ends (as a real transport reports it, once); the
+        delayed calls left on the clock, which should be none."""
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        if self.link._connected:
+            self.link.connectionLost(Failure(ConnectionDone()))
+        return self.clock.getDelayedCalls()

@@ -149,7 +149,12 @@ class ChannelSet(MultiService):
         """A new Deferred that fires when at least one link is up."""
         if self._up:
             return defer.succeed(self)
-        d = defer.Deferred(lambda d: self._ready_waiters.remove(d))
+
+        def cancel(d):
+            if d in self._ready_waiters:
+                self._ready_waiters.remove(d)
+
+        d = defer.Deferred(cancel)
         self._ready_waiters.append(d)
         return d
 

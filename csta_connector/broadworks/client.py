@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zope.interface import implementer
+
 from csta_connector.broadworks import requests, xsp
+from csta_connector.interfaces import ISubscriptionClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,7 @@ class CallStart:
     ext_tracking_id: str
 
 
+@implementer(ISubscriptionClient)
 class BroadWorksClient:
     def __init__(
         self,

@@ -22,7 +22,7 @@ from zope.interface import implementer
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
-from csta_connector.csta.server import CSTARequestError
+from csta_connector.csta.server import CLOSED, CSTARequestError
 from csta_connector.interfaces import ICSTAServices, IEventSink
 from csta_connector.model.calls import CallModel
 from csta_connector.model.sync import synchronize
@@ -200,7 +200,7 @@ class ConnectorCore:
         d = self.subscriptions.acquire(user, requester=session)
 
         def subscribed(_):
-            if session.state == "closed":
+            if session.state == CLOSED:
                 self.subscriptions.release(user)
                 raise CSTARequestError("operation", "generic", "client gone")
             monitor = self.monitors.add(session, device, user)

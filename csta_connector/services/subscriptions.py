@@ -22,6 +22,7 @@ Renewal refreshes each subscription every ``renew_interval`` +
 
 from __future__ import annotations
 
+import enum
 import random
 from typing import NamedTuple
 
@@ -80,31 +81,81 @@ class Route(NamedTuple):
     snapshot: _Snapshot | None = None
 
 
+class SubscriptionState(enum.Enum):
+    #: AddUserSubscriptionRequest sent, not answered yet
+    SUBSCRIBING = "subscribing"
+    #: BroadWorks gave the subscriptionId: events come
+    ACTIVE = "active"
+    #: released by its last user, refused by BroadWorks, or the manager stopped
+    #: (a subscription released while subscribing is removed once answered)
+    REMOVED = "removed"
+
+
 class Subscription:
+    """One user's subscription: its state, its users, its waiters.
+
+    ``SUBSCRIBING -> ACTIVE`` (:meth:`subscribed`), ``ACTIVE -> SUBSCRIBING``
+    (:meth:`resubscribing`: BroadWorks terminated it), any state ``->
+    REMOVED`` (:meth:`remove`). ``ready`` holds the acquirers waiting for
+    the subscriptionId while it is subscribing.
+    """
+
     __slots__ = (
         "user_id",
         "route",
+        "state",
         "subscription_id",
         "refs",
         "temporary_refs",
         "ready",
         "pending",
         "renew_timer",
-        "removed",
         "failure",
     )
 
     def __init__(self, user_id):
         self.user_id = user_id
         self.route = Route(user_id)  # of every event that answers no request
+        self.state = SubscriptionState.SUBSCRIBING
         self.subscription_id: str | None = None
         self.refs = 0
         self.temporary_refs = 0
-        self.ready: list[defer.Deferred] | None = []  # None once subscribed
+        self.ready: list[defer.Deferred] = []
         self.pending: list[_Snapshot] = []  # in request order
         self.renew_timer = None
-        self.removed = False
         self.failure = None
+
+    @property
+    def subscribing(self) -> bool:
+        return self.state is SubscriptionState.SUBSCRIBING
+
+    @property
+    def removed(self) -> bool:
+        return self.state is SubscriptionState.REMOVED
+
+    def subscribed(self, subscription_id: str) -> list[defer.Deferred]:
+        """BroadWorks answered the subscribe: the waiters to fire. A
+        subscription removed meanwhile stays removed (it is unsubscribed)."""
+        self.subscription_id = subscription_id
+        if self.state is SubscriptionState.SUBSCRIBING:
+            self.state = SubscriptionState.ACTIVE
+        ready, self.ready = self.ready, []
+        return ready
+
+    def resubscribing(self) -> None:
+        """BroadWorks ended the subscription, which is still wanted."""
+        self.subscription_id = None
+        self.state = SubscriptionState.SUBSCRIBING
+
+    def remove(self, failure=None) -> list[defer.Deferred]:
+        """No longer wanted, or refused (``failure``); the waiters to fail
+        when it was refused."""
+        self.state = SubscriptionState.REMOVED
+        if failure is None:
+            return []
+        self.failure = failure
+        ready, self.ready = self.ready, []
+        return ready
 
 
 class SubscriptionManager:
@@ -172,11 +223,17 @@ class SubscriptionManager:
             sub.temporary_refs += 1
         else:
             sub.refs += 1
-        if sub.ready is None:
+        if not sub.subscribing:
             return defer.succeed(sub.subscription_id)
-        d = defer.Deferred()
+        d = defer.Deferred(lambda d: self._acquire_cancelled(sub, d, temporary))
         sub.ready.append(d)
         return d
+
+    def _acquire_cancelled(self, sub, d, temporary):
+        # the caller no longer waits: its acquire is undone
+        if d in sub.ready:
+            sub.ready.remove(d)
+            self._unref(sub, temporary)
 
     def _subscribe(self, sub: Subscription):
         # the subscribe's initial CallSubscriptionEvent answers a snapshot too
@@ -186,7 +243,6 @@ class SubscriptionManager:
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
     def _subscribed(self, subscription_id, sub, snapshot):
-        sub.subscription_id = subscription_id
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -196,25 +252,20 @@ class SubscriptionManager:
             user=sub.user_id,
             expires=self.client.subscription_expires,
         )
-        ready, sub.ready = sub.ready, None
-        for d in ready or ():
-            if not d.called:
-                d.callback(subscription_id)
+        for d in sub.subscribed(subscription_id):
+            d.callback(subscription_id)
         self._schedule_renewal(sub)
         if sub.removed:
             self._unsubscribe(sub)
 
     def _subscribe_failed(self, failure, sub):
-        sub.failure = failure
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
-        sub.removed = True
+        ready = sub.remove(failure)
         self._fail_pending(sub, failure)
-        ready, sub.ready = sub.ready, None
-        for d in ready or ():
-            if not d.called:
-                d.errback(failure)
+        for d in ready:
+            d.errback(failure)
 
     def release(self, user_id) -> defer.Deferred:
         """One monitor fewer; the last one deletes the subscription."""
@@ -224,14 +275,17 @@ class SubscriptionManager:
         sub = self._by_user.get(user_id)
         if sub is None:
             return defer.succeed(None)
+        return self._unref(sub, temporary)
+
+    def _unref(self, sub, temporary):
         if temporary:
             sub.temporary_refs = max(0, sub.temporary_refs - 1)
         else:
             sub.refs = max(0, sub.refs - 1)
-        if sub.refs or sub.temporary_refs:
+        if sub.refs or sub.temporary_refs or self._by_user.get(sub.user_id) is not sub:
             return defer.succeed(None)
-        del self._by_user[user_id]
-        sub.removed = True
+        del self._by_user[sub.user_id]
+        sub.remove()
         if sub.subscription_id is None:
             return defer.succeed(None)  # unsubscribed once the subscribe answers
         return self._unsubscribe(sub)
@@ -267,27 +321,32 @@ class SubscriptionManager:
         if sub is None or sub.removed:
             return self._temporary_snapshot(user_id, requester)
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        d = defer.Deferred()
         # join an unanswered request: its event is newer than this call
         for snapshot in sub.pending:
             if not snapshot.answered:
-                snapshot.waiters.append(d)
-                if requester is not None:
-                    snapshot.requesters.append(requester)
-                return d
+                return self._wait(snapshot, requester)
+        if sub.subscribing:
+            # the initial event answers this as well
+            return self._wait(sub.pending[0], requester)
         snapshot = _Snapshot()
+        sub.pending.append(snapshot)
+        d = self._wait(snapshot, requester)
+        self._update(sub, snapshot)
+        return d
+
+    @staticmethod
+    def _wait(snapshot: _Snapshot, requester=None) -> defer.Deferred:
+        """A new waiter for ``snapshot``'s event; cancelling it removes it
+        (the request goes on: its event still synchronizes the model)."""
+
+        def cancel(d):
+            if d in snapshot.waiters:
+                snapshot.waiters.remove(d)
+
+        d = defer.Deferred(cancel)
         snapshot.waiters.append(d)
         if requester is not None:
             snapshot.requesters.append(requester)
-        sub.pending.append(snapshot)
-        if sub.ready is not None:
-            # subscribing: the initial event answers this as well
-            sub.pending.remove(snapshot)
-            first = sub.pending[0]
-            first.waiters.append(d)
-            first.requesters.extend(snapshot.requesters)
-            return d
-        self._update(sub, snapshot)
         return d
 
     def _temporary_snapshot(self, user_id, requester):
@@ -297,22 +356,18 @@ class SubscriptionManager:
         if sub is None:
             return acquired  # the subscribe failed at once: that is the answer
         snapshot = sub.pending[0] if sub.pending else None
-        d = defer.Deferred()
         if snapshot is None:
             # already subscribed by another temporary user: request a fresh one
             snapshot = _Snapshot()
             sub.pending.append(snapshot)
             acquired.addCallback(lambda _: self._update(sub, snapshot))
         acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
-        snapshot.waiters.append(d)
-        if requester is not None:
-            snapshot.requesters.append(requester)
 
         def done(result):
             self._release(user_id, temporary=True).addErrback(lambda f: None)
             return result
 
-        return d.addBoth(done)
+        return self._wait(snapshot, requester).addBoth(done)
 
     def _update(self, sub: Subscription, snapshot: _Snapshot):
         self.update_requests += 1
@@ -345,10 +400,10 @@ class SubscriptionManager:
         self._resolve(sub.user_id, snapshot, snapshot.early)
 
     def _resolve(self, user_id, snapshot, event):
-        for d in snapshot.waiters:
-            if not d.called:  # a waiter may have been cancelled
-                d.callback(event)
-        if snapshot.waiters:
+        waiters, snapshot.waiters = snapshot.waiters, []
+        for d in waiters:
+            d.callback(event)
+        if waiters:
             lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=len(event.calls))
 
     def _start_snapshot_timer(self, sub, snapshot):
@@ -371,8 +426,7 @@ class SubscriptionManager:
         snapshot.timer = None
         waiters, snapshot.waiters = snapshot.waiters, []
         for d in waiters:
-            if not d.called:
-                d.errback(error)
+            d.errback(error)
 
     def _fail_pending(self, sub, error):
         pending, sub.pending = sub.pending, []
@@ -418,8 +472,7 @@ class SubscriptionManager:
         self._by_id.pop(sub.subscription_id, None)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
-        sub.subscription_id = None
-        sub.ready = []
+        sub.resubscribing()
         self._subscribe(sub)
 
     # -- renewal and resynchronization ------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from csta_connector.broadworks import eventreader, xsi, xsp
 from csta_connector.broadworks.eventreader import read_event
 from csta_connector.broadworks.link import DocumentReader
-from tests.unit.test_xsi import ALERTING, PARTY, REDIRECTED, RELEASED, _event
+from csta_connector.testing import READER_EVENTS, xsi_event
 
 
 def general(data: bytes):
@@ -37,25 +37,12 @@ def wrap(event, request_id="E1") -> bytes:
     return xsp.encode(xsp.Event(request_id, xsi.event_xml(event)))
 
 
-READ = [
-    _event("CallReceivedEvent", call=ALERTING),
-    _event("CallReleasedEvent", call=RELEASED),
-    _event("CallHeldEvent", call=xsi.Call("c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
-    _event("CallRedirectedEvent", calls=(REDIRECTED,)),
-    _event("CallSubscriptionEvent", calls=(ALERTING, RELEASED), hook_status="Off-Hook"),
-    _event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
-    _event("HookStatusEvent", hook_status="Off-Hook"),
-    _event("SubscriptionTerminatedEvent"),
-    _event("CallAnsweredEvent", call=xsi.Call("c", "1:0", "Originator", "Active", xsi.RemoteParty(), start_time=0, answer_time=0)),
-]
-
-
-@pytest.mark.parametrize("event", READ, ids=lambda e: e.event_type)
+@pytest.mark.parametrize("event", READER_EVENTS, ids=lambda e: e.event_type)
 def test_built_events_are_read_as_lxml_reads_them(event):
     assert agree(wrap(event, "E42")) == ("E42", event)
 
 
-@pytest.mark.parametrize("event", READ[:3], ids=lambda e: e.event_type)
+@pytest.mark.parametrize("event", READER_EVENTS[:3], ids=lambda e: e.event_type)
 def test_the_link_takes_the_reader_and_keeps_no_tree(event):
     reader = DocumentReader()
     document = reader.decode(wrap(event))
@@ -66,7 +53,7 @@ def test_the_link_takes_the_reader_and_keeps_no_tree(event):
 
 
 def test_conferences_and_channel_events_go_to_the_general_path():
-    conference = _event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2")))
+    conference = xsi_event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2")))
     reader = DocumentReader()
     for event in (conference, xsi.ChannelTerminatedEvent("ch-1", "Expired")):
         data = wrap(event)
@@ -344,6 +331,6 @@ def test_an_unexpected_failure_inside_the_reader_costs_nothing(monkeypatch):
 
     monkeypatch.setattr(eventreader, "read_event", broken)
     reader = DocumentReader()
-    assert reader.decode(wrap(READ[0])).xsi_event() == READ[0]  # the general path read it
+    assert reader.decode(wrap(READER_EVENTS[0])).xsi_event() == READER_EVENTS[0]  # the general path read it
     assert reader.failures == 1
     assert reader.by_reader == {"one pass": 0, "lxml": 1}

@@ -6,7 +6,12 @@ from twisted.internet.task import Clock
 
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks.errors import BroadWorksRequestError
-from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionLost, SubscriptionManager
+from csta_connector.services.subscriptions import (
+    SnapshotTimeout,
+    SubscriptionLost,
+    SubscriptionManager,
+    SubscriptionState,
+)
 from csta_connector.testing import RecordingRouter, ScriptedClient, snapshot_event
 
 
@@ -254,3 +259,70 @@ def test_subscribe_failing_at_once_fails_the_caller_cleanly(env):
     manager.snapshot("v", requester="A").addErrback(failures.append)
     assert [f.check(NoLinkAvailable) for f in failures] == [NoLinkAvailable, NoLinkAvailable]
     assert manager.subscription_of("u") is None and manager.subscription_of("v") is None
+
+
+def test_states_from_subscribing_to_active_to_removed(env):
+    clock, client, router, manager = env
+    manager.acquire("u")
+    sub = manager.subscription_of("u")
+    assert sub.state is SubscriptionState.SUBSCRIBING
+    client.answer(0, "sub-1")
+    assert sub.state is SubscriptionState.ACTIVE
+    router.deliver(xsi.SubscriptionEvent("SubscriptionTerminatedEvent", "t", 2, "a", "app", "sub-1", "ch", None))
+    assert sub.state is SubscriptionState.SUBSCRIBING and sub.subscription_id is None
+    client.answer(-1, "sub-2")
+    assert sub.state is SubscriptionState.ACTIVE
+    manager.release("u")
+    assert sub.state is SubscriptionState.REMOVED
+    assert client.names()[-1] == ("unsubscribe", "sub-2")
+
+
+def test_a_cancelled_acquire_is_undone(env):
+    """A client gone while its MonitorStart waits: the waiter goes, and with
+    it its claim on the subscription, which is removed once answered."""
+    clock, client, router, manager = env
+    failures = []
+    manager.acquire("u").addErrback(failures.append).cancel()
+    assert failures[0].check(defer.CancelledError)
+    assert manager.subscription_of("u") is None
+    client.answer(0, "sub-1")
+    assert client.names() == [("subscribe", "u"), ("unsubscribe", "sub-1")]
+
+
+def test_a_cancelled_acquire_leaves_the_others_waiting(env):
+    clock, client, router, manager = env
+    got = []
+    first = manager.acquire("u")
+    first.addErrback(lambda f: None)
+    manager.acquire("u").addCallback(got.append)
+    first.cancel()
+    client.answer(0, "sub-1")
+    assert got == ["sub-1"] and manager.is_monitored("u")
+    assert ("unsubscribe", "sub-1") not in client.names()
+
+
+def test_a_cancelled_snapshot_waiter_is_removed_and_the_others_answered(env):
+    clock, client, router, manager = env
+    sub = subscribed(env)
+    results, failures = [], []
+    gone = manager.snapshot("2001@example.com", requester="A")
+    gone.addErrback(failures.append)
+    manager.snapshot("2001@example.com", requester="B").addCallback(results.append)
+    gone.cancel()
+    assert failures[0].check(defer.CancelledError)
+    client.answer(-1)
+    router.deliver(snapshot_event(sub, "fresh"))
+    assert [e.event_id for e in results] == ["fresh"]
+    assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
+
+
+def test_a_cancelled_temporary_snapshot_releases_its_subscription(env):
+    clock, client, router, manager = env
+    d = manager.snapshot("2009@example.com", requester="A")
+    d.addErrback(lambda f: None)
+    d.cancel()
+    client.answer(0, "tmp-1")
+    assert client.names()[-1] == ("unsubscribe", "tmp-1")
+    assert manager.subscription_of("2009@example.com") is None
+    client.answer(-1)
+    assert clock.getDelayedCalls() == []
