@@ -28,6 +28,7 @@ test suite, benchmarks — do not collide.
 from __future__ import annotations
 
 import bisect
+import enum
 import json
 from collections import Counter
 
@@ -43,6 +44,7 @@ from twisted.web import resource, server
 from csta_connector import __version__, lms
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
+from csta_connector.status import Status
 
 PREFIX = "csta_connector_"
 
@@ -51,11 +53,19 @@ PREFIX = "csta_connector_"
 #: CallSubscriptionEvent after it (up to ``snapshot-timeout``, default 5 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-#: How a request ended (the ``result`` label).
-OK, ERROR, TIMEOUT, CANCELLED = "ok", "error", "timeout", "cancelled"
+class RequestResult(enum.StrEnum):
+    """How a request ended (the ``result`` label)."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+OK, ERROR, TIMEOUT, CANCELLED = RequestResult
 
 #: System statuses always exported, so a dashboard sees the 0 as well as the 1.
-SYSTEM_STATUSES = ("normal", "disabled")
+SYSTEM_STATUSES = tuple(str(status) for status in Status)
 
 
 # ---------------------------------------------------------------------------
@@ -85,7 +95,7 @@ class ServiceLatency:
         return pairs
 
 
-def request_result(failure) -> str:
+def request_result(failure) -> RequestResult:
     """``ok``, ``timeout``, ``cancelled`` or ``error`` for a request's outcome.
 
     A snapshot that timed out is answered ``performanceLimitExceeded``, as is

@@ -27,6 +27,7 @@ some events read; call control keeps those intentions
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
 from typing import Callable, Union
 
@@ -34,12 +35,20 @@ from csta_connector.broadworks import xsi
 
 # --- LocalConnectionState (ECMA-269 names) ------------------------------------
 
-NULL = "null"
-INITIATED = "initiated"
-ALERTING = "alerting"
-CONNECTED = "connected"
-HOLD = "hold"
-FAIL = "fail"
+
+class ConnectionState(enum.StrEnum):
+    """A party's LocalConnectionState, by its ECMA-269 name (the value the
+    CSTA messages carry)."""
+
+    NULL = "null"
+    INITIATED = "initiated"
+    ALERTING = "alerting"
+    CONNECTED = "connected"
+    HOLD = "hold"
+    FAIL = "fail"
+
+
+NULL, INITIATED, ALERTING, CONNECTED, HOLD, FAIL = ConnectionState
 
 # BroadWorks personalities and states (XSICallSession.xsd)
 ORIGINATOR = "Originator"
@@ -87,7 +96,7 @@ SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 _MAX_REDIRECTIONS = 4096
 
 
-def local_state(call: xsi.Call) -> str:
+def local_state(call: xsi.Call) -> ConnectionState:
     """The device's LocalConnectionState in ``call`` (ECMA-269 names).
 
     Xsi ``Alerting`` means three things: the user's own phone ringing for an
@@ -144,7 +153,7 @@ class Party:
     party_id: str  # BroadWorks call-half id
     call_id: str  # extTrackingId = CSTA callID
     device: str
-    state: str  # LocalConnectionState
+    state: ConnectionState
     xsi_state: str  # the BroadWorks state (tells Held from Remote Held)
     personality: str
     remote: str | None  # the other party as a CSTA device; None = not known
