@@ -10,6 +10,7 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from csta_connector.broadworks import xsi
+from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.interfaces import IEventSink, ILinkListener, ISubscriptionClient
 
 
@@ -129,10 +130,8 @@ class ScriptedClient:
         self.forgotten = []
         self.default_domain = default_domain
 
-    def user_id(self, device: str) -> str:
-        if "@" in device or not self.default_domain:
-            return device
-        return "%s@%s" % (device, self.default_domain)
+    # bare device ids get the default domain, as the real client gives them
+    user_id = BroadWorksClient.user_id
 
     def forget(self, subscription_id):
         self.forgotten.append(subscription_id)
