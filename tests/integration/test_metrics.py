@@ -98,7 +98,7 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert status["synchronizations"] >= 3  # two initial events and the snapshot
     assert status["parties_cleared"] == 0
     # the simulator writes every event in the form the one-pass reader reads
-    # (the counts are the process's, so other tests' documents are in them too)
+    # (the reader also counts documents no subscription of the core wanted)
     assert status["event_documents_by_reader"]["one pass"] >= events_in["total"]
     assert status["event_reader_failures"] == 0
 
