@@ -35,9 +35,9 @@ class _LinkFactory(Factory):
 
     def buildProtocol(self, addr):
         cs = self.channel_set
-        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering, cs.reader, cs.detail)
-        link.trace = cs.trace
-        return link
+        return XspLinkProtocol(
+            self.settings, cs.clock, cs, cs.ordering, cs.reader, cs.detail, trace=cs.trace
+        )
 
 
 @implementer(IStreamClientEndpoint)

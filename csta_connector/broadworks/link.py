@@ -136,10 +136,11 @@ class XspLinkProtocol(Protocol):
     log = Logger()
 
     def __init__(self, settings: LinkSettings, clock, listener, ordering=None, reader=None,
-                 detail=lms.EVERY_LEVEL):
+                 detail=lms.EVERY_LEVEL, trace=None):
         """``ordering`` and ``reader`` are shared by the links of a channel
         set (a link of its own gets its own); ``detail``: what the log
-        outputs write (the per-document Debug lines are built only then)."""
+        outputs write (the per-document Debug lines are built only then);
+        ``trace``: an opt-in wire tap, callable(direction, document bytes)."""
         self.settings = settings
         self.clock = clock
         self.listener = listener
@@ -160,8 +161,7 @@ class XspLinkProtocol(Protocol):
         self._last_received = 0.0
         self._timeouts_in_a_row = 0
         self._unknown_types_logged: set[str] = set()
-        #: optional callable(direction, document bytes): an opt-in wire tap
-        self.trace = None
+        self.trace = trace
 
     # -- connection ---------------------------------------------------------
 
