@@ -77,3 +77,31 @@ def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
     core.handle(session, m.MonitorStop(cross_ref_id=started[0].cross_ref_id))
     assert failures[0].check(CSTARequestError)
     assert failures[0].value.error.category == "systemResourceAvailability"
+
+
+def test_every_event_is_counted_once_and_one_of_no_subscription_goes_no_further():
+    from csta_connector.broadworks import xsi
+    from csta_connector.testing import ALERTING
+
+    clock, client, core = core_with(["2001@example.com"])
+    received = xsi.SubscriptionEvent("CallReceivedEvent", "e1", 2, "admin", "app", "sub-0", "ch", None,
+                                     call=ALERTING)
+    core.broadworks_event(received)
+    core.broadworks_event(received._replace(event_id="e2", subscription_id="nobody's"))
+    assert core.counts.received == {"CallSubscriptionEvent": 1, "CallReceivedEvent": 2}
+    assert [p.party_id for p in core.model.parties_of("2001")] == [ALERTING.call_id]
+    assert core.model.devices() == ("2001",)
+
+
+def test_a_snapshot_is_answered_once_the_model_is_synchronized():
+    from csta_connector.testing import ALERTING
+
+    clock, client, core = core_with(["2001@example.com"])
+    seen = []
+    d = core.subscriptions.snapshot("2001@example.com", requester="A")
+    d.addCallback(lambda event: seen.append((event.event_id, core.model.parties_of("2001"))))
+    client.answer(-1)
+    core.broadworks_event(snapshot_event("sub-0", "snap")._replace(calls=(ALERTING,)))
+    ((event_id, parties),) = seen
+    assert event_id == "snap" and [p.party_id for p in parties] == [ALERTING.call_id]
+    assert core.stats["synchronizations"] == 2  # the initial event and this one
