@@ -6,56 +6,14 @@ can reuse them; nothing here runs in production paths.
 
 from __future__ import annotations
 
-from twisted.internet import defer
 from zope.interface import implementer
 
 from csta_connector.interfaces import IEventSink
+from csta_connector.waiting import Observations, WaitTimeout  # noqa: F401 (re-exported)
 
-
-class WaitTimeout(AssertionError):
-    pass
-
-
-class Waitable:
-    """A list of observations plus ``wait_for(predicate)`` on a clock."""
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.items: list = []
-        self._waiters: list = []
-
-    def add(self, item):
-        self.items.append(item)
-        for waiter in list(self._waiters):
-            predicate, d, timer = waiter
-            if predicate(self.items):
-                self._waiters.remove(waiter)
-                timer.cancel()
-                d.callback(self.items)
-
-    def fail(self, exception):
-        """Fail every waiter now with ``exception`` (what it waits for will not come)."""
-        waiters, self._waiters = self._waiters, []
-        for _, d, timer in waiters:
-            timer.cancel()
-            d.errback(exception)
-
-    def wait_for(self, predicate, timeout=5.0, what="condition"):
-        """A Deferred firing when ``predicate(items)`` holds, failing after ``timeout`` s."""
-        if predicate(self.items):
-            return defer.succeed(self.items)
-        d = defer.Deferred()
-
-        def expire():
-            for waiter in list(self._waiters):
-                if waiter[1] is d:
-                    self._waiters.remove(waiter)
-            d.errback(WaitTimeout("timed out waiting for %s; have %d items: %r"
-                                  % (what, len(self.items), self.items[-5:])))
-
-        timer = self.clock.callLater(timeout, expire)
-        self._waiters.append((predicate, d, timer))
-        return d
+# The waiting primitive is a product module now (csta_connector.waiting);
+# these names stay for the code that still imports them from here.
+Waitable = Observations
 
 
 @implementer(IEventSink)
