@@ -59,13 +59,12 @@ class CSTAClientProtocol(Protocol):
     log = Logger()
 
     def __init__(self, clock, encoding="xml", namespace=xml_codec.DEFAULT_NAMESPACE,
-                 ber_framing=framing.LENGTH2, timeout=10.0, send_first=False):
+                 ber_framing=framing.LENGTH2, timeout=10.0):
         self.clock = clock
         self.encoding = encoding
         self.namespace = namespace
         self.ber_framing = ber_framing
         self.timeout = timeout
-        self.send_first = send_first  # XML: speak before the server's SystemStatus
         #: the CSTA events received, in order (wait on them with events.wait_for)
         self.events = Observations(clock)
         self.system_statuses: list[str] = []
