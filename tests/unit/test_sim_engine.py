@@ -38,8 +38,9 @@ def clock():
 def engine(clock):
     e = CallEngine(clock, users=20)
     yield e
+    left = clock.getDelayedCalls()
     e.stop()
-    assert clock.getDelayedCalls() == []
+    assert left == [], "the test left delayed calls on its clock"
 
 
 @pytest.fixture
