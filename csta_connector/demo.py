@@ -34,7 +34,7 @@ from csta_connector.config import parse_config
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse
 from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import Waitable, WaitTimeout
+from csta_connector.waiting import Observations as Waitable, WaitTimeout
 
 AGENTS = tuple(str(n) for n in range(2001, 2009))
 # (caller, callee, what happens to the call before the failover)

@@ -16,8 +16,9 @@ dict increment each, in the narrowest place:
 
 * BroadWorks events per Xsi event type: :class:`EventTypeCounter`, a sink
   put between the channel set and the core;
-* CSTA events per event type: ``CSTAServerFactory.events_sent``, counted in
-  ``CSTAServerProtocol.send_event`` and ``send_encoded_event``;
+* CSTA events per event type: ``counts.sent`` of the fan-out's
+  :class:`~csta_connector.services.counts.EventCounts`, counted as each
+  event is written to a client;
 * CSTA request latency and outcome per service: :class:`RequestRecorder`,
   the factory's ``request_observer``.
 
@@ -208,8 +209,8 @@ class ConnectorCollector:
                     "by_type": dict(sorted(self.events_in.counts.items())),
                 },
                 "csta_out": {
-                    "total": sum(factory.events_sent.values()),
-                    "by_type": dict(sorted(factory.events_sent.items())),
+                    "total": core.monitors.counts.events_out,
+                    "by_type": dict(sorted(core.monitors.counts.sent.items())),
                 },
             },
             "requests": {
