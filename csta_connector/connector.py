@@ -114,17 +114,10 @@ class ConnectorService(MultiService):
             from csta_connector.metrics import ConnectorCollector, MetricsService, RequestRecorder
 
             requests = RequestRecorder()
-        csta = config.csta
         self.csta_factory = CSTAServerFactory(
             self.core,
             reactor,
-            ListenerSettings(
-                encoding=csta.encoding,
-                detect_timeout=csta.detect_timeout,
-                ber_framing=csta.ber_framing,
-                xml_namespace=csta.xml_namespace,
-                request_timeout=max(30.0, c.request_timeout + c.snapshot_timeout),
-            ),
+            ListenerSettings.from_config(config),
             self.status,
             detail=detail,
             request_observer=requests,

@@ -6,58 +6,27 @@ can reuse them; nothing here runs in production paths.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from twisted.internet import defer
+from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks.client import BroadWorksClient
-from csta_connector.interfaces import IEventSink, ILinkListener, ISubscriptionClient
+from csta_connector.csta import framing, messages as m, xml_codec
+from csta_connector.csta.ber import codec as ber
+from csta_connector.csta.server import CSTAServerFactory, CSTARequestError, ListenerSettings
+from csta_connector.interfaces import ICSTAServices, IEventSink, ILinkListener, ISubscriptionClient
+from csta_connector.waiting import Observations, WaitTimeout  # noqa: F401 (re-exported)
 
-
-class WaitTimeout(AssertionError):
-    pass
-
-
-class Waitable:
-    """A list of observations plus ``wait_for(predicate)`` on a clock."""
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.items: list = []
-        self._waiters: list = []
-
-    def add(self, item):
-        self.items.append(item)
-        for waiter in list(self._waiters):
-            predicate, d, timer = waiter
-            if predicate(self.items):
-                self._waiters.remove(waiter)
-                timer.cancel()
-                d.callback(self.items)
-
-    def fail(self, exception):
-        """Fail every waiter now with ``exception`` (what it waits for will not come)."""
-        waiters, self._waiters = self._waiters, []
-        for _, d, timer in waiters:
-            timer.cancel()
-            d.errback(exception)
-
-    def wait_for(self, predicate, timeout=5.0, what="condition"):
-        """A Deferred firing when ``predicate(items)`` holds, failing after ``timeout`` s."""
-        if predicate(self.items):
-            return defer.succeed(self.items)
-        d = defer.Deferred()
-
-        def expire():
-            for waiter in list(self._waiters):
-                if waiter[1] is d:
-                    self._waiters.remove(waiter)
-            d.errback(WaitTimeout("timed out waiting for %s; have %d items: %r"
-                                  % (what, len(self.items), self.items[-5:])))
-
-        timer = self.clock.callLater(timeout, expire)
-        self._waiters.append((predicate, d, timer))
-        return d
+# The waiting primitive is a product module now (csta_connector.waiting);
+# these names stay for the code that still imports them from here.
+Waitable = Observations
 
 
 @implementer(IEventSink)
@@ -111,6 +80,149 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
             config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
         ),
     )
+
+
+# --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
+
+
+@implementer(ICSTAServices)
+class FakeServices:
+    """ICSTAServices that record sessions and requests: MonitorStart answers
+    (``0000`` is an invalid device), SnapshotDevice stays pending (``pending``),
+    anything else is serviceNotSupported."""
+
+    def __init__(self):
+        self.opened, self.closed, self.requests = [], [], []
+        self.pending = None
+
+    def session_opened(self, session):
+        self.opened.append(session)
+
+    def session_closed(self, session):
+        self.closed.append(session)
+
+    def handle(self, session, request):
+        self.requests.append(request)
+        if isinstance(request, m.MonitorStart):
+            if request.device == "0000":
+                raise CSTARequestError("operation", "invalidDeviceID")
+            return m.MonitorStartResponse(cross_ref_id="0001")
+        if isinstance(request, m.SnapshotDevice):
+            self.pending = defer.Deferred()
+            return self.pending
+        raise CSTARequestError("operation", "serviceNotSupported")
+
+
+class ListenerOnClock:
+    """A CSTAServerFactory on a ``Clock`` with :class:`FakeServices` (or the
+    services given), whose sessions are connected to StringTransports."""
+
+    def __init__(self, encoding="auto", services=None, status=None, **settings):
+        self.clock = Clock()
+        self.services = services if services is not None else FakeServices()
+        settings = dict(dict(detect_timeout=1.0, request_timeout=30), **settings)
+        self.factory = CSTAServerFactory(
+            self.services, self.clock, ListenerSettings(encoding=encoding, **settings), status
+        )
+
+    def connect(self):
+        """A new session: (protocol, its StringTransport)."""
+        protocol = self.factory.buildProtocol(None)
+        transport = StringTransport()
+        protocol.makeConnection(transport)
+        return protocol, transport
+
+    def disconnect_all(self):
+        """End every session as a lost connection would; the delayed calls left
+        on the clock (none, unless something leaks a timer)."""
+        for session in list(self.factory.sessions):
+            session.connectionLost(None)
+        return self.clock.getDelayedCalls()
+
+
+def xml_request(invoke_id, message, namespace=None) -> bytes:
+    """An ECMA-323 frame of ``message`` (ED3 unless told) as a client sends it."""
+    return framing.encode_xml_frame(invoke_id, xml_codec.encode(message, namespace or xml_codec.ED3))
+
+
+def xml_frames(transport) -> list:
+    """What the server wrote, decoded by the codec alone: [(invoke id,
+    (message, namespace))]; the transport is cleared."""
+    frames = framing.XmlFrameDecoder().feed(transport.value())
+    transport.clear()
+    return [(invoke_id, xml_codec.decode(body)) for invoke_id, body in frames]
+
+
+def ber_apdus(transport, framing_mode="length2") -> list:
+    """What the server wrote, as decoded APDUs; the transport is cleared."""
+    apdus = framing.BerFrameDecoder(framing_mode).feed(transport.value())
+    transport.clear()
+    return [ber.decode_apdu(a) for a in apdus]
+
+
+class CapturedProcess(ProcessProtocol):
+    """A subprocess's stdout, stderr (also as lines one can wait for) and exit code."""
+
+    def __init__(self, clock):
+        self.out = b""
+        self.err = b""
+        self.err_lines = Observations(clock)
+        self.ended = defer.Deferred()
+
+    def outReceived(self, data):
+        self.out += data
+
+    def errReceived(self, data):
+        self.err += data
+        for line in data.decode().splitlines():
+            self.err_lines.add(line)
+
+    def processEnded(self, reason):
+        self.ended.callback(reason.value.exitCode)
+
+    @property
+    def stdout_lines(self):
+        return self.out.decode().splitlines()
+
+    @property
+    def stderr_lines(self):
+        return self.err.decode().splitlines()
+
+
+#: the checkout the package runs from (subprocesses run ``python -m`` there)
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def spawn_module(reactor, module, *args, timeout=20.0) -> CapturedProcess:
+    """Run ``python -m module args`` as an operator would; killed after
+    ``timeout`` seconds if it has not ended."""
+    captured = CapturedProcess(reactor)
+    env = dict(os.environ, PYTHONPATH=str(_CHECKOUT))
+    transport = reactor.spawnProcess(
+        captured, sys.executable, [sys.executable, "-m", module, *args], env=env, path=str(_CHECKOUT)
+    )
+
+    def kill_if_stuck():
+        if not captured.ended.called:
+            transport.signalProcess("KILL")
+
+    timer = reactor.callLater(timeout, kill_if_stuck)
+
+    def ended(result):
+        if timer.active():
+            timer.cancel()
+        return result
+
+    captured.ended.addBoth(ended)
+    return captured
+
+
+@defer.inlineCallbacks
+def run_cli(reactor, port, *args):
+    """Run csta-cli against ``port`` to the end: (exit code, stdout lines, stderr lines)."""
+    captured = spawn_module(reactor, "csta_connector.cli", "--port", str(port), *args)
+    code = yield captured.ended
+    return code, captured.stdout_lines, captured.stderr_lines
 
 
 # ---------------------------------------------------------------------------
@@ -239,8 +351,6 @@ class Harness:
     Snapshot events are kept aside for sync tests."""
 
     def __init__(self, monitored=None, **engine_options):
-        from twisted.internet.task import Clock
-
         from csta_connector.model.calls import CallModel
         from csta_connector.services.callcontrol import Expectations
         from csta_connector.simulator.engine import CallEngine
@@ -392,9 +502,6 @@ class Wire:
     documents the link wrote, decoded; documents the test sends it."""
 
     def __init__(self, **settings):
-        from twisted.internet.task import Clock
-        from twisted.internet.testing import StringTransport
-
         from csta_connector.broadworks import stream
         from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
 

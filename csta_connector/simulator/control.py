@@ -49,7 +49,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from csta_connector import lms
-from csta_connector.simulator.engine import SimulatorError
+from csta_connector.simulator.errors import SimulatorError
 
 _USER_ACTIONS = ("answer", "hold", "retrieve", "release")
 _NETWORK_ACTIONS = ("answer", "release")

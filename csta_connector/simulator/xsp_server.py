@@ -31,7 +31,7 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsp
-from csta_connector.simulator.engine import SimulatorError
+from csta_connector.simulator.errors import SimulatorError
 
 MIN_EXPIRES = 3600
 

@@ -62,9 +62,9 @@ def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
     clock, client, core = core_with([])
 
     class Session:
-        name, state = "client", "running"
+        name, state, wire = "client", "running", None
 
-        def send_encoded_event(self, name, data):
+        def write(self, data):
             pass
 
     session = Session()

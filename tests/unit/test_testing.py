@@ -6,9 +6,22 @@ from zope.interface.verify import verifyObject
 
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.client import BroadWorksClient
-from csta_connector.interfaces import IBroadWorksLink, IEventSink, ILinkListener, ISubscriptionClient
+from csta_connector.interfaces import (
+    IBroadWorksLink,
+    ICSTAServices,
+    IEventSink,
+    ILinkListener,
+    ISubscriptionClient,
+)
 from csta_connector.services.core import ConnectorCore
-from csta_connector.testing import RecordingEventSink, RecordingListener, ScriptedClient, Wire
+from csta_connector.testing import FakeServices, RecordingEventSink, RecordingListener, ScriptedClient, Wire
+
+
+# -- the CSTA side
+
+
+def test_fake_services_provide_icstaservices():
+    assert verifyObject(ICSTAServices, FakeServices())
 
 
 # -- BroadWorks side and services
@@ -17,6 +30,7 @@ from csta_connector.testing import RecordingEventSink, RecordingListener, Script
 def test_the_recording_event_sink_is_an_event_sink_as_the_core_is():
     assert verifyObject(IEventSink, RecordingEventSink(Clock()))
     assert verifyObject(IEventSink, ConnectorCore(ScriptedClient(), Clock()))
+    assert verifyObject(ICSTAServices, ConnectorCore(ScriptedClient(), Clock()))
 
 
 def test_the_recording_listener_is_a_link_listener_as_the_channel_set_is():
