@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from csta_connector.broadworks import requests, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
+from csta_connector.broadworks.link import LinkSettings
 from csta_connector.testing import READER_EVENTS, Wire
 
 
@@ -297,3 +298,22 @@ def test_events_in_any_form_and_any_chunking_arrive_once_in_order_and_are_acknow
     assert wire.link.reader.by_reader == {"one pass": (len(sent_events) + 1) // 2, "lxml": len(sent_events) // 2}
     assert wire.link.reader.failures == 0
     assert wire.close() == []  # no timer left behind
+
+
+def test_link_settings_come_from_the_link_section_and_the_connector_section():
+    from csta_connector.config import parse_config
+
+    config = parse_config(
+        "[Connector]\nchannel-set-name = cs-9\napplication-name = app-9\nrequest-timeout = 3\n"
+        "kpl-interval = 20\n"
+        "[link-a]\nhostname = xsp-a.example.com\nport = 8012\npriority = 2\n"
+        "username = admin\npassword = secret\nkpl-interval = 5\n"
+        "[link-b]\nhostname = xsp-b.example.com\nport = 8013\n",
+        "<test>",
+    )
+    a, b = (LinkSettings.from_config(config, link) for link in config.links)
+    assert (a.name, a.host, a.port, a.priority) == ("link-a", "xsp-a.example.com", 8012, 2)
+    assert (a.channel_set_id, a.application_id, a.request_timeout) == ("cs-9", "app-9", 3)
+    assert a.credentials == xsp.credentials_for("admin", "secret")
+    assert (a.kpl_interval, b.kpl_interval) == (5, 20)  # a link's own value, else [Connector]'s
+    assert (b.name, b.credentials) == ("link-b", None)
