@@ -1138,44 +1138,38 @@ class GetAgentState:
 # SubjectDeviceID (None = notKnown); ``cause`` is optional in all of them.
 
 
-@_event("AgentBusyEvent", "agentBusy", group="logicalDeviceFeature")
-class AgentBusyEvent:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _AgentEventFields:
+    """The components every agent event starts with (not a message)."""
+
     cross_ref_id: str = wire("monitorCrossRefID")
     agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
     agent_id: str | None = wire("agentID", optional=True)
     acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+
+
+@_event("AgentBusyEvent", "agentBusy", group="logicalDeviceFeature")
+class AgentBusyEvent(_AgentEventFields):
     pending_agent_state: str | None = wire("pendingAgentState", optional=True)
     cause: str | None = wire("cause", optional=True)
 
 
 @_event("AgentLoggedOnEvent", "agentLoggedOn", group="logicalDeviceFeature")
-class AgentLoggedOnEvent:
-    cross_ref_id: str = wire("monitorCrossRefID")
-    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
-    agent_id: str | None = wire("agentID", optional=True)
-    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+class AgentLoggedOnEvent(_AgentEventFields):
     agent_password: str | None = wire("agentPassword", optional=True)
     cause: str | None = wire("cause", optional=True)
 
 
 @_event("AgentLoggedOffEvent", "agentLoggedOff", group="logicalDeviceFeature")
-class AgentLoggedOffEvent:
-    cross_ref_id: str = wire("monitorCrossRefID")
-    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
-    agent_id: str | None = wire("agentID", optional=True)
-    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+class AgentLoggedOffEvent(_AgentEventFields):
     agent_password: str | None = wire("agentPassword", optional=True)
     cause: str | None = wire("cause", optional=True)
 
 
 @_event("AgentNotReadyEvent", "agentNotReady", group="logicalDeviceFeature")
-class AgentNotReadyEvent:
+class AgentNotReadyEvent(_AgentEventFields):
     """Extension key: ``unavailableCode``."""
 
-    cross_ref_id: str = wire("monitorCrossRefID")
-    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
-    agent_id: str | None = wire("agentID", optional=True)
-    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
     cause: str | None = wire("cause", optional=True)
     extensions: tuple[tuple[str, str], ...] = wire(
         "extensions", Kind.EXTENSIONS, default=()
@@ -1183,11 +1177,7 @@ class AgentNotReadyEvent:
 
 
 @_event("AgentReadyEvent", "agentReady", group="logicalDeviceFeature")
-class AgentReadyEvent:
-    cross_ref_id: str = wire("monitorCrossRefID")
-    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
-    agent_id: str | None = wire("agentID", optional=True)
-    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+class AgentReadyEvent(_AgentEventFields):
     cause: str | None = wire("cause", optional=True)
 
 
@@ -1195,14 +1185,10 @@ class AgentReadyEvent:
     "AgentWorkingAfterCallEvent", "agentWorkingAfterCall",
     group="logicalDeviceFeature",
 )
-class AgentWorkingAfterCallEvent:
+class AgentWorkingAfterCallEvent(_AgentEventFields):
     """``pending_agent_state`` here is notReady | ready | null (the event's
     own enumeration, not PendingAgentState)."""
 
-    cross_ref_id: str = wire("monitorCrossRefID")
-    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
-    agent_id: str | None = wire("agentID", optional=True)
-    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
     pending_agent_state: str | None = wire("pendingAgentState", optional=True)
     cause: str | None = wire("cause", optional=True)
 
@@ -1263,6 +1249,18 @@ REJECT_CAUSES: dict[str, int] = {
 }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RouteingDialogueFields:
+    """The components every message of one routeing dialogue starts with:
+    the dialogue's cross reference and, optionally, its registration (not
+    a message)."""
+
+    routing_cross_ref_id: str = wire("crossRefIdentifier")
+    route_register_req_id: str | None = wire(
+        "routeRegisterReqID", optional=True
+    )
+
+
 @_response("RouteRegisterResponse", "routeRegister", 248)
 class RouteRegisterResponse:
     route_register_req_id: str = wire("routeRegisterReqID")
@@ -1296,11 +1294,7 @@ class RouteRegisterAbort:
 
 
 @_one_way("RouteRequest", "routeRequest", 31)
-class RouteRequest:
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
+class RouteRequest(_RouteingDialogueFields):
     current_route: str | None = wire("currentRoute", Kind.EXTENDED_DEVICE)
     calling_device: str | None = wire(
         "callingDevice", Kind.EXTENDED_DEVICE, optional=True
@@ -1318,24 +1312,16 @@ class RouteRequest:
 
 
 @_one_way("ReRouteRequest", "reRouteRequest", 32)
-class ReRouteRequest:
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
+class ReRouteRequest(_RouteingDialogueFields):
     reply_timeout: int | None = wire("replyTimeout", Kind.INT, optional=True)
     correlator_data: str | None = wire("correlatorData", optional=True)
 
 
 @_one_way("RouteSelectRequest", "routeSelectRequest", 33)
-class RouteSelectRequest:
+class RouteSelectRequest(_RouteingDialogueFields):
     """``remain_retries`` is RetryValue's retryCount (its noListAvailable /
     noCountAvailable forms read as None); alternateRoutes is not kept."""
 
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
     route_selected: str = wire("routeSelected", Kind.DEVICE)
     remain_retries: int | None = wire(
         "remainRetries/retryCount", Kind.INT, optional=True
@@ -1345,11 +1331,7 @@ class RouteSelectRequest:
 
 
 @_one_way("RouteUsedRequest", "routeUsedRequest", 34)
-class RouteUsedRequest:
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
+class RouteUsedRequest(_RouteingDialogueFields):
     route_used: str | None = wire("routeUsed", Kind.EXTENDED_DEVICE)
     calling_device: str | None = wire(
         "callingDevice", Kind.EXTENDED_DEVICE, optional=True
@@ -1359,13 +1341,9 @@ class RouteUsedRequest:
 
 
 @_one_way("RouteEndRequest", "routeEndRequest", 35)
-class RouteEndRequest:
+class RouteEndRequest(_RouteingDialogueFields):
     """Ends a dialogue, either way; ``error_value`` None means success."""
 
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
     error_value: CSTAError | None = wire(
         "errorValue", Kind.ERROR_VALUE, optional=True
     )
@@ -1373,13 +1351,9 @@ class RouteEndRequest:
 
 
 @_one_way("RouteReject", "routeReject", 36)
-class RouteReject:
+class RouteReject(_RouteingDialogueFields):
     """``reject_cause`` is one of :data:`REJECT_CAUSES`."""
 
-    routing_cross_ref_id: str = wire("crossRefIdentifier")
-    route_register_req_id: str | None = wire(
-        "routeRegisterReqID", optional=True
-    )
     reject_cause: str | None = wire("rejectCause", optional=True)
     correlator_data: str | None = wire("correlatorData", optional=True)
 
