@@ -242,9 +242,10 @@ class MessageInfo:
     opcode: int | None  # ROSE local opcode of the operation (requests)
     event_group: str | None  # EventSpecificInfo alternative (events)
     response: type | None  # the positive response class (requests)
-    #: False for the ECMA-285 operations that are "ALWAYS RESPONDS FALSE"
-    #: (the routeing dialogue): the receiver answers such a request with
-    #: nothing, or with an error only, never with a positive response.
+    #: Requests: False for the ECMA-285 operations that are "ALWAYS
+    #: RESPONDS FALSE" (the routeing dialogue): the receiver answers such a
+    #: request with nothing, or with an error only, never with a positive
+    #: response (there is no response class).
     responds: bool = True
 
 

@@ -5,6 +5,8 @@ of the contact-centre extension keys."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from csta_connector.csta import messages as m
@@ -492,3 +494,22 @@ def test_non_ascii_extension_values_survive_both_encodings():
                        extensions=(("collectDigits", "1=2"), ("unavailableCode", "Pause café")))
     assert x.decode(x.encode(stop))[0] == stop
     assert codec.decode_apdu(codec.encode_apdu(codec.invoke(1, stop))).message == stop
+
+
+# --- properties -------------------------------------------------------------------
+
+keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,15}", fullmatch=True)
+# XML reads element text stripped, so values never start or end with blanks
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40
+).map(str.strip)
+pairs = st.lists(st.tuples(keys, texts), max_size=6).map(tuple)
+
+
+@settings(max_examples=150, deadline=None)
+@given(extensions=pairs, digits=st.text(alphabet="0123456789#*x.", min_size=1, max_size=8))
+def test_property_extensions_round_trip_in_both_encodings(extensions, digits):
+    message = m.PlayMessage(message_to_be_played=digits, over_connection=AT_ROUTE_POINT,
+                            extensions=extensions)
+    assert x.decode(x.encode(message))[0] == message
+    assert codec.decode_apdu(codec.encode_apdu(codec.invoke(1, message))).message == message
