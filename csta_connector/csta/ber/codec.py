@@ -270,10 +270,10 @@ def _octet_string_content(tlv: bytes) -> bytes | None:
 def _extensions_to_asn1(pairs) -> dict:
     try:
         return {"privateData": [_private_item(key, value) for key, value in pairs]}
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, BerEncodeError):
-            raise
-        raise BerEncodeError(f"extensions need (key, value) pairs: {exc}") from None
+    except BerEncodeError:
+        raise
+    except (TypeError, ValueError) as exc:  # not pairs, or text UTF-8 cannot carry
+        raise BerEncodeError(f"extensions need (key, text) pairs: {exc}") from None
 
 
 def _extensions_from_asn1(value: dict) -> tuple[tuple[str, str], ...]:
