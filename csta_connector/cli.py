@@ -173,6 +173,21 @@ EVENT_DEVICES: dict[type, tuple[tuple[str, str], ...]] = {
     m.TransferredEvent: (("transferring", "transferring_device"), ("to", "transferred_to_device")),
     m.ConferencedEvent: (("conferencing", "conferencing_device"), ("added", "added_party")),
     m.DigitsGeneratedEvent: (("digits", "digit_generated_list"),),
+    # contact centre
+    m.QueuedEvent: (("queue", "queue"), ("calling", "calling_device"), ("called", "called_device"),
+                    ("in-front", "calls_in_front")),
+    m.CallInformationEvent: (("device", "device"), ("calling", "calling_device")),
+    m.AgentBusyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentLoggedOnEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentLoggedOffEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentNotReadyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentReadyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentWorkingAfterCallEvent: (("agent", "agent_device"), ("group", "acd_group"),
+                                   ("pending", "pending_agent_state")),
+    m.PlayEvent: (("message", "message"),),
+    m.StopEvent: (("message", "message"),),
+    m.OutOfServiceEvent: (("device", "device"),),
+    m.BackInServiceEvent: (("device", "device"),),
 }
 
 # Longest event name ("ConnectionCleared"): keeps the columns after it aligned.
