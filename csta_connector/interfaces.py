@@ -119,3 +119,23 @@ class IWire(Interface):
 
     def dump(data):
         """Bytes of this wire as a Debug line shows them (XML as text, BER in hex)."""
+
+
+class ISubscriptionClient(Interface):
+    """The part of the BroadWorks client API the subscription manager uses
+    (``broadworks/client.py``; ``testing.ScriptedClient`` scripts it)."""
+
+    subscription_expires = Attribute("the expiry (s) each subscription is asked for")
+
+    def subscribe(user_id):
+        """AddUserSubscriptionRequest; a Deferred firing with the subscriptionId."""
+
+    def update_subscription(subscription_id):
+        """UpdateSubscriptionRequest; fires once BroadWorks accepted it (the
+        CallSubscriptionEvent it causes comes as an event)."""
+
+    def unsubscribe(subscription_id):
+        """DeleteSubscriptionRequest; fires with None."""
+
+    def forget(subscription_id):
+        """The subscription is gone: drop the links' state of it."""

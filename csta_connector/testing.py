@@ -16,10 +16,12 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
+from csta_connector.broadworks import xsi
+from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.csta import framing, messages as m, xml_codec
 from csta_connector.csta.ber import codec as ber
 from csta_connector.csta.server import CSTAServerFactory, CSTARequestError, ListenerSettings
-from csta_connector.interfaces import ICSTAServices, IEventSink
+from csta_connector.interfaces import ICSTAServices, IEventSink, ILinkListener, ISubscriptionClient
 from csta_connector.waiting import Observations, WaitTimeout  # noqa: F401 (re-exported)
 
 # The waiting primitive is a product module now (csta_connector.waiting);
@@ -221,3 +223,332 @@ def run_cli(reactor, port, *args):
     captured = spawn_module(reactor, "csta_connector.cli", "--port", str(port), *args)
     code = yield captured.ended
     return code, captured.stdout_lines, captured.stderr_lines
+
+
+# ---------------------------------------------------------------------------
+# BroadWorks side and services
+
+
+@implementer(ISubscriptionClient)
+class ScriptedClient:
+    """A stand-in for :class:`~csta_connector.broadworks.client.BroadWorksClient`:
+    records the subscription requests; the test answers them by firing the
+    returned Deferreds (:meth:`answer`, or ``requests[i][2]`` directly)."""
+
+    subscription_expires = 3600
+
+    def __init__(self, default_domain: str | None = None):
+        self.requests = []  # (name, argument, Deferred)
+        self.forgotten = []
+        self.default_domain = default_domain
+
+    # bare device ids get the default domain, as the real client gives them
+    user_id = BroadWorksClient.user_id
+
+    def forget(self, subscription_id):
+        self.forgotten.append(subscription_id)
+
+    def _request(self, name, arg):
+        d = defer.Deferred()
+        self.requests.append((name, arg, d))
+        return d
+
+    def subscribe(self, user_id):
+        return self._request("subscribe", user_id)
+
+    def update_subscription(self, subscription_id):
+        return self._request("update", subscription_id)
+
+    def unsubscribe(self, subscription_id):
+        return self._request("unsubscribe", subscription_id)
+
+    def names(self):
+        """(name, argument) of every request so far."""
+        return [(n, a) for n, a, _ in self.requests]
+
+    def answer(self, index, result=None):
+        self.requests[index][2].callback(result)
+
+
+class RecordingRouter:
+    """Plays the core's part of the event path for a
+    :class:`~csta_connector.services.subscriptions.SubscriptionManager`:
+    routes each event as ``ConnectorCore.broadworks_event`` does (route, then
+    answer the snapshot) and records where each one went."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self.snapshots = []  # (user_id, event_id, requesters)
+        self.events = []  # (user_id, event_id)
+
+    def deliver(self, event) -> bool:
+        """Route ``event``; False when its subscription is unknown."""
+        route = self.manager.route(event)
+        if route is None:
+            return False
+        if event.is_snapshot:
+            self.snapshots.append((route.user_id, event.event_id, route.requesters))
+            self.manager.answer(route, event)
+        else:
+            self.events.append((route.user_id, event.event_id))
+        return True
+
+
+def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):
+    """A CallSubscriptionEvent (or Resync) of a subscription, listing no call."""
+    return xsi.SubscriptionEvent(
+        event_type, event_id, seq, "admin", "app", subscription_id, "ch", None, hook_status="On-Hook"
+    )
+
+
+#: the simulator clock's start in model tests (a plausible epoch)
+T0 = 1_700_000_000
+
+
+def subscription_event_of(notification, seq, owner="app@example.com"):
+    """A simulator Notification in its subscription envelope, as the link
+    delivers it (the owner is the application, the target the user)."""
+    return xsi.SubscriptionEvent(
+        event_type=notification.event_type,
+        event_id="e%d" % seq,
+        sequence_number=seq,
+        user_id=owner,
+        external_application_id="csta-connector",
+        subscription_id="sub-" + notification.user_id,
+        target_id=notification.user_id,
+        call=notification.call,
+        calls=notification.calls,
+        conference=notification.conference,
+        hook_status=notification.hook_status,
+    )
+
+
+def _brief_value(value):
+    from csta_connector.csta import messages as m
+
+    if isinstance(value, m.ConnectionID):
+        if value.device_id is None:
+            return value.call_id
+        return "%s/%s" % (value.call_id, value.device_id)
+    return value
+
+
+def brief(event):
+    """A CSTA event as (name without "Event", every scalar field but the
+    cross ref id, in wire order); connections as 'callID/deviceID'."""
+    from dataclasses import fields
+
+    return (type(event).__name__[: -len("Event")],) + tuple(
+        _brief_value(getattr(event, f.name))
+        for f in fields(event)
+        if f.name != "cross_ref_id" and not isinstance(getattr(event, f.name), tuple)
+    )
+
+
+class Harness:
+    """The simulator's engine on a Clock feeding a CallModel (with call
+    control's Expectations, as the core gives them); every change translated.
+    Snapshot events are kept aside for sync tests."""
+
+    def __init__(self, monitored=None, **engine_options):
+        from csta_connector.model.calls import CallModel
+        from csta_connector.services.callcontrol import Expectations
+        from csta_connector.simulator.engine import CallEngine
+
+        self.clock = Clock()
+        self.clock.advance(T0)
+        self.engine = CallEngine(self.clock, users=20, **engine_options)
+        self.model = CallModel()
+        self.expectations = Expectations()
+        self.monitored = monitored  # None: every user
+        self.changes = []  # (device, change)
+        self.events = []  # (device, CSTA event)
+        self.snapshots = []  # wrapped CallSubscription(Resync)Events
+        self._seq = 0
+        self.engine.add_listener(self._on_notification)
+
+    def _on_notification(self, notification):
+        from csta_connector.services.translate import translate
+
+        self._seq += 1
+        event = subscription_event_of(notification, self._seq)
+        device = notification.user_id.partition("@")[0]
+        if self.monitored is not None and device not in self.monitored:
+            return
+        if event.is_snapshot:
+            self.snapshots.append(event)
+            return
+        for change in self.model.apply(event, expectations=self.expectations):
+            self.changes.append((device, change))
+            for csta in translate(change):
+                self.events.append((device, csta))
+
+    def take(self):
+        """(device, brief event) since the last take."""
+        out = [(device, brief(e)) for device, e in self.events]
+        del self.events[:]
+        return out
+
+    def take_changes(self):
+        out = list(self.changes)
+        del self.changes[:]
+        return out
+
+    def snapshot_event(self, user, event_type="CallSubscriptionEvent"):
+        """A CallSubscriptionEvent of the engine's current view of ``user``."""
+        calls, conference, hook = self.engine.snapshot(user)
+        self._seq += 1
+        return xsi.SubscriptionEvent(
+            event_type=event_type,
+            event_id="e%d" % self._seq,
+            sequence_number=self._seq,
+            user_id="app@example.com",
+            external_application_id="csta-connector",
+            subscription_id="sub-" + user,
+            target_id=user + "@example.com",
+            calls=calls,
+            conference=conference,
+            hook_status=hook,
+        )
+
+    def stop(self):
+        self.engine.stop()
+
+
+def consult_and_answer(h: Harness):
+    """2002 calls 2001, 2001 consults 2003: 2001's (held, active) parties."""
+    h.engine.dial("2002", "2001")
+    h.engine.answer("2001")
+    h.engine.dial("2001", "2003")
+    h.engine.answer("2003")
+    held, active = h.model.parties_of("2001")
+    return held, active
+
+
+# -- Xsi events as a real XSP sends them -----------------------------------------
+
+PARTY = xsi.RemoteParty(
+    name="Agent 1", address="tel:+15550002001", user_id="2001@example.com",
+    user_dn="tel:+15550002001;ext=2001", call_type="Group",
+)
+ALERTING = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000
+)
+RELEASED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
+    releasing_party="remoteRelease", start_time=1, release_time=3,
+)
+REDIRECTED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
+    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
+)
+
+
+def xsi_event(event_type, **data):
+    """A SubscriptionEvent of user 2002's subscription ``sub-1`` (eventID
+    ``ev-1``, sequence 4) carrying ``data`` (call=, calls=, hook_status= …)."""
+    return xsi.SubscriptionEvent(
+        event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data
+    )
+
+
+#: One event of each form the one-pass event reader reads.
+READER_EVENTS = [
+    xsi_event("CallReceivedEvent", call=ALERTING),
+    xsi_event("CallReleasedEvent", call=RELEASED),
+    xsi_event("CallHeldEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
+    xsi_event("CallRedirectedEvent", calls=(REDIRECTED,)),
+    xsi_event("CallSubscriptionEvent", calls=(ALERTING, RELEASED), hook_status="Off-Hook"),
+    xsi_event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
+    xsi_event("HookStatusEvent", hook_status="Off-Hook"),
+    xsi_event("SubscriptionTerminatedEvent"),
+    xsi_event("CallAnsweredEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Active", xsi.RemoteParty(), start_time=0, answer_time=0)),
+]
+
+
+# -- one link, with the test as its XSP ----------------------------------------------
+
+
+@implementer(ILinkListener)
+class RecordingListener:
+    """An ILinkListener (a link's channel set) that keeps every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def link_ready(self, link):
+        self.calls.append(("ready",))
+
+    def link_lost(self, link, reason):
+        self.calls.append(("lost",))
+
+    def event_received(self, link, event):
+        self.calls.append(("event", event))
+
+    def sequence_gap(self, link, gap):
+        self.calls.append(("gap", gap))
+
+    def channel_terminated(self, link, event):
+        self.calls.append(("terminated", event))
+
+    def events(self):
+        return [c[1] for c in self.calls if c[0] == "event"]
+
+
+class Wire:
+    """The XSP's view of one link on a StringTransport and a Clock: the
+    documents the link wrote, decoded; documents the test sends it."""
+
+    def __init__(self, **settings):
+        from csta_connector.broadworks import stream
+        from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+
+        self.clock = Clock()
+        self.listener = RecordingListener()
+        self.settings = LinkSettings("cs1", "app", name="link-1", request_timeout=5, **settings)
+        self.link = XspLinkProtocol(self.settings, self.clock, self.listener)
+        self.transport = StringTransport()
+        self.link.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+
+    def sent(self):
+        """The documents the link wrote since the last call."""
+        from csta_connector.broadworks import xsp
+
+        data = self.transport.value()
+        self.transport.clear()
+        return [xsp.decode(d) for d in self._splitter.feed(data)]
+
+    def receive(self, document, byte_by_byte=False):
+        from csta_connector.broadworks import xsp
+
+        data = xsp.encode(document)
+        if byte_by_byte:
+            for i in range(len(data)):
+                self.link.dataReceived(data[i : i + 1])
+        else:
+            self.link.dataReceived(data)
+
+    def add_channel(self):
+        """Answer the link's AddChannelRequest (channel ``ch-1``, 3600 s)."""
+        from csta_connector.broadworks import xsp
+
+        (request,) = self.sent()
+        assert request.payload.name == "AddChannelRequest"
+        self.receive(
+            xsp.Response(request.request_id, request.session_id, 200, "OK",
+                         xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 3600)))
+        )
+        return request
+
+    def close(self):
+        """The connection ends (as a real transport reports it, once); the
+        delayed calls left on the clock, which should be none."""
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        if self.link._connected:
+            self.link.connectionLost(Failure(ConnectionDone()))
+        return self.clock.getDelayedCalls()

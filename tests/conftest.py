@@ -130,13 +130,3 @@ def fail_on_unhandled_deferred_errors():
         pytest.fail(
             "Unhandled error in Deferred: %s" % errors[0]["log_failure"].getTraceback()
         )
-
-
-@pytest.fixture(autouse=True)
-def restore_lms_detail():
-    """A test that builds log outputs (lms.set_detail) leaves the next one
-    with every level wanted, as a process that built none has."""
-    from csta_connector import lms
-
-    yield
-    lms.set_detail(lms.LEVELS)

@@ -112,6 +112,7 @@ class CSTAServerProtocol(Protocol):
         self.clock = factory.clock
         self.settings = factory.settings
         self.services = factory.services
+        self.detail = factory.detail
         self.state = DETECTING
         self.wire = None  # the IWire of the detected encoding
         self.name = "client"
@@ -213,7 +214,7 @@ class CSTAServerProtocol(Protocol):
     def write(self, data: bytes | None):
         """Send bytes of this session's wire (nothing once closed)."""
         if data and self.state is not CLOSED and self.transport is not None:
-            if lms.wants(lms.CSTA_FRAME_SENT):
+            if self.detail.wants(lms.CSTA_FRAME_SENT):
                 lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self.wire.dump(data))
             self.transport.write(data)
 
@@ -234,7 +235,7 @@ class CSTAServerProtocol(Protocol):
     def dataReceived(self, data: bytes):
         if self.state is CLOSED:
             return
-        if lms.wants(lms.CSTA_FRAME_RECEIVED):
+        if self.detail.wants(lms.CSTA_FRAME_RECEIVED):
             frame = self.wire.dump(data) if self.wire is not None else data.hex(" ")
             lms.emit(self.log, lms.CSTA_FRAME_RECEIVED, client=self.name, frame=frame)
         if self.state is DETECTING:
@@ -313,7 +314,7 @@ class CSTAServerProtocol(Protocol):
     def _request(self, invoke_id, message):
         started = self.clock.seconds()
         name = type(message).__name__
-        if lms.wants(lms.CSTA_REQUEST_RECEIVED):
+        if self.detail.wants(lms.CSTA_REQUEST_RECEIVED):
             lms.emit(self.log, lms.CSTA_REQUEST_RECEIVED, client=self.name, service=name, invoke_id=invoke_id)
         handler = getattr(self, "csta_" + name, None)
         if handler is not None:
@@ -407,17 +408,19 @@ class CSTAServerFactory(Factory):
     log = Logger()
 
     def __init__(self, services, clock, settings: ListenerSettings | None = None,
-                 status: SystemStatus | None = None):
+                 status: SystemStatus | None = None, detail=lms.EVERY_LEVEL,
+                 request_observer=None):
         self.services = services
         self.clock = clock
         self.settings = settings or ListenerSettings()
+        self.detail = detail  # what the log outputs write (per-frame lines only then)
         #: what clients are told in SystemStatus (a listener of its own, as in
         #: the tests, is ``normal`` until told otherwise)
         self.status = status if status is not None else SystemStatus(NORMAL)
         self.sessions: set[CSTAServerProtocol] = set()
         #: optional callable(service name, seconds, Failure or None), told when
         #: a client request is answered (metrics: latency per service)
-        self.request_observer = None
+        self.request_observer = request_observer
         self._register_ids = itertools.count(1)
         self._observing = False
         self._observe_status()
@@ -449,17 +452,3 @@ class CSTAServerFactory(Factory):
         for session in list(self.sessions):
             session.send_request(m.SystemStatus(status=status))
 
-    # Until the assembly builds one SystemStatus for the services and the
-    # listener (the services set it), the services and metrics reach it here.
-
-    @property
-    def system_status(self) -> str:
-        return self.status.status
-
-    @system_status.setter
-    def system_status(self, status: str):
-        # the assembly's status before the first session: nobody to tell
-        self.status.status = status
-
-    def set_system_status(self, status: str):
-        self.status.set(status)

@@ -30,7 +30,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks import requests, stream, xsi, xsp
 from csta_connector.simulator.errors import SimulatorError
 
 MIN_EXPIRES = 3600
@@ -241,7 +241,7 @@ class XspServer:
     # -- subscriptions ----------------------------------------------------
 
     def add_subscription(self, user_id, owner, values) -> Subscription:
-        package = values.get("event") or xsp.ADVANCED_CALL
+        package = values.get("event") or requests.ADVANCED_CALL
         application_id = values.get("applicationId")
         # a subscription identical in owner, target, application and package replaces the old one
         for old in list(self._by_user.get(user_id, ())):
