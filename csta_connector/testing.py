@@ -552,3 +552,137 @@ class Wire:
         if self.link._connected:
             self.link.connectionLost(Failure(ConnectionDone()))
         return self.clock.getDelayedCalls()
+
+
+# --- CSTA message samples of the contact centre -----------------------------------
+# The contact-centre codec tests round-trip them; the BER codec test checks that
+# its own samples plus these cover every message class.
+
+C = m.ConnectionID
+QUEUED = C(call_id="c1", device_id="5001")
+AT_ROUTE_POINT = C(call_id="c2", device_id="6001")
+BUSY = m.CSTAError(category="systemResourceAvailability", value="resourceBusy")
+
+#: One or more filled-in examples of every contact-centre message (the BER
+#: codec test checks that every class is covered by its samples plus these).
+CONTACT_CENTRE_SAMPLES = [
+    # agents
+    m.SetAgentState(device="2002", requested_agent_state="ready"),
+    m.SetAgentState(
+        device="2002", requested_agent_state="notReady", agent_id="2002@example.com",
+        password="secret", group="5001",
+        extensions=m.make_extensions(unavailableCode="17"),
+    ),
+    m.SetAgentStateResponse(),
+    m.SetAgentStateResponse(pending_agent_state="agentWorkingAfterCall"),
+    m.GetAgentState(device="2002"),
+    m.GetAgentState(device="2002", acd_group="5001"),
+    m.GetAgentStateResponse(
+        agent_state_list=(m.AgentStateEntry(agent_id="2002@example.com", logged_on=False),)
+    ),
+    m.GetAgentStateResponse(
+        agent_state_list=(
+            m.AgentStateEntry(
+                agent_id="2002@example.com", logged_on=True,
+                agent_info=(
+                    m.AgentInfo(acd_group="5001", agent_state="agentNotReady",
+                                pending_agent_state="agentReady",
+                                agent_state_condition="other"),
+                    m.AgentInfo(acd_group="5002", agent_state="agentBusy"),
+                ),
+            ),
+            m.AgentStateEntry(logged_on=True, agent_info=(m.AgentInfo(agent_state="agentReady"),)),
+        ),
+        extensions=m.make_extensions(unavailableCode="Lunch"),
+    ),
+    m.AgentBusyEvent(cross_ref_id="7", agent_device="2002"),
+    m.AgentBusyEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com", acd_group="5001",
+        pending_agent_state="agentWorkingAfterCall", cause="distributed",
+    ),
+    m.AgentLoggedOnEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com", acd_group="5001",
+        agent_password="pw", cause="normal",
+    ),
+    m.AgentLoggedOnEvent(cross_ref_id="7", agent_device=None),
+    m.AgentLoggedOffEvent(cross_ref_id="7", agent_device="2002", acd_group="5001"),
+    m.AgentNotReadyEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com",
+        extensions=m.make_extensions(unavailableCode="17"),
+    ),
+    m.AgentReadyEvent(cross_ref_id="7", agent_device="2002", cause="normal"),
+    m.AgentWorkingAfterCallEvent(cross_ref_id="7", agent_device="2002", pending_agent_state="ready"),
+    # ACD
+    m.QueuedEvent(
+        cross_ref_id="7", queued_connection=QUEUED, queue="5001", calling_device="2001",
+        called_device="5001", number_queued=2, calls_in_front=1,
+        local_connection_info="queued", cause="enteringDistribution",
+    ),
+    m.QueuedEvent(
+        cross_ref_id="7", queued_connection=QUEUED, queue="5001", calling_device=None,
+        called_device="5001", last_redirection_device="2009", cause="redirected",
+    ),
+    m.CallInformationEvent(cross_ref_id="7", connection=QUEUED, device="5001"),
+    m.CallInformationEvent(cross_ref_id="7", connection=QUEUED, device="5001", calling_device="2001"),
+    # routeing
+    m.RouteRegister(),
+    m.RouteRegister(routeing_device="6001"),
+    m.RouteRegisterResponse(route_register_req_id="rr1"),
+    m.RouteRegisterCancel(route_register_req_id="rr1"),
+    m.RouteRegisterCancelResponse(),
+    m.RouteRegisterAbort(route_register_req_id="rr1"),
+    m.RouteRequest(routing_cross_ref_id="x1", current_route="6001"),
+    m.RouteRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", current_route="6001",
+        calling_device="2001", routeing_device="6001", routed_call=AT_ROUTE_POINT,
+        route_sel_algorithm="aCD", priority=False, reply_timeout=10, correlator_data="cd",
+    ),
+    m.ReRouteRequest(routing_cross_ref_id="x1"),
+    m.ReRouteRequest(routing_cross_ref_id="x1", route_register_req_id="rr1", reply_timeout=5,
+                     correlator_data="cd"),
+    m.RouteSelectRequest(routing_cross_ref_id="x1", route_selected="2003"),
+    m.RouteSelectRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", route_selected="+15550001234",
+        remain_retries=2, route_used_req=True, correlator_data="cd",
+    ),
+    m.RouteUsedRequest(routing_cross_ref_id="x1", route_used="2003"),
+    m.RouteUsedRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", route_used="2003",
+        calling_device="2001", domain=True, correlator_data="cd",
+    ),
+    m.RouteEndRequest(routing_cross_ref_id="x1"),
+    m.RouteEndRequest(routing_cross_ref_id="x1", route_register_req_id="rr1", error_value=BUSY),
+    m.RouteEndRequest(routing_cross_ref_id="x1", error_value=m.CSTAError(category="unspecified")),
+    m.RouteReject(routing_cross_ref_id="x1"),
+    m.RouteReject(routing_cross_ref_id="x1", route_register_req_id="rr1",
+                  reject_cause="queueTimeOverflow", correlator_data="cd"),
+    # voice unit
+    m.PlayMessage(message_to_be_played="2", over_connection=AT_ROUTE_POINT),
+    m.PlayMessage(
+        message_to_be_played="4", over_connection=AT_ROUTE_POINT, duration=30,
+        extensions=m.make_extensions(
+            audioUrl=("http://media/a.wav?x=1&y=2", "http://media/b.wav"),
+            videoUrl="http://media/v.mp4", collectDigits="xx#",
+        ),
+    ),
+    m.PlayMessage(message_to_be_played="0", over_connection=AT_ROUTE_POINT,
+                  extensions=m.make_extensions(busyPattern="FastBusy")),
+    m.PlayMessageResponse(),
+    m.PlayEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="1"),
+    m.PlayEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="4", resource="ann",
+                length=12, current_position=0, speed=100, cause="normal"),
+    m.StopEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="1", cause="timeout"),
+    m.StopEvent(
+        cross_ref_id="7", connection=AT_ROUTE_POINT, message="3", resource="r", length=5,
+        current_position=5, cause="dTMFDigitDetected",
+        extensions=m.make_extensions(collectDigits="12#"),
+    ),
+    # device maintenance
+    m.OutOfServiceEvent(cross_ref_id="7", device="6001"),
+    m.OutOfServiceEvent(cross_ref_id="7", device="6001", cause="maintenance"),
+    m.BackInServiceEvent(cross_ref_id="7", device="6001", cause="normal"),
+    # the queued state in a snapshot of an ACD device
+    m.SnapshotDeviceResponse(
+        items=(m.SnapshotDeviceItem(connection=QUEUED, local_connection_state="queued"),)
+    ),
+]

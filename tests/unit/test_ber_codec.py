@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from csta_connector.csta import messages as m
 from csta_connector.csta.ber import codec
+from csta_connector.testing import CONTACT_CENTRE_SAMPLES
 from csta_connector.csta.ber.acse import (
     Abort,
     AssociationRequest,
@@ -178,8 +179,6 @@ def _ber_classes():
 
 
 def test_samples_cover_every_ber_message_class():
-    from tests.unit.test_contact_centre_messages import CONTACT_CENTRE_SAMPLES
-
     assert _ber_classes() <= {type(s) for s in SAMPLES + CONTACT_CENTRE_SAMPLES}
 
 
