@@ -43,8 +43,8 @@ from __future__ import annotations
 from twisted.logger import Logger
 
 from csta_connector.broadworks import xsi_contact_centre as cc
-from csta_connector.simulator.addressing import OWN_BLOCK, RouteKind, VirtualSubscriber
-from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action
+from csta_connector.simulator.addressing import RouteKind
+from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, provision
 from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
 
 DEFAULT_PRIORITY = "1-High"
@@ -311,14 +311,8 @@ class CallCenters:
         directory = engine._directory
         now = engine._now()
         for extension, members in settings.call_centers:
-            subscriber = VirtualSubscriber(
-                "%s@%s" % (extension, directory.domain), extension, OWN_BLOCK + extension,
-                "Queue %s" % extension, RouteKind.CALL_CENTER,
-            )
-            if not directory.add_virtual(subscriber):
-                self.log.warn(
-                    "call center {extension} not provisioned: the extension is taken", extension=extension
-                )
+            subscriber = provision(engine, extension, "Queue %s" % extension, RouteKind.CALL_CENTER, self.log)
+            if subscriber is None:
                 continue
             center = CallCenter(engine, self, subscriber, settings)
             self.centers.append(center)

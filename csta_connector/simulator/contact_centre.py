@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.xsi import Redirect
-from csta_connector.simulator.addressing import RouteKind
+from csta_connector.simulator.addressing import OWN_BLOCK, RouteKind, VirtualSubscriber
 from csta_connector.simulator.errors import ErrorCode, SimulatorError
 from csta_connector.simulator.sessions import BUSY, REMOTE_RELEASE, LOCAL_RELEASE, TERMINATOR
 
@@ -78,6 +78,19 @@ class ContactCentreSettings:
             treatment_seconds=section.treatment_seconds,
             resync_unsolicited=section.queue_resync_unsolicited,
         )
+
+
+def provision(engine, extension, name, kind, log):
+    """A call center's or route point's virtual subscriber ``EXT@DOMAIN``, its
+    number in the platform's block; None (and a warning) when the extension is taken."""
+    directory = engine._directory
+    subscriber = VirtualSubscriber(
+        "%s@%s" % (extension, directory.domain), extension, OWN_BLOCK + extension, name, kind
+    )
+    if not directory.add_virtual(subscriber):
+        log.warn("{kind} {extension} not provisioned: the extension is taken", kind=kind.value, extension=extension)
+        return None
+    return subscriber
 
 
 def action(method):

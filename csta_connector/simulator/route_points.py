@@ -41,8 +41,8 @@ from __future__ import annotations
 from twisted.logger import Logger
 
 from csta_connector.broadworks import xsi_contact_centre as cc
-from csta_connector.simulator.addressing import OWN_BLOCK, RouteKind, VirtualSubscriber
-from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action
+from csta_connector.simulator.addressing import RouteKind
+from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, provision
 from csta_connector.simulator.digit_map import COLLECTING, DigitMap, DigitMapError
 from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
 from csta_connector.simulator.sessions import BUSY
@@ -418,18 +418,12 @@ class RoutePoints:
         self.route_points: list[RoutePoint] = []
         self.controller_state = "ready"
         self._play_collect_ids = 0
-        directory = engine._directory
         for extension in settings.route_points:
-            subscriber = VirtualSubscriber(
-                "%s@%s" % (extension, directory.domain), extension, OWN_BLOCK + extension,
-                "RoutePoint %s" % extension, RouteKind.ROUTE_POINT,
-            )
-            if not directory.add_virtual(subscriber):
-                self.log.warn("route point {extension} not provisioned: the extension is taken", extension=extension)
-                continue
-            self.route_points.append(RoutePoint(engine, self, subscriber, settings))
+            subscriber = provision(engine, extension, "RoutePoint %s" % extension, RouteKind.ROUTE_POINT, self.log)
+            if subscriber is not None:
+                self.route_points.append(RoutePoint(engine, self, subscriber, settings))
         if settings.failed_destination:
-            directory.route(settings.failed_destination)  # a clear error now, not at the first failure
+            engine._directory.route(settings.failed_destination)  # a clear error now, not at the first failure
 
     def route_point(self, address) -> RoutePoint:
         subscriber = self.engine._directory.virtual(address)
