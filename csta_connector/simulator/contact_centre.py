@@ -80,6 +80,11 @@ class ContactCentreSettings:
         )
 
 
+#: policy redirects of one call (two failed route points that send their calls
+#: to each other would loop); the next policy gives busy
+MAX_POLICY_REDIRECTS = 10
+
+
 def provision(engine, extension, name, kind, log):
     """A call center's or route point's virtual subscriber ``EXT@DOMAIN``, its
     number in the platform's block; None (and a warning) when the extension is taken."""
@@ -240,12 +245,14 @@ class CallHolder:
     def send_caller_to_policy(self, record, address, event_type, reason, **fields):
         """A policy destination (overflow, failure), else busy."""
         route = None
-        if address:
+        if address and record.half.session.policy_redirects < MAX_POLICY_REDIRECTS:
             try:
                 route = self.destination(address)
             except SimulatorError:
                 route = None
         if route is not None:
+            # failed destinations that lead back to a failing route point must end
+            record.half.session.policy_redirects += 1
             self.send_caller(record, route, reason, event_type, **fields)
             return
         self.withdraw_offer(record)

@@ -35,12 +35,13 @@ TEMPORARILY_UNAVAILABLE = "Temporarily Unavailable"
 class Session:
     """One call: its ``extTrackingId`` and its halves; orphaned once no AS knows it."""
 
-    __slots__ = ("ext_tracking_id", "halves", "orphaned")
+    __slots__ = ("ext_tracking_id", "halves", "orphaned", "policy_redirects")
 
     def __init__(self, ext_tracking_id):
         self.ext_tracking_id = ext_tracking_id
         self.halves = []
         self.orphaned = False
+        self.policy_redirects = 0  # overflows and failures that sent it elsewhere
 
 
 class CallHalf:

@@ -36,7 +36,9 @@ def test_queue_agent_and_route_point_over_loopback(simulator, linked, bw_validat
     initial = sink.of("2002@example.com", "AgentSubscriptionEvent")[0].event_data
     assert (initial.state_info.state, initial.join_infos) == ("Sign-Out", (cc.JoinInfo("5001@example.com", True),))
 
-    # the agent becomes Available over CTI; a call to 5001 is queued and distributed to it
+    # 2003 is Unavailable from its phone; 2002 becomes Available over CTI: a call
+    # to 5001 is queued and distributed to 2002
+    yield control.agent_state("2003", "Unavailable", "LUNCH")
     yield channel_set.request(cti.set_agent_state("2002@example.com", "Available"))
     yield sink.wait_for(has(sink, "2002@example.com", "AgentStateEvent"), what="agent state")
     call = yield control.place_call("2001", "5001")
@@ -62,7 +64,7 @@ def test_queue_agent_and_route_point_over_loopback(simulator, linked, bw_validat
         cti.route_point_play("6001@example.com", entry.call_id, cc.RoutePointPlay(cc.PLAY_KINDS[2], digit_map="x#"))
     )
     play_collect_id = cc.parse_single_text(response.payload)
-    yield control.post("/calls/%s/digits" % routed["extTrackingId"], {"digits": "7#"})
+    yield control.press_digits(routed["extTrackingId"], "7#")
     yield sink.wait_for(has(sink, "6001@example.com", "RoutePointRingbackCompletedEvent"), what="play completed")
     result = sink.of("6001@example.com", "RoutePointRingbackCompletedEvent")[0].event_data.play_collect_result
     assert result == cc.PlayCollectResult(play_collect_id, "Match", "7#")
@@ -90,14 +92,15 @@ def test_an_ungraceful_failover_leaves_queue_orphans_only_a_refresh_reveals(simu
     yield control.place_call("2006", "5001")
     yield control.place_call("2007", "6001")
     yield sink.wait_for(has(sink, "5001@example.com", "ACDCallAddedEvent", 2), what="queued")
-    queued = yield control.get("/queues/5001/calls")
+    queued = yield control.queue_calls("5001")
     assert len(queued) == 2
     before = len(sink.items)
     yield control.failover("ungraceful")
     # nothing arrives by itself within twice the resync delay
     yield task.deferLater(reactor, 2 * 0.2 + 0.1, lambda: None)
     assert sink.items[before:] == []
-    assert (yield control.get("/queues/5001/calls")) == []
+    assert (yield control.queue_calls("5001")) == []
+    assert (yield control.route_point_calls("6001")) == []
     # only UpdateSubscriptionRequest shows what the peer AS knows: no orphan
     yield client.update_subscription(queue)
     yield client.update_subscription(point)

@@ -595,6 +595,23 @@ def test_inactivity_sends_the_call_to_the_failed_destination(engine, rec, clock,
     assert events[0].event_data.redirect.reason == "route-point"
 
 
+def test_route_points_failing_to_each_other_end_in_busy(clock):
+    settings = dataclasses.replace(SETTINGS, route_points=("6001", "6002"), failed_destination="6002")
+    engine = CallEngine(clock, users=20, contact_centre=settings)
+    rec = Recorder(engine)
+    try:
+        engine.route_points.route_point("6002").set_policy(failed_destination="6001")
+        for point in engine.route_points.route_points:
+            point.set_state("Failed")
+        rec.take()
+        engine.dial("2001", "6001")
+        events = rec.take()
+        assert len(of(events, "RoutePointCallFailedEvent")) == 11
+        assert the(events, "CallReleasingEvent").call.release_cause == "Busy"
+    finally:
+        engine.stop()
+
+
 def test_distribute_answer_and_bounce(engine, rec, clock, point):
     record, _ = routed(engine, rec)
     point.distribute(record.call_id, cc.RoutePointDistribute("2005@example.com"))
