@@ -44,7 +44,7 @@ from twisted.logger import Logger
 
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.simulator.addressing import RouteKind
-from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, provision
+from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, check_destination, provision
 from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
 
 DEFAULT_PRIORITY = "1-High"
@@ -329,9 +329,7 @@ class CallCenters:
                     agent = self.agents[user.user_id] = Agent(user, settings.initial_agent_state, now)
                 agent.memberships[center] = True
                 center.agents.append(agent)
-        for destination in (settings.overflow_destination,):
-            if destination:
-                directory.route(destination)  # a clear error now, not at the first overflow
+        check_destination(engine, "overflow-destination", settings.overflow_destination)
 
     # -- lookups ------------------------------------------------------------
 

@@ -98,6 +98,16 @@ def provision(engine, extension, name, kind, log):
     return subscriber
 
 
+def check_destination(engine, option, address):
+    """A policy destination of the configuration: ValueError naming the option
+    now, rather than a busy caller at the first overflow or failure."""
+    if address:
+        try:
+            engine._directory.route(address)
+        except SimulatorError as e:
+            raise ValueError("[simulator] %s = %r: %s" % (option, address, e.summary)) from None
+
+
 def action(method):
     """A public mutator of a holder or manager: deliver what it emitted, even
     when it raised half-way (as the engine's own actions)."""

@@ -42,7 +42,7 @@ from twisted.logger import Logger
 
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.simulator.addressing import RouteKind
-from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, provision
+from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, check_destination, provision
 from csta_connector.simulator.digit_map import COLLECTING, DigitMap, DigitMapError
 from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
 from csta_connector.simulator.sessions import BUSY
@@ -422,8 +422,7 @@ class RoutePoints:
             subscriber = provision(engine, extension, "RoutePoint %s" % extension, RouteKind.ROUTE_POINT, self.log)
             if subscriber is not None:
                 self.route_points.append(RoutePoint(engine, self, subscriber, settings))
-        if settings.failed_destination:
-            engine._directory.route(settings.failed_destination)  # a clear error now, not at the first failure
+        check_destination(engine, "failed-destination", settings.failed_destination)
 
     def route_point(self, address) -> RoutePoint:
         subscriber = self.engine._directory.virtual(address)

@@ -160,6 +160,12 @@ def test_a_taken_extension_or_a_missing_agent_is_left_out(clock):
         engine.stop()
 
 
+@pytest.mark.parametrize("option", ["overflow_destination", "failed_destination"])
+def test_an_unusable_policy_destination_is_a_clear_error_at_start(clock, option):
+    with pytest.raises(ValueError, match=r"\[simulator\] %s = 'x y': invalid address" % option.replace("_", "-")):
+        CallEngine(clock, users=5, contact_centre=dataclasses.replace(SETTINGS, **{option: "x y"}))
+
+
 # ------------------------------------------------------------------- agents
 
 
