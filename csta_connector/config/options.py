@@ -291,6 +291,111 @@ CSTA = SectionSpec(
     "The listener for CSTA clients (XML and BER on one port).",
 )
 
+# -- [simulator] contact centre: call centers, agents, route points ---------
+# (SPEC §10; reference/contact-centre.md §10.6 and §10.7; issues 14 and 15).
+# Everything the simulator's contact centre reads from the configuration is in
+# this block: two kinds of value, then the options (in _SIMULATOR_COMMON).
+
+
+class CallCenterList:
+    """``5001:2001-2010, 5002:2011-2015 2020``: call centers (an extension) and
+    their agents (extensions and ranges, space-separated; none is allowed)."""
+
+    allowed = "comma-separated EXT:AGENTS (AGENTS: extensions and ranges like 2001-2010, space-separated)"
+
+    def parse(self, text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        centers = []
+        for item in _split_list(text):
+            extension, _, agents = item.partition(":")
+            extension = extension.strip()
+            if not extension.isdigit() or extension in (c for c, _ in centers):
+                raise InvalidValue()
+            members: list[str] = []
+            for part in agents.split():
+                first, dash, last = part.partition("-")
+                if not first.isdigit() or (dash and not last.isdigit()):
+                    raise InvalidValue()
+                if dash and int(last) < int(first):
+                    raise InvalidValue()
+                for number in range(int(first), int(last if dash else first) + 1):
+                    if str(number) not in members:
+                        members.append(str(number))
+            centers.append((extension, tuple(members)))
+        return tuple(centers)
+
+    def show(self, value: Any) -> str:
+        def agents(members):
+            return " ".join(members) if len(members) < 3 else "%s-%s" % (members[0], members[-1])
+
+        return ", ".join("%s:%s" % (c, agents(m)) for c, m in value) or "none"
+
+
+class ExtensionList:
+    """Comma-separated extensions (possibly none)."""
+
+    allowed = "comma-separated extensions"
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        items = _split_list(text)
+        if any(not item.isdigit() for item in items) or len(set(items)) != len(items):
+            raise InvalidValue()
+        return tuple(items)
+
+    def show(self, value: Any) -> str:
+        return ", ".join(value) or "none"
+
+
+class _OptionalSeconds(Seconds):
+    def show(self, value: Any) -> str:
+        return "none" if value is None else super().show(value)
+
+
+_SIMULATOR_CONTACT_CENTRE = (
+    Option("call-centers", CallCenterList(), (("5001", tuple(str(n) for n in range(2001, 2011))),),
+           "Call centers (virtual subscribers EXT@DOMAIN, 'Queue EXT') and their agents "
+           "(users); empty: none. A call center or agent that is no free extension is "
+           "left out with a warning."),
+    Option("route-points", ExtensionList(), ("6001",),
+           "Route points (virtual subscribers EXT@DOMAIN, 'RoutePoint EXT'); empty: none."),
+    Option("initial-agent-state", Choice("Sign-In", "Available", "Unavailable", "Wrap-Up", "Sign-Out"),
+           "Sign-Out", "ACD state of every agent at start (the demo uses Available)."),
+    Option("queue-policy", Choice("Uniform", "Circular", "Regular"), "Uniform",
+           "Distribution of every call center: Uniform (the longest idle agent), Circular "
+           "(the next agent after the last one offered a call), Regular (the first in order)."),
+    Option("queue-length", Integer(0, 525), 25,
+           "Calls a call center holds; the next one overflows (reason size)."),
+    Option("wrap-up-seconds", Seconds(0, 3600), 0.0,
+           "After an ACD call the agent is in Wrap-Up this long, then in "
+           "agent-state-after-call (0: straight there)."),
+    Option("agent-state-after-call", Choice("Available", "Unavailable", "Wrap-Up"), "Available",
+           "An agent's state after an ACD call and its wrap-up."),
+    Option("offer-seconds", Seconds(0, 3600), 20.0,
+           "A call offered to an agent and not answered this long bounces back to the "
+           "queue (0: never)."),
+    Option("overflow-seconds", Seconds(0, 86400), 0.0,
+           "A call waiting this long in a call center overflows (reason time; 0: never)."),
+    Option("overflow-destination", Text(), None,
+           "Where overflowed calls go (an extension or number); none: busy."),
+    Option("route-point-timeout", Seconds(0.1, 3600), 10.0,
+           "A route point call with no CTI request this long (after it was added, or "
+           "after the last request) fails to failed-destination."),
+    Option("no-request-seconds", _OptionalSeconds(0.1, 3600), None,
+           "The same timeout under the name of reference §10.7; when set it overrides "
+           "route-point-timeout."),
+    Option("failed-destination", Text(), None,
+           "Where failed route point calls go (an extension or number); none: busy."),
+    Option("route-point-admission", Boolean(), False,
+           "Route points announce each call with RoutePointNewCallEvent and wait for "
+           "RoutePointAdmitCallRequest or RoutePointRejectCallRequest."),
+    Option("treatment-seconds", Seconds(0.1, 3600), 5.0,
+           "Length of one audio URL of a RoutePointPlayTreatmentRequest."),
+    Option("queue-resync-unsolicited", Boolean(), False,
+           "After an ungraceful failover the peer AS also sends ACDSubscriptionResyncEvent / "
+           "RoutePointSubscriptionResyncEvent after resync-delay (the real one sends nothing "
+           "for queues)."),
+)
+# -- end of the [simulator] contact centre block ----------------------------
+
 _SIMULATOR_COMMON = (
     Option("users", Integer(1, 100000), 100, "Subscribers 2001@DOMAIN, 2002@DOMAIN, ..."),
     Option("domain", Text(), "example.com", "Domain of the simulated users."),
@@ -306,7 +411,7 @@ _SIMULATOR_COMMON = (
            "CallSubscriptionEvent", "Event type of the unsolicited resync after failover."),
     Option("failover-drops-channels", Boolean(), False,
            "An ungraceful failover also drops channels and subscriptions."),
-)
+) + _SIMULATOR_CONTACT_CENTRE
 
 SIMULATOR = SectionSpec(
     "simulator",

@@ -73,6 +73,23 @@ class SimulatorSection:
     resync_delay: float
     resync_event: str
     failover_drops_channels: bool
+    # the contact centre (options._SIMULATOR_CONTACT_CENTRE)
+    call_centers: tuple[tuple[str, tuple[str, ...]], ...]
+    route_points: tuple[str, ...]
+    initial_agent_state: str
+    queue_policy: str
+    queue_length: int
+    wrap_up_seconds: float
+    agent_state_after_call: str
+    offer_seconds: float
+    overflow_seconds: float
+    overflow_destination: str | None
+    route_point_timeout: float
+    no_request_seconds: float | None
+    failed_destination: str | None
+    route_point_admission: bool
+    treatment_seconds: float
+    queue_resync_unsolicited: bool
 
 
 @dataclass(frozen=True)

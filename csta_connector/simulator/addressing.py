@@ -3,6 +3,10 @@
 
 * A **user** is found by extension (``2002``), user id (``2002@example.com``),
   number (``+15550002002``, ``15550002002``), ``tel:`` or ``sip:`` URI.
+* A **virtual subscriber** (a call center ``5001@example.com``, a route point
+  ``6001@example.com``) is found the same ways; it has no phone: its calls
+  are held by the call center or route point (``call_centers.py``,
+  ``route_points.py``).
 * **Unknown destination**: a short number (1-6 digits) or a number of the
   platform's own block (``+1555000…``) that is no user.
 * **Network party**: any other number of 7 or more digits (``+4930123456``,
@@ -66,10 +70,36 @@ class User:
         self.hook = ON_HOOK
 
 
+class VirtualSubscriber:
+    """A call center or route point: an id, an extension and a number, no phone.
+
+    ``holder`` is the object that holds its calls (a ``CallCenter`` or a
+    ``RoutePoint``)."""
+
+    __slots__ = ("user_id", "extension", "number", "name", "party", "kind", "holder")
+
+    def __init__(self, user_id, extension, number, name, kind):
+        self.user_id = user_id
+        self.extension = extension
+        self.number = number
+        self.name = name
+        self.kind = kind
+        self.holder = None
+        self.party = RemoteParty(
+            name=name,
+            address="tel:" + number,
+            user_id=user_id,
+            user_dn="tel:%s;ext=%s" % (number, extension),
+            call_type="Group",
+        )
+
+
 class RouteKind(enum.Enum):
     USER = "user"  # a user's phone alerts; the user gets events
     NETWORK = "network"  # an external party alerts with no events
     UNKNOWN = "unknown"  # the platform has no such number: User Not Found
+    CALL_CENTER = "call center"  # the call is queued (call_centers.py)
+    ROUTE_POINT = "route point"  # the call waits for the routing application (route_points.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +110,7 @@ class Route:
     party: RemoteParty
     user: User | None = None
     number: str | None = None
+    subscriber: VirtualSubscriber | None = None
 
 
 def local_part(address):
@@ -103,6 +134,7 @@ class Directory:
         self._users = {}
         self._by_extension = {}
         self._by_number = {}
+        self._virtual = {}  # user id, extension and number -> VirtualSubscriber
         for extension in range(first_extension, first_extension + users):
             ext = str(extension)
             self.add(User("%s@%s" % (ext, domain), ext, OWN_BLOCK + ext))
@@ -111,6 +143,28 @@ class Directory:
         self._users[user.user_id] = user
         self._by_extension[user.extension] = user
         self._by_number[user.number] = user
+
+    def add_virtual(self, subscriber: VirtualSubscriber) -> bool:
+        """Provision a call center or route point; False (nothing changed) when
+        its extension or number is taken."""
+        keys = (subscriber.user_id, subscriber.extension, subscriber.number)
+        if any(k in self._virtual for k in keys) or self.user_by_address(subscriber.extension) is not None:
+            return False
+        for key in keys:
+            self._virtual[key] = subscriber
+        return True
+
+    def virtual(self, address) -> VirtualSubscriber | None:
+        """The call center or route point an address names, or None."""
+        if address is None:
+            return None
+        found = self._virtual.get(address)
+        if found is not None:
+            return found
+        local, domain = local_part(address)
+        if domain and domain != self.domain.lower():
+            return None
+        return self._virtual.get(local) or self._virtual.get("+" + local.lstrip("+"))
 
     def __len__(self):
         return len(self._users)
@@ -158,6 +212,9 @@ class Directory:
         user = self.user_by_address(address)
         if user is not None:
             return Route(RouteKind.USER, user.party, user=user)
+        subscriber = self.virtual(address)
+        if subscriber is not None:
+            return Route(subscriber.kind, subscriber.party, subscriber=subscriber)
         local, domain = local_part(address or "")
         if not _DIGITS.match(local) or (domain and domain != self.domain.lower()):
             raise invalid("invalid address %r" % (address,))

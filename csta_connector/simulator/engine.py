@@ -7,14 +7,21 @@ delayed work (the post-failover resync, treatments). Listeners receive one
 :class:`Notification` per Xsi event per user, synchronously and in event order;
 the XSP server adds the subscription envelope (eventID, sequenceNumber, ...).
 
-The engine is built of three parts:
+The engine is built of these parts:
 
 * ``addressing.py``: the users and where an address leads (a :class:`Route`);
 * ``failover.py``: the AS pair (the active AS, its call-id space, orphans,
   who gets a resync);
 * this module: the calls (``sessions.py`` holds their records) and every
   action on them. :meth:`CallEngine._deliver` is where a call to a route
-  arrives, one delivery per :class:`RouteKind`.
+  arrives, one delivery per :class:`RouteKind`;
+* the contact centre (SPEC §10): ``call_centers.py`` (queues, agents),
+  ``route_points.py`` (routing, treatments), ``contact_centre.py`` (what they
+  share). A call to a call center or route point is delivered to it; the
+  engine tells it when the agent it offered a call answers or refuses, and
+  when its caller hangs up (:meth:`CallEngine._answer`, ``_release``).
+  Its events are :class:`Notification` objects too, for the virtual
+  subscriber (or the agent), with their package and typed ``event_data``.
 
 Call model (SPEC §4)
 --------------------
@@ -66,19 +73,24 @@ from dataclasses import dataclass
 from twisted.logger import Logger
 
 from csta_connector import lms
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.xsi import Call, Conference, Redirect, RemoteParty
+from csta_connector.broadworks.requests import ADVANCED_CALL
 from csta_connector.simulator.addressing import (
     Directory,
     Route,
     RouteKind,
     local_part,
 )
+from csta_connector.simulator.call_centers import CallCenters
+from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
 from csta_connector.simulator.failover import (
     FAILOVER_MODES,
     RESYNC_EVENTS,
     ApplicationServerPair,
 )
+from csta_connector.simulator.route_points import RoutePoints
 from csta_connector.simulator.sessions import (
     ACTIVE,
     ALERTING,
@@ -116,7 +128,9 @@ _DTMF = re.compile(r"^[0-9*#A-Da-d,]+$")
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One Xsi event for one user, before the subscription envelope is added."""
+    """One Xsi event for one subscriber (a user, a call center, a route point),
+    before the subscription envelope is added; it goes to the subscriptions of
+    ``package``."""
 
     user_id: str
     event_type: str
@@ -124,6 +138,8 @@ class Notification:
     calls: tuple[Call, ...] = ()
     conference: Conference | None = None
     hook_status: str | None = None
+    package: str = ADVANCED_CALL
+    event_data: object = None  # the contact-centre packages' (xsi_contact_centre)
 
 
 class CallEngine:
@@ -141,6 +157,7 @@ class CallEngine:
         resync_event="CallSubscriptionEvent",
         treatment_time=0.0,
         click_to_dial_auto_offhook=True,
+        contact_centre: ContactCentreSettings | None = None,
     ):
         self._servers = ApplicationServerPair(resync_delay, resync_event)
         self._directory = Directory(domain, users, first_extension)
@@ -154,10 +171,16 @@ class CallEngine:
         self._delayed = []
         self._sessions = {}  # ext_tracking_id -> Session (the active AS knows)
         self._halves = {}  # call_id -> CallHalf (the active AS knows)
+        self._settling = []  # work for the end of the current action (agents freed)
+        self.contact_centre = contact_centre or ContactCentreSettings()
+        self.call_centers = CallCenters(self, self.contact_centre)
+        self.route_points = RoutePoints(self, self.contact_centre)
         self._deliveries = {
             RouteKind.USER: self._deliver_to_user,
             RouteKind.NETWORK: self._deliver_to_network,
             RouteKind.UNKNOWN: self._deliver_nowhere,
+            RouteKind.CALL_CENTER: self._deliver_to_holder,
+            RouteKind.ROUTE_POINT: self._deliver_to_holder,
         }
 
     # ---------------------------------------------------------------- listeners
@@ -171,6 +194,12 @@ class CallEngine:
     def _emit(self, user, event_type, **kw):
         self._queue.append(Notification(user.user_id, event_type, **kw))
 
+    def _after(self, work):
+        """Run ``work`` once the current action is complete (before its events
+        go out): an agent whose call ended takes the next queued call then,
+        not in the middle of the operation that ended it."""
+        self._settling.append(work)
+
     def _flush(self):
         # Delivered after the state change is complete, in order; a listener
         # that calls back into the engine queues behind the current events.
@@ -178,7 +207,11 @@ class CallEngine:
             return
         self._delivering = True
         try:
-            while self._queue:
+            while self._queue or self._settling:
+                while self._settling:
+                    self._settling.pop(0)()
+                if not self._queue:
+                    break
                 notification = self._queue.popleft()
                 for fn in list(self._listeners):
                     try:
@@ -268,6 +301,8 @@ class CallEngine:
             start_time=half.start_time,
             answer_time=half.answer_time,
             held_time=half.held_time if state in (HELD, REMOTE_HELD) else None,
+            redirect=half.redirect,
+            acd_call_info=half.acd_call_info,
         )
         fields.update(override)
         return Call(**fields)
@@ -317,6 +352,11 @@ class CallEngine:
             other.dialled = half.party  # what the party still sees as remote
         if not session.halves:
             self._sessions.pop(session.ext_tracking_id, None)
+        if half.on_end is not None:
+            end, half.on_end = half.on_end, None
+            self._after(end)  # an agent's ACD call: its wrap-up
+        if user is not None and not user.halves and user.user_id in self.call_centers.agents:
+            self._after(lambda: self.call_centers.user_free(user))
 
     def _leave_conference(self, half):
         user = half.user
@@ -452,6 +492,9 @@ class CallEngine:
     def _deliver_nowhere(self, caller, route):
         self._fail(caller, USER_NOT_FOUND)
 
+    def _deliver_to_holder(self, caller, route):
+        route.subscriber.holder.accept(caller, route)
+
     def _fail(self, caller, cause):
         """Connect the caller to a treatment (CallReleasing), release it later."""
         caller.release_cause = cause
@@ -517,6 +560,14 @@ class CallEngine:
         if half.personality == CLICK_TO_DIAL:
             self._originate(half, half.route)
             return
+        if half.offer is not None:
+            # a call center or route point offered it: the call leaves the queue
+            half.offer.holder.answered(half.offer, half)
+            return
+        self._connect(half)
+
+    def _connect(self, half):
+        """``half`` answers: it and its peer are Active."""
         user = half.user
         now = self._now()
         if user is not None:
@@ -581,10 +632,18 @@ class CallEngine:
         self._release(half, decline=decline)
 
     def _release(self, half, decline=False):
+        if half.offer is not None:
+            # the agent refuses a call a call center or route point offered
+            half.offer.holder.refused(half.offer, half)
+            return
         peer = half.peer
         rejected = half.ringing and half.personality == TERMINATOR
         self._released(half, LOCAL_RELEASE)
         if peer is None:
+            return
+        if peer.held is not None:
+            # the caller hung up while a call center or route point held the call
+            peer.held.holder.abandoned(peer.held)
             return
         if rejected and decline:
             self._fail(peer, TEMPORARILY_UNAVAILABLE)
@@ -684,6 +743,8 @@ class CallEngine:
         user = self._directory.user(user_id)
         half = self._half_of(user, call_id)
         self._check_transferable(user, half)
+        if half.offer is not None:
+            raise bad_state("call %s is offered by %s: answer or refuse it" % (call_id, half.offer.holder.subscriber.user_id))
         if half.ringing and half.personality == TERMINATOR:
             reason = "deflection"
         elif half.base == ACTIVE:
@@ -719,6 +780,12 @@ class CallEngine:
         peer.base = ALERTING
         peer.remote_held = False
         self._fix_held_time(peer, before[0])
+        if route.subscriber is not None:
+            # into a call center or route point: it holds the call (or refuses it)
+            self._deliver(peer, route)
+            if peer.call_id in self._halves and peer.release_cause is None:
+                self._notify(peer, "CallForwardedEvent" if reason == "deflection" else "CallTransferredEvent")
+            return
         self._new_half(peer.session, route.user, route.number, TERMINATOR)
         if reason == "deflection":
             self._notify(peer, "CallForwardedEvent")
@@ -775,6 +842,8 @@ class CallEngine:
         self._fix_held_time(far2, before2[0])
         self._notify_transferred(far1, before1)
         self._notify_transferred(far2, before2)
+        if far2.held is not None:
+            far2.held.holder.caller_changed(far2.held, far1)
 
     # -------------------------------------------------------------- conference
 
@@ -816,6 +885,7 @@ class CallEngine:
             half
             for half in list(self._halves.values()) + list(self._servers.orphan_halves.values())
             if half.user is None
+            and half.held is None
             and half.number.lstrip("+") == local.lstrip("+")
             and (ext_tracking_id is None or half.session.ext_tracking_id == ext_tracking_id)
         ]
@@ -861,7 +931,7 @@ class CallEngine:
 
     def network_calls(self) -> tuple[Call, ...]:
         """The network parties' halves the active AS knows."""
-        return tuple(self._call(h) for h in self._halves.values() if h.user is None)
+        return tuple(self._call(h) for h in self._halves.values() if h.user is None and h.held is None)
 
     # -------------------------------------------------------------- user setup
 
@@ -904,7 +974,51 @@ class CallEngine:
             "users": len(self._directory),
             "calls": len(self._sessions),
             "orphaned_calls": len(self._servers.orphan_sessions),
+            "queued_calls": self.call_centers.queued_calls,
+            "route_point_calls": self.route_points.route_point_calls,
+            "agents_available": self.call_centers.agents_available,
+            "app_controller": self.route_points.controller_state,
         }
+
+    # ----------------------------------------------------- subscriptions
+
+    def resolve_subscriber(self, address) -> str | None:
+        """The id of the user, call center or route point an address names, or None."""
+        user_id = self._directory.resolve_user(address)
+        if user_id is not None:
+            return user_id
+        subscriber = self._directory.virtual(address)
+        return subscriber.user_id if subscriber is not None else None
+
+    def check_subscription(self, package, target) -> None:
+        """``SimulatorError`` unless ``target`` (an id) takes a subscription to ``package``."""
+        if package == ADVANCED_CALL:
+            self._directory.user(target)
+        elif package == cc.CALL_CENTER_AGENT:
+            self.call_centers.agent(target)
+        elif package == cc.CALL_CENTER_QUEUE:
+            self.call_centers.center(target)
+        elif package == cc.ROUTE_POINT_QUEUE:
+            self.route_points.route_point(target)
+        else:
+            raise SimulatorError(
+                400, ErrorCode.INVALID_ARGUMENT, "the simulator has no event package %r" % (package,)
+            )
+
+    def subscription_snapshot(self, package, target) -> tuple[str, dict]:
+        """(event type, Notification fields) of the event that follows a
+        subscription's Add or Update: CallSubscriptionEvent, ACDSubscriptionEvent,
+        RoutePointSubscriptionEvent or AgentSubscriptionEvent."""
+        if package == cc.CALL_CENTER_QUEUE:
+            data = cc.QueueSnapshot(self.call_centers.center(target).entries())
+            return "ACDSubscriptionEvent", {"event_data": data}
+        if package == cc.ROUTE_POINT_QUEUE:
+            data = cc.QueueSnapshot(self.route_points.route_point(target).entries())
+            return "RoutePointSubscriptionEvent", {"event_data": data}
+        if package == cc.CALL_CENTER_AGENT:
+            return "AgentSubscriptionEvent", {"event_data": self.call_centers.agent_snapshot(target)}
+        calls, conference, hook = self.snapshot(target)
+        return "CallSubscriptionEvent", {"calls": tuple(calls), "conference": conference, "hook_status": hook}
 
     @property
     def user_ids(self) -> tuple[str, ...]:
@@ -935,6 +1049,12 @@ class CallEngine:
             user.hook = ON_HOOK  # what the peer AS believes; nothing is sent
         for user in resync:
             self._call_later(self._servers.resync_delay, self._resync, user)
+        # queue entries are orphans too; the peer AS sends nothing for them
+        # unless queue-resync-unsolicited asks it to (reference §10.6)
+        holders = self.call_centers.forget_calls() + self.route_points.forget_calls()
+        if self.contact_centre.resync_unsolicited:
+            for holder in holders:
+                self._call_later(self._servers.resync_delay, self._resync_queue, holder)
 
     def _resync(self, user):
         calls, conference, hook = self.snapshot(user.user_id)
@@ -950,5 +1070,16 @@ class CallEngine:
             conference=conference,
             hook_status=hook,
         )
+
+    def _resync_queue(self, holder):
+        event_type = (
+            "ACDSubscriptionResyncEvent" if holder.package == cc.CALL_CENTER_QUEUE
+            else "RoutePointSubscriptionResyncEvent"
+        )
+        lms.emit(
+            self.log, lms.SIMULATOR_RESYNC_SENT, event_type=event_type,
+            user=holder.subscriber.user_id, calls=len(holder.calls),
+        )
+        holder.emit_snapshot(event_type)
 
     del _action

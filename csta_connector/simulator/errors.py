@@ -22,8 +22,13 @@ class ErrorCode(enum.IntEnum):
     4042    404    unknown call (not a call of that user on the active AS)
     4043    404    orphaned call: the active AS lost it in a failover
     4044    404    transfer destination does not exist
+    4045    404    not a call center agent
+    4046    404    no such call center or route point
     4091    409    transfer destination busy
     4092    409    the user already has a conference
+    4093    409    no treatment of the call is collecting digits
+    4094    409    the application controller has no channel to be ready on
+    5011    501    a CTI request the simulator does not implement
     ======  =====  ============================================================
     """
 
@@ -33,8 +38,13 @@ class ErrorCode(enum.IntEnum):
     UNKNOWN_CALL = 4042
     CALL_ORPHANED = 4043
     DESTINATION_NOT_FOUND = 4044
+    UNKNOWN_AGENT = 4045
+    UNKNOWN_QUEUE = 4046
     DESTINATION_BUSY = 4091
     CONFERENCE_EXISTS = 4092
+    NOT_COLLECTING = 4093
+    NO_CHANNEL = 4094
+    NOT_IMPLEMENTED = 5011
 
 
 class SimulatorError(Exception):

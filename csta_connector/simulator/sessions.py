@@ -35,16 +35,23 @@ TEMPORARILY_UNAVAILABLE = "Temporarily Unavailable"
 class Session:
     """One call: its ``extTrackingId`` and its halves; orphaned once no AS knows it."""
 
-    __slots__ = ("ext_tracking_id", "halves", "orphaned")
+    __slots__ = ("ext_tracking_id", "halves", "orphaned", "policy_redirects")
 
     def __init__(self, ext_tracking_id):
         self.ext_tracking_id = ext_tracking_id
         self.halves = []
         self.orphaned = False
+        self.policy_redirects = 0  # overflows and failures that sent it elsewhere
 
 
 class CallHalf:
-    """One party's side of a session: a user's (it gets events) or a network party's."""
+    """One party's side of a session: a user's (it gets events), a network
+    party's, or a call center's or route point's (``held``: no events).
+
+    The contact centre marks halves: ``held`` is the queue record of a call
+    center's or route point's half; ``offer`` the record that offered an
+    agent's (still alerting) half; ``on_end`` what runs when an agent's ACD
+    call ends (its wrap-up)."""
 
     __slots__ = (
         "call_id",
@@ -62,6 +69,11 @@ class CallHalf:
         "dialled",
         "route",
         "treatment",
+        "redirect",
+        "acd_call_info",
+        "held",
+        "offer",
+        "on_end",
     )
 
     def __init__(self, call_id, session, user, number, personality, now):
@@ -80,6 +92,11 @@ class CallHalf:
         self.dialled = None  # remote party shown while there is no peer
         self.route = None  # where a click-to-dial goes once off-hook
         self.treatment = None  # the pending delayed release of a failed call
+        self.redirect = None  # xsi.Redirect: who delivered the call (call-center, route-point)
+        self.acd_call_info = None  # xsi_contact_centre.AcdCallInfo of an agent's ACD call
+        self.held = None
+        self.offer = None
+        self.on_end = None
 
     @property
     def state(self):
@@ -102,6 +119,8 @@ class CallHalf:
 
     @property
     def peer(self):
+        if self.offer is not None:
+            return self.offer.caller  # not the call center's own half
         for half in self.session.halves:
             if half is not self:
                 return half
@@ -111,4 +130,6 @@ class CallHalf:
     def party(self) -> RemoteParty:
         if self.user is not None:
             return self.user.party
+        if self.held is not None:
+            return self.held.holder.subscriber.party
         return RemoteParty(address="tel:" + self.number, call_type="Network")

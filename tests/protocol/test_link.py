@@ -152,7 +152,7 @@ def test_unknown_event_types_are_acknowledged_and_skipped():
     wire.add_channel()
     wire.sent()
     element = xsi.event_element(_event())
-    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallCenterMonitoringEvent")
     wire.receive(xsp.Event("E1", element))
     assert [a.status_code for a in wire.sent()] == [200]
     assert wire.listener.events() == []

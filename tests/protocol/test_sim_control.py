@@ -65,7 +65,8 @@ def test_status(site):
     """GET /status reports the active AS, users, calls and orphans."""
     assert http(site, "GET", "/status")[::2] == (
         200,
-        {"active_as": "primary", "users": 10, "calls": 0, "orphaned_calls": 0},
+        {"active_as": "primary", "users": 10, "calls": 0, "orphaned_calls": 0, "queued_calls": 0,
+         "route_point_calls": 0, "agents_available": 0, "app_controller": "ready"},
     )
 
 
@@ -146,7 +147,10 @@ def test_failover_endpoint(site, clock, engine):
     engine.add_listener(notifications.append)
     status, _, body = http(site, "POST", "/failover", {"mode": "ungraceful"})
     assert status == 200
-    assert body == {"active_as": "secondary", "users": 10, "calls": 0, "orphaned_calls": 1}
+    assert body == {
+        "active_as": "secondary", "users": 10, "calls": 0, "orphaned_calls": 1, "queued_calls": 0,
+        "route_point_calls": 0, "agents_available": 0, "app_controller": "ready",
+    }
     assert http(site, "GET", "/users/2002/calls")[2] == []
     status, _, body = http(site, "POST", "/users/2002/hold")
     assert status == 404 and "failover" in body["error"]

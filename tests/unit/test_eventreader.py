@@ -187,7 +187,7 @@ DECLINED = {
     "another encoding": (b'encoding="UTF-8"', b'encoding="ISO-8859-1"'),
     "empty time": (b"<xsi:startTime>1700000000000</xsi:startTime>", b"<xsi:startTime></xsi:startTime>"),
     "mismatched end tag": (b"</xsi:appearance>", b"</xsi:appearancex>"),
-    "unknown event type": (b"xsi:CallReceivedEvent", b"xsi:AgentStateEvent"),
+    "unknown event type": (b"xsi:CallReceivedEvent", b"xsi:CallCenterMonitoringEvent"),
     "call event without a call": (b"<xsi:call>", b"<xsi:hookStatus>On-Hook</xsi:hookStatus><xsi:callx>"),
     "invalid UTF-8": (b"Caller Name", b"Caller \xff Name"),
     "greater-than in text": (b"Caller Name", b"Caller > Name"),
@@ -246,7 +246,7 @@ def _calls(text):
         release_cause=st.none() | text, releasing_party=st.none() | text, redirect=redirect,
         allow_answer=st.booleans(), allow_retrieve=st.booleans(), start_time=_times,
         answer_time=st.none() | _times, held_time=st.none() | _times, detached_time=st.none() | _times,
-        release_time=st.none() | _times,
+        release_time=st.none() | _times, acd_call_info=st.none(),
     )
 
 
@@ -260,6 +260,7 @@ def _events(text):
             event_id=text, sequence_number=st.integers(min_value=1, max_value=2**31 - 1), user_id=text,
             external_application_id=text, subscription_id=text, channel_id=st.none() | text,
             target_id=st.none() | text, call=call, calls=calls, conference=st.none(), hook_status=hook_status,
+            event_data=st.none(),
         )
 
     return st.one_of(

@@ -105,6 +105,10 @@ def test_users_numbers_and_status(engine):
         "users": 20,
         "calls": 0,
         "orphaned_calls": 0,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     assert engine.user_info("2003")["number"] == "+15550002003"
 
@@ -750,6 +754,10 @@ def test_ungraceful_failover_orphans_calls_and_resyncs_receivers(engine, rec, cl
         "users": 20,
         "calls": 0,
         "orphaned_calls": 4,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     for n in range(2001, 2009):
         assert engine.snapshot(str(n)) == ((), None, "On-Hook")
@@ -853,6 +861,10 @@ def test_graceful_failover_loses_nothing(engine, rec):
         "users": 20,
         "calls": 4,
         "orphaned_calls": 0,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     assert {n: engine.snapshot(str(n)) for n in range(2001, 2009)} == before
     engine.release("2001", calls["2001"].call_id)

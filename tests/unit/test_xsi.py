@@ -51,10 +51,10 @@ def test_parsing_is_namespace_aware_not_prefix_bound():
 
 def test_unknown_event_type_is_kept_as_unknown():
     element = xsi.event_element(xsi_event("HookStatusEvent", hook_status="On-Hook"))
-    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallCenterMonitoringEvent")
     event = xsi.parse_event(element)
     assert isinstance(event, xsi.UnknownEvent)
-    assert (event.event_type, event.event_id, event.subscription_id) == ("AgentStateEvent", "ev-1", "sub-1")
+    assert (event.event_type, event.event_id, event.subscription_id) == ("CallCenterMonitoringEvent", "ev-1", "sub-1")
 
 
 def test_call_event_without_call_is_a_parse_error():
