@@ -41,7 +41,17 @@ class EventOrdering:
         return False
 
     def check_sequence(self, subscription_id: str, sequence: int) -> SequenceGap | None:
-        """Record ``sequence``; return the gap when it is not the expected next."""
+        """Record ``sequence``; return the gap when it is not the expected next.
+
+        A number BroadWorks never counts with (outside 1..2147483647) is one
+        gap, and no count to go on: the next event starts afresh, so it does
+        not make a second one.
+        """
+        if not 1 <= sequence <= MAX_SEQUENCE:
+            last = self._last_sequence.pop(subscription_id, None)
+            if last is None:
+                return None  # nothing counted yet: nothing known lost either
+            return SequenceGap(subscription_id, 1 if last >= MAX_SEQUENCE else last + 1, sequence)
         last = self._last_sequence.get(subscription_id)
         if last is not None:
             expected = 1 if last >= MAX_SEQUENCE else last + 1
