@@ -316,23 +316,37 @@ class SubscriptionManager:
     # -- snapshots ---------------------------------------------------------
 
     def snapshot(self, user_id, requester=None) -> defer.Deferred:
-        """Fire with the CallSubscriptionEvent caused by a fresh request."""
-        sub = self._by_user.get(user_id)
-        if sub is None or sub.removed:
-            return self._temporary_snapshot(user_id, requester)
+        """Fire with the CallSubscriptionEvent caused by a fresh request.
+
+        The snapshot holds the subscription while it waits (a temporary
+        reference: a device nobody monitors is subscribed for it), so no
+        release by anyone else — the last monitor stopping, another
+        temporary snapshot done — removes it under this one."""
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        # join an unanswered request: its event is newer than this call
+        acquired = self._acquire(user_id, temporary=True)
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            return acquired  # the subscribe failed at once: that is the answer
+        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
+
+        def done(result):
+            self._unref(sub, temporary=True).addErrback(lambda f: None)
+            return result
+
+        return self._wait(self._snapshot_for(sub), requester).addBoth(done)
+
+    def _snapshot_for(self, sub: Subscription) -> _Snapshot:
+        """The request whose event answers a snapshot asked now: one not
+        answered yet (its event is newer than this call: the subscribe's
+        initial event, or an UpdateSubscriptionRequest in flight), else a
+        new UpdateSubscriptionRequest."""
         for snapshot in sub.pending:
             if not snapshot.answered:
-                return self._wait(snapshot, requester)
-        if sub.subscribing:
-            # the initial event answers this as well
-            return self._wait(sub.pending[0], requester)
+                return snapshot
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
-        d = self._wait(snapshot, requester)
         self._update(sub, snapshot)
-        return d
+        return snapshot
 
     @staticmethod
     def _wait(snapshot: _Snapshot, requester=None) -> defer.Deferred:
@@ -348,26 +362,6 @@ class SubscriptionManager:
         if requester is not None:
             snapshot.requesters.append(requester)
         return d
-
-    def _temporary_snapshot(self, user_id, requester):
-        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        acquired = self._acquire(user_id, temporary=True)
-        sub = self._by_user.get(user_id)
-        if sub is None:
-            return acquired  # the subscribe failed at once: that is the answer
-        snapshot = sub.pending[0] if sub.pending else None
-        if snapshot is None:
-            # already subscribed by another temporary user: request a fresh one
-            snapshot = _Snapshot()
-            sub.pending.append(snapshot)
-            acquired.addCallback(lambda _: self._update(sub, snapshot))
-        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
-
-        def done(result):
-            self._release(user_id, temporary=True).addErrback(lambda f: None)
-            return result
-
-        return self._wait(snapshot, requester).addBoth(done)
 
     def _update(self, sub: Subscription, snapshot: _Snapshot):
         self.update_requests += 1

@@ -55,9 +55,8 @@ def test_system_status_follows_the_links_until_the_core_stops():
     assert core.status.status == "normal"
 
 
-def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
+def test_a_snapshot_outlives_the_monitor_stop_of_its_device():
     from csta_connector.csta import messages as m
-    from csta_connector.csta.server import CSTARequestError
 
     clock, client, core = core_with([])
 
@@ -72,11 +71,13 @@ def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
     core.handle(session, m.MonitorStart(device="2001")).addCallback(started.append)
     client.answer(0, "sub-0")
     core.broadworks_event(snapshot_event("sub-0", "initial"))
-    failures = []
-    core.handle(session, m.SnapshotDevice(device="2001")).addErrback(failures.append)
+    answered = []
+    core.handle(session, m.SnapshotDevice(device="2001")).addCallback(answered.append)
     core.handle(session, m.MonitorStop(cross_ref_id=started[0].cross_ref_id))
-    assert failures[0].check(CSTARequestError)
-    assert failures[0].value.error.category == "systemResourceAvailability"
+    client.answer(-1)
+    core.broadworks_event(snapshot_event("sub-0", "snap"))
+    assert [type(r).__name__ for r in answered] == ["SnapshotDeviceResponse"]
+    assert client.names()[-1] == ("unsubscribe", "sub-0")
 
 
 def test_every_event_is_counted_once_and_one_of_no_subscription_goes_no_further():
