@@ -94,11 +94,7 @@ class ConnectorCore:
         self.counts.received[event.event_type] += 1
         route = self.subscriptions.route(event)
         if route is None:
-            self.log.debug(
-                "Event {event_type} for unknown subscription {subscription_id} ignored",
-                event_type=event.event_type,
-                subscription_id=event.subscription_id,
-            )
+            self._ignored(event)
             return
         user_id = route.user_id
         if self.detail.wants(lms.BROADWORKS_EVENT_RECEIVED):
@@ -117,14 +113,24 @@ class ConnectorCore:
         if changes and self.monitors.is_monitored(device):
             self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
+    def _ignored(self, event):
+        """An event of no subscription of ours: one line per subscription."""
+        why = self.subscriptions.ignored(event.subscription_id)
+        if why is not None:
+            message = (lms.EVENT_FOR_REMOVED_SUBSCRIPTION if why == "removed"
+                       else lms.EVENT_FOR_UNKNOWN_SUBSCRIPTION)
+            lms.emit(self.log, message, event_type=event.event_type,
+                     subscription_id=event.subscription_id)
+
     def broadworks_sequence_gap(self, gap):
         user = self.subscriptions.user_of_subscription(gap.subscription_id)
+        if user is None:
+            return  # not ours: the event itself says so (37215, 37216)
         lms.emit(
-            self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user or "?",
+            self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user,
             expected=gap.expected, received=gap.received,
         )
-        if user is not None:
-            self.subscriptions.refresh_all([user], cause="sequence gap")
+        self.subscriptions.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
         if not self._stopped:  # links closed by our own stop are no news for clients
@@ -179,7 +185,10 @@ class ConnectorCore:
         if not self.monitors.is_monitored(monitor.device):
             self.expectations.forget_parties(self.model.remove_device(monitor.device))
         self.subscriptions.release(monitor.user_id).addErrback(
-            lambda f: self.log.failure("Releasing {user}", f, user=monitor.user_id)
+            lambda f: lms.emit(
+                self.log, lms.UNEXPECTED_ERROR, failure=f,
+                what="releasing the subscription of %s" % monitor.user_id, error=f.getErrorMessage(),
+            )
         )
 
     def handle(self, session, request):

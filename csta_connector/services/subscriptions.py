@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import random
+from collections import OrderedDict
 from typing import NamedTuple
 
 from twisted.internet import defer
@@ -67,6 +68,33 @@ class _Snapshot:
         # travels on the subscription's channel, the response on the request's
         # link). It answers the request unless a later one follows the response.
         self.early = None
+
+
+class _Recent:
+    """The last ``size`` keys added, with a value each (a bounded memory: a
+    flood of ids costs a fixed amount)."""
+
+    __slots__ = ("size", "_items")
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def add(self, key, value=None) -> bool:
+        """Remember ``key``; False when it was remembered already."""
+        items = self._items
+        if key in items:
+            return False
+        items[key] = value
+        if len(items) > self.size:
+            items.popitem(last=False)
+        return True
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
 
 
 class Route(NamedTuple):
@@ -181,6 +209,10 @@ class SubscriptionManager:
         self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
+        #: ids of the subscriptions removed here (their late events are expected)
+        self._removed_ids = _Recent()
+        #: ids whose ignored events were reported already (one line per subscription)
+        self._reported_ids = _Recent()
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
@@ -292,6 +324,7 @@ class SubscriptionManager:
 
     def _unsubscribe(self, sub):
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         self._fail_pending(sub, SubscriptionLost("subscription of %s removed" % sub.user_id))
@@ -304,11 +337,9 @@ class SubscriptionManager:
 
         def failed(failure):
             # BroadWorks lets unwanted subscriptions expire; nothing else to do
-            self.log.info(
-                "Removing subscription {subscription_id} of {user} failed: {error}",
-                subscription_id=sub.subscription_id,
-                user=sub.user_id,
-                error=failure.getErrorMessage(),
+            lms.emit(
+                self.log, lms.SUBSCRIPTION_REMOVAL_FAILED, subscription_id=sub.subscription_id,
+                user=sub.user_id, error=failure.getErrorMessage(),
             )
 
         return d.addCallbacks(removed, failed)
@@ -460,10 +491,19 @@ class SubscriptionManager:
         if route.snapshot is not None:
             self._resolve(route.user_id, route.snapshot, event)
 
+    def ignored(self, subscription_id) -> str | None:
+        """Why an event :meth:`route` does not know is ignored, the first time
+        for each subscription (None after): ``"removed"`` when this manager
+        removed it (events already on their way), else ``"unknown"``."""
+        if not self._reported_ids.add(subscription_id):
+            return None
+        return "removed" if subscription_id in self._removed_ids else "unknown"
+
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""
         lms.emit(self.log, lms.SUBSCRIPTION_TERMINATED, subscription_id=sub.subscription_id, user=sub.user_id)
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         sub.resubscribing()
@@ -520,11 +560,7 @@ class SubscriptionManager:
         return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: len(targets))
 
     def _refresh_failed(self, failure, user_id):
-        self.log.info(
-            "Refreshing the subscription of {user} failed: {error}",
-            user=user_id,
-            error=failure.getErrorMessage(),
-        )
+        lms.emit(self.log, lms.REFRESH_FAILED, user=user_id, error=failure.getErrorMessage())
 
     def user_of_subscription(self, subscription_id) -> str | None:
         sub = self._by_id.get(subscription_id)

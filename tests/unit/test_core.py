@@ -26,7 +26,7 @@ def test_a_sequence_gap_refreshes_that_subscription_only():
     assert client.names()[before:] == [("update", "sub-1")]
 
 
-def test_a_gap_on_an_unknown_subscription_is_only_logged():
+def test_a_gap_on_an_unknown_subscription_refreshes_nothing():
     clock, client, core = core_with(["2001@example.com"])
     before = len(client.requests)
     core.broadworks_sequence_gap(SequenceGap("nope", 4, 9))
@@ -106,3 +106,55 @@ def test_a_snapshot_is_answered_once_the_model_is_synchronized():
     ((event_id, parties),) = seen
     assert event_id == "snap" and [p.party_id for p in parties] == [ALERTING.call_id]
     assert core.stats["synchronizations"] == 2  # the initial event and this one
+
+
+def test_events_of_no_subscription_of_ours_are_one_line_per_subscription():
+    from twisted.logger import globalLogPublisher
+
+    from csta_connector import lms
+    from csta_connector.broadworks import xsi
+    from csta_connector.testing import ALERTING
+
+    clock, client, core = core_with(["2001@example.com", "2002@example.com"])
+    core.subscriptions.release("2002@example.com")  # sub-1 removed: its late events are expected
+    lines = []
+    globalLogPublisher.addObserver(lines.append)
+    try:
+        for n, subscription_id in enumerate(["sub-9", "sub-9", "sub-1", "sub-9", "sub-1", "sub-8"]):
+            core.broadworks_event(xsi.SubscriptionEvent(
+                "CallReceivedEvent", "e%d" % n, n + 2, "admin", "app", subscription_id, "ch", None,
+                call=ALERTING))
+    finally:
+        globalLogPublisher.removeObserver(lines.append)
+    said = [(e["lms_id"], e["subscription_id"]) for e in lines if "lms_id" in e]
+    assert said == [(37215, "sub-9"), (37216, "sub-1"), (37215, "sub-8")]
+    assert core.model.devices() == ()
+
+
+def test_a_gap_and_an_absurd_sequence_number_are_one_line_and_one_refresh_each():
+    from twisted.logger import globalLogPublisher
+
+    from csta_connector.broadworks import xsi
+    from csta_connector.broadworks.channelset import ChannelSet
+
+    clock, client, core = core_with(["2001@example.com"])
+    channel_set = ChannelSet(clock, sink=core)
+    link = object()
+    lines = []
+    globalLogPublisher.addObserver(lines.append)
+    try:
+        for n, seq in enumerate([2, 3, 7, 8, 2147483648, 10, 11, 10**23, 13, 14]):
+            event = xsi.SubscriptionEvent("HookStatusEvent", "e%d" % n, seq, "admin", "app", "sub-0",
+                                          "ch", None, hook_status="Off-Hook")
+            gap = channel_set.ordering.check_sequence(event.subscription_id, event.sequence_number)
+            if gap is not None:
+                channel_set.sequence_gap(link, gap)
+            channel_set.event_received(link, event)
+    finally:
+        globalLogPublisher.removeObserver(lines.append)
+    written = [e for e in lines if e.get("log_level").name != "debug"]
+    assert all("lms_id" in e for e in written)  # no line without a catalog id
+    gaps = [(e["expected"], e["received"]) for e in written if e["lms_id"] == 37207]
+    assert gaps == [(4, 7), (9, 2147483648), (12, 10**23)]
+    resyncs = [e["cause"] for e in written if e["lms_id"] == 37221]
+    assert resyncs == ["sequence gap"] * 3  # one per gap, none at the event after an absurd number
