@@ -107,6 +107,7 @@ class ConnectorService(MultiService):
             status=self.status,
             counts=self.counts,
             detail=detail,
+            snapshot_requester_events=config.csta.snapshot_requester_events,
         )
         self.channel_set.deliver_to(self.core)
         requests = None

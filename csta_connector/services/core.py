@@ -44,17 +44,21 @@ class ConnectorCore:
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
-                 detail=lms.EVERY_LEVEL):
+                 detail=lms.EVERY_LEVEL, snapshot_requester_events=False):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
         the fan-out); ``detail``: what the log outputs write (the per-event
-        Interaction lines are built only when some output writes them)."""
+        Interaction lines are built only when some output writes them);
+        ``snapshot_requester_events`` (``[csta]``): the requesters of a
+        synchronized CallSubscriptionEvent get its events too, after their
+        response (docs/failover.md)."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
         self.counts = counts if counts is not None else EventCounts()
         self.detail = detail
+        self.snapshot_requester_events = snapshot_requester_events
         self.model = CallModel(local_part)
         self.monitors = MonitorRegistry(
             counts=self.counts,
@@ -104,8 +108,10 @@ class ConnectorCore:
             )
         device = local_part(user_id)
         if event.is_snapshot:
-            self._synchronize(device, user_id, event, route.requesters)
-            self.subscriptions.answer(route, event)
+            events = self._synchronize(device, user_id, event, route.requesters)
+            self.subscriptions.answer(route, event)  # the requesters' responses are written
+            if events and route.requesters and self.snapshot_requester_events:
+                self._tell_requesters(device, events, route.requesters)
             return
         # a SubscriptionTerminatedEvent, hook status and conference updates
         # change nothing in the model: no changes, nothing sent
@@ -143,7 +149,8 @@ class ConnectorCore:
 
     def _synchronize(self, device, user_id, event, requesters):
         """A CallSubscriptionEvent: the model made to match it; every monitor
-        but the snapshot's requesters told what changed (SPEC §6)."""
+        but the snapshot's requesters told what changed (SPEC §6); the
+        events told."""
         result = synchronize(self.model, device, event)
         self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
@@ -171,6 +178,17 @@ class ConnectorCore:
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
             self.monitors.deliver(device, events, exclude=requesters)
+            return events
+        return []
+
+    def _tell_requesters(self, device, events, requesters):
+        """``[csta] snapshot-requester-events``: the requesters' monitors of
+        ``device`` get the synchronization's events as well, now that their
+        response went out (a client that keeps its state from events alone
+        learns of a stuck party from its ConnectionCleared)."""
+        others = {monitor.session for monitor in self.monitors.of_device(device)}
+        others.difference_update(requesters)
+        self.monitors.deliver(device, events, exclude=others)
 
     # -- ICSTAServices ----------------------------------------------------------
 
