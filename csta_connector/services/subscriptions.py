@@ -104,9 +104,9 @@ class Route(NamedTuple):
     #: the CSTA sessions a CallSubscriptionEvent answers: they get the
     #: SnapshotDevice response, not the synchronization's events
     requesters: tuple = ()
-    #: the request the event answers; the core hands it back to
+    #: the requests the event answers; the core hands them back to
     #: :meth:`SubscriptionManager.answer` once the model is synchronized
-    snapshot: _Snapshot | None = None
+    snapshots: tuple = ()
 
 
 class SubscriptionState(enum.Enum):
@@ -213,6 +213,8 @@ class SubscriptionManager:
         self._removed_ids = _Recent()
         #: ids whose ignored events were reported already (one line per subscription)
         self._reported_ids = _Recent()
+        #: ids taken from an initial event that came before its subscribe's answer
+        self._adopted: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
@@ -274,7 +276,18 @@ class SubscriptionManager:
         d = self.client.subscribe(sub.user_id)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
+    def _settle_adopted(self, sub, subscription_id=None):
+        """The subscribe of ``sub`` is answered: an id adopted for it stays
+        only if BroadWorks gave that one."""
+        for adopted, of in list(self._adopted.items()):
+            if of is sub:
+                del self._adopted[adopted]
+                if adopted != subscription_id:  # not its initial event after all
+                    self._by_id.pop(adopted, None)
+
     def _subscribed(self, subscription_id, sub, snapshot):
+        if self._adopted:
+            self._settle_adopted(sub, subscription_id)
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -292,6 +305,8 @@ class SubscriptionManager:
 
     def _subscribe_failed(self, failure, sub):
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        if self._adopted:
+            self._settle_adopted(sub)
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
         ready = sub.remove(failure)
@@ -467,15 +482,22 @@ class SubscriptionManager:
         synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            return None
+            sub = self._adopt(event)
+            if sub is None:
+                return None
         if event.is_snapshot:
-            # the oldest answered request is the one this event answers
-            for snapshot in sub.pending:
-                if snapshot.answered:
+            # the first event after a request's answer is that request's
+            # (SPEC §6): every answered request still waiting takes this one
+            # (two of them waiting means one event overtook its response)
+            answered = [snapshot for snapshot in sub.pending if snapshot.answered]
+            if answered:
+                for snapshot in answered:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot)
+                    snapshot.timer = None
+                requesters = tuple(r for snapshot in answered for r in snapshot.requesters)
+                return Route(sub.user_id, requesters, tuple(answered))
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
@@ -485,11 +507,27 @@ class SubscriptionManager:
             self._terminated(sub)
         return sub.route
 
+    def _adopt(self, event) -> Subscription | None:
+        """The subscription a CallSubscriptionEvent of an id not known yet
+        is the initial event of: its target's subscribe, still unanswered.
+        With several links the event comes on the channel BroadWorks picks,
+        the response on the request's link, and the event can be first.
+        (An id this manager removed is never adopted: its late events are
+        the old subscription's.)"""
+        if not event.is_snapshot or event.subscription_id in self._removed_ids:
+            return None
+        sub = self._by_user.get(event.target_id)
+        if sub is None or not sub.subscribing or sub.subscription_id is not None:
+            return None
+        self._by_id[event.subscription_id] = sub
+        self._adopted[event.subscription_id] = sub
+        return sub
+
     def answer(self, route: Route, event) -> None:
         """The snapshot ``event`` of ``route`` went through the model: its
         request's waiters get it now."""
-        if route.snapshot is not None:
-            self._resolve(route.user_id, route.snapshot, event)
+        for snapshot in route.snapshots:
+            self._resolve(route.user_id, snapshot, event)
 
     def ignored(self, subscription_id) -> str | None:
         """Why an event :meth:`route` does not know is ignored, the first time

@@ -445,3 +445,57 @@ def test_a_cancelled_temporary_snapshot_releases_its_subscription(env):
     assert manager.subscription_of("2009@example.com") is None
     client.answer(-1)
     assert clock.getDelayedCalls() == []
+
+
+def test_an_initial_event_before_its_subscribes_answer_is_the_answer(env):
+    # with several links the event comes on the subscription's channel, the
+    # response on the request's link: the event may be first
+    clock, client, router, manager = env
+    answered = []
+    manager.snapshot("2001@example.com", requester="A").addCallback(answered.append)
+    initial = snapshot_event("sub-9", "initial")._replace(target_id="2001@example.com")
+    assert router.deliver(initial)
+    assert router.snapshots == [("2001@example.com", "initial", ("A",))]  # the model sees it now
+    client.answer(0, "sub-9")
+    assert answered == []  # a later one could still follow the response
+    clock.advance(manager.early_grace)
+    assert [e.event_id for e in answered] == ["initial"]
+
+
+def test_an_adopted_id_stays_only_if_broadworks_gives_it(env):
+    clock, client, router, manager = env
+    manager.acquire("2001@example.com")
+    stray = snapshot_event("sub-old", "stray")._replace(target_id="2001@example.com")
+    assert router.deliver(stray)
+    client.answer(0, "sub-new")
+    assert manager.user_of_subscription("sub-old") is None
+    assert manager.user_of_subscription("sub-new") == "2001@example.com"
+
+
+def test_a_removed_subscriptions_late_event_is_never_adopted(env):
+    clock, client, router, manager = env
+    subscribed(env)
+    manager.release("2001@example.com")
+    manager.acquire("2001@example.com")  # subscribing again
+    late = snapshot_event("sub-1", "late")._replace(target_id="2001@example.com")
+    assert not router.deliver(late)
+
+
+def test_one_event_answers_every_request_answered_before_it(env):
+    # the initial event overtook the subscribe's answer (kept, 0.5 s grace);
+    # a second snapshot's request is answered meanwhile: the event that
+    # follows is the first after both answers, so it answers both, and no
+    # request is left waiting for an event that was already taken
+    clock, client, router, manager = env
+    first, second = [], []
+    manager.snapshot("2001@example.com").addCallback(first.append)
+    router.deliver(snapshot_event("sub-9", "initial")._replace(target_id="2001@example.com"))
+    client.answer(0, "sub-9")
+    manager.snapshot("2001@example.com").addCallback(second.append)
+    assert client.names()[-1] == ("update", "sub-9")
+    client.answer(1)
+    router.deliver(snapshot_event("sub-9", "after-both"))
+    assert [e.event_id for e in first] == ["after-both"]
+    assert [e.event_id for e in second] == ["after-both"]
+    assert client.names()[-1] == ("unsubscribe", "sub-9")  # nobody monitors 2001
+    assert clock.getDelayedCalls() == []
