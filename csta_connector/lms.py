@@ -261,10 +261,12 @@ EVENT_FOR_UNKNOWN_SUBSCRIPTION = LmsMessage(
     "are ignored without a line",
 )
 EVENT_FOR_REMOVED_SUBSCRIPTION = LmsMessage(
-    # Trace: events already on their way when the connector removed the subscription
+    # Trace: events already on their way when the connector removed the
+    # subscription, or the end of one it does not hold (a previous run's,
+    # replaced by its own new one)
     37216,
     "Trace",
-    "Event {event_type} of subscription {subscription_id} ignored: removed by the connector",
+    "Event {event_type} of subscription {subscription_id} ignored: {reason}",
 )
 SYNCHRONIZATION_SUMMARY = LmsMessage(
     # Trace: one per CallSubscriptionEvent, including every renewal; the

@@ -121,12 +121,14 @@ class ConnectorCore:
 
     def _ignored(self, event):
         """An event of no subscription of ours: one line per subscription."""
-        why = self.subscriptions.ignored(event.subscription_id)
-        if why is not None:
-            message = (lms.EVENT_FOR_REMOVED_SUBSCRIPTION if why == "removed"
-                       else lms.EVENT_FOR_UNKNOWN_SUBSCRIPTION)
-            lms.emit(self.log, message, event_type=event.event_type,
+        why = self.subscriptions.ignored(event)
+        if why == "unknown":
+            lms.emit(self.log, lms.EVENT_FOR_UNKNOWN_SUBSCRIPTION, event_type=event.event_type,
                      subscription_id=event.subscription_id)
+        elif why is not None:
+            lms.emit(self.log, lms.EVENT_FOR_REMOVED_SUBSCRIPTION, event_type=event.event_type,
+                     subscription_id=event.subscription_id,
+                     reason="removed by the connector" if why == "removed" else "it has ended")
 
     def broadworks_sequence_gap(self, gap):
         user = self.subscriptions.user_of_subscription(gap.subscription_id)

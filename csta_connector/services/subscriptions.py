@@ -529,13 +529,20 @@ class SubscriptionManager:
         for snapshot in route.snapshots:
             self._resolve(route.user_id, snapshot, event)
 
-    def ignored(self, subscription_id) -> str | None:
+    def ignored(self, event) -> str | None:
         """Why an event :meth:`route` does not know is ignored, the first time
         for each subscription (None after): ``"removed"`` when this manager
-        removed it (events already on their way), else ``"unknown"``."""
+        removed it (events already on their way), ``"ended"`` for the
+        termination of one it does not hold (nothing is lost with it: a
+        previous run's, replaced by this run's own), else ``"unknown"``."""
+        subscription_id = event.subscription_id
         if not self._reported_ids.add(subscription_id):
             return None
-        return "removed" if subscription_id in self._removed_ids else "unknown"
+        if subscription_id in self._removed_ids:
+            return "removed"
+        if event.event_type == "SubscriptionTerminatedEvent":
+            return "ended"
+        return "unknown"
 
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""

@@ -124,10 +124,13 @@ def test_events_of_no_subscription_of_ours_are_one_line_per_subscription():
             core.broadworks_event(xsi.SubscriptionEvent(
                 "CallReceivedEvent", "e%d" % n, n + 2, "admin", "app", subscription_id, "ch", None,
                 call=ALERTING))
+        core.broadworks_event(xsi.SubscriptionEvent(
+            "SubscriptionTerminatedEvent", "e-end", 1, "admin", "app", "sub-7", "ch", None))
     finally:
         globalLogPublisher.removeObserver(lines.append)
-    said = [(e["lms_id"], e["subscription_id"]) for e in lines if "lms_id" in e]
-    assert said == [(37215, "sub-9"), (37216, "sub-1"), (37215, "sub-8")]
+    said = [(e["lms_id"], e["subscription_id"], e.get("reason")) for e in lines if "lms_id" in e]
+    assert said == [(37215, "sub-9", None), (37216, "sub-1", "removed by the connector"),
+                    (37215, "sub-8", None), (37216, "sub-7", "it has ended")]
     assert core.model.devices() == ()
 
 
