@@ -161,3 +161,50 @@ def test_a_gap_and_an_absurd_sequence_number_are_one_line_and_one_refresh_each()
     assert gaps == [(4, 7), (9, 2147483648), (12, 10**23)]
     resyncs = [e["cause"] for e in written if e["lms_id"] == 37221]
     assert resyncs == ["sequence gap"] * 3  # one per gap, none at the event after an absurd number
+
+
+def test_snapshot_requester_events_tell_the_requester_after_its_response():
+    from csta_connector.csta import framing, messages as m, wire as w, xml_codec
+    from csta_connector.csta.server import RUNNING
+    from csta_connector.testing import ALERTING
+
+    class Session:
+        state = RUNNING
+
+        def __init__(self, name):
+            self.name, self.wire, self.written = name, w.XmlWire(), []
+
+        def write(self, data):
+            self.written.append(data)
+
+    def kinds(session):
+        frames = framing.XmlFrameDecoder().feed(b"".join(session.written))
+        return [type(xml_codec.decode(body)[0]).__name__ for _, body in frames]
+
+    for requester_events in (False, True):
+        clock = Clock()
+        client = ScriptedClient(default_domain="example.com")
+        core = ConnectorCore(client, clock, snapshot_requester_events=requester_events)
+        asker, other = Session("asker"), Session("other")
+        started = []
+        for session in (asker, other):
+            core.handle(session, m.MonitorStart(device="2001")).addCallback(started.append)
+        client.answer(0, "sub-0")
+        # the initial event lists an alerting call: the MonitorStart that opened the
+        # subscription (asker's) is told only with the option, the other monitor anyway
+        core.broadworks_event(snapshot_event("sub-0", "initial")._replace(calls=(ALERTING,)))
+        told = ["DeliveredEvent"] if requester_events else []
+        assert kinds(asker) == told
+        assert kinds(other) == ["DeliveredEvent"]
+        # a snapshot finds it gone: the other monitor is told; the asker only with the
+        # option, and after its response (written when its Deferred fires)
+        answered = []
+        core.handle(asker, m.SnapshotDevice(device="2001")).addCallback(
+            lambda response: answered.append(len(asker.written)) or response)
+        client.answer(-1)
+        core.broadworks_event(snapshot_event("sub-0", "snap"))
+        assert kinds(other)[1:] == ["ConnectionClearedEvent", "CallClearedEvent"]
+        assert answered == [len(told)]  # nothing more had been written to it then
+        assert kinds(asker)[len(told):] == (
+            ["ConnectionClearedEvent", "CallClearedEvent"] if requester_events else [])
+        core.stop()
