@@ -23,21 +23,6 @@ from benchmarks import _harness as h
 
 NAME = "restart"
 
-CONFIG = """\
-[Connector]
-channel-set-name = bench-restart
-default-domain = example.com
-link-recovery-tout = 0.2
-
-[link-sim]
-hostname = 127.0.0.1
-port = {cti_port}
-
-[csta]
-port = 0
-"""
-
-
 def params(quick: bool) -> dict:
     if quick:
         return {"users": 2000, "clients": 10}
@@ -67,6 +52,7 @@ def measure(reactor, users, clients):
     from csta_connector.config import load_simulator_config, parse_config
     from csta_connector.connector import ConnectorService
     from csta_connector.simulator.service import SimulatorService
+    from csta_connector.testing import linked_config_text
 
     import dataclasses
 
@@ -79,7 +65,7 @@ def measure(reactor, users, clients):
 
     @defer.inlineCallbacks
     def start_connector(cti_port):
-        config = parse_config(CONFIG.format(cti_port=cti_port), "<benchmark>")
+        config = parse_config(linked_config_text(cti_port, "bench"), "<benchmark>")
         service = ConnectorService(config, reactor, h.log_detail())
         service.startService()
         yield service.channel_set.when_ready()

@@ -82,6 +82,20 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
     )
 
 
+def linked_config_text(cti_port, name="test", metrics=False) -> str:
+    """The INI text of a connector (no embedded simulator) linked to a
+    simulator's CTI port, on free ports: channel set ``cs-NAME``,
+    application ``csta-connector-NAME`` (two connectors of different names
+    are independent in BroadWorks), a ``[metrics]`` endpoint if asked."""
+    text = (
+        "[Connector]\nchannel-set-name = cs-%s\napplication-name = csta-connector-%s\n"
+        "default-domain = example.com\nlink-recovery-tout = 0.2\n\n"
+        "[link-sim]\nhostname = 127.0.0.1\nport = %s\n\n"
+        "[csta]\nport = 0\ndetect-timeout = 0.3\n" % (name, name, cti_port)
+    )
+    return text + ("\n[metrics]\nport = 0\n" if metrics else "")
+
+
 # --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import enum
 import random
-from collections import OrderedDict
 from typing import NamedTuple
 
 from twisted.internet import defer
@@ -32,6 +31,7 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
+from csta_connector.broadworks.ordering import RecentKeys
 
 
 def _name(requester):
@@ -68,33 +68,6 @@ class _Snapshot:
         # travels on the subscription's channel, the response on the request's
         # link). It answers the request unless a later one follows the response.
         self.early = None
-
-
-class _Recent:
-    """The last ``size`` keys added, with a value each (a bounded memory: a
-    flood of ids costs a fixed amount)."""
-
-    __slots__ = ("size", "_items")
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-
-    def add(self, key, value=None) -> bool:
-        """Remember ``key``; False when it was remembered already."""
-        items = self._items
-        if key in items:
-            return False
-        items[key] = value
-        if len(items) > self.size:
-            items.popitem(last=False)
-        return True
-
-    def get(self, key):
-        return self._items.get(key)
-
-    def __contains__(self, key) -> bool:
-        return key in self._items
 
 
 class Route(NamedTuple):
@@ -210,9 +183,9 @@ class SubscriptionManager:
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
         #: ids of the subscriptions removed here (their late events are expected)
-        self._removed_ids = _Recent()
+        self._removed_ids = RecentKeys()
         #: ids whose ignored events were reported already (one line per subscription)
-        self._reported_ids = _Recent()
+        self._reported_ids = RecentKeys()
         #: ids taken from an initial event that came before its subscribe's answer
         self._adopted: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)

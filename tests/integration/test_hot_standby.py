@@ -19,7 +19,7 @@ from twisted.web.client import Agent, readBody
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import spawn_command, twistd_command
+from csta_connector.testing import linked_config_text, spawn_command, twistd_command
 
 DEVICES = [str(2001 + n) for n in range(6)]
 
@@ -29,26 +29,6 @@ users = 20
 cti-port = 0
 control-port = 0
 """
-
-CONNECTOR_INI = """\
-[Connector]
-channel-set-name = cs-{name}
-application-name = csta-connector-{name}
-default-domain = example.com
-link-recovery-tout = 0.2
-
-[link-sim]
-hostname = 127.0.0.1
-port = {cti_port}
-
-[csta]
-port = 0
-detect-timeout = 0.3
-
-[metrics]
-port = 0
-"""
-
 
 class Server:
     """A ``twistd -n`` child process, and what its LMS lines said."""
@@ -77,8 +57,7 @@ class Server:
 
 @defer.inlineCallbacks
 def start_connector(tmp_path, name, cti_port):
-    server = Server(tmp_path, name, "csta-connector",
-                    CONNECTOR_INI.format(name=name, cti_port=cti_port))
+    server = Server(tmp_path, name, "csta-connector", linked_config_text(cti_port, name, metrics=True))
     (csta_port,) = yield server.said(37005, r"CSTA listener on 127\.0\.0\.1:(\d+)")
     (metrics_port,) = yield server.said(37004, r"Metrics endpoint listening on 127\.0\.0\.1:(\d+)")
     yield server.said(37110, r"Link link-sim: channel \S+ added to channel set (cs-\w+)")

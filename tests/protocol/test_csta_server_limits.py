@@ -4,7 +4,6 @@ its AARQ within it, and a client that stops reading is disconnected past
 max-output-buffer. One Standard line each; other clients are unaffected."""
 
 import pytest
-from twisted.logger import globalLogPublisher
 
 from csta_connector.csta import framing, messages as m
 from csta_connector.csta.ber.acse import AssociationRequest
@@ -13,19 +12,6 @@ from csta_connector.csta.server import CLOSED, RUNNING
 from csta_connector.testing import ListenerOnClock, xml_frames, xml_request
 
 TIMEOUT = 5.0
-
-
-@pytest.fixture
-def lines():
-    captured = []
-
-    def observer(event):
-        if "lms_id" in event:
-            captured.append(event)
-
-    globalLogPublisher.addObserver(observer)
-    yield captured
-    globalLogPublisher.removeObserver(observer)
 
 
 @pytest.fixture
@@ -52,7 +38,7 @@ def closed(protocol, transport):
 AARQ = framing.encode_ber_frame(ber.encode_apdu(AssociationRequest(csta_versions=(4,))))
 
 
-def test_a_header_one_byte_a_second_is_closed_at_the_frame_timeout(listener, lines):
+def test_a_header_one_byte_a_second_is_closed_at_the_frame_timeout(listener, lms_lines):
     on_clock = listener()
     protocol, transport = on_clock.connect()
     other, other_transport = on_clock.connect()
@@ -64,7 +50,7 @@ def test_a_header_one_byte_a_second_is_closed_at_the_frame_timeout(listener, lin
         on_clock.clock.advance(1)
     assert closed(protocol, transport)  # 5 s after its first byte
     assert transport.value() == b""
-    (line,) = said(lines, 37313)
+    (line,) = said(lms_lines, 37313)
     assert (line["client"], line["timeout"], line["received"]) == (protocol.name, TIMEOUT, 5)
     assert other.state is RUNNING and not other_transport.disconnecting
 
@@ -77,7 +63,7 @@ def test_a_header_one_byte_a_second_is_closed_at_the_frame_timeout(listener, lin
     ("ber", b"\x00\x40", 2),
 ])
 def test_a_partial_frame_then_silence_is_closed_at_the_frame_timeout(
-        listener, lines, encoding, first_bytes, received):
+        listener, lms_lines, encoding, first_bytes, received):
     on_clock = listener(encoding)
     protocol, transport = on_clock.connect()
     protocol.dataReceived(first_bytes)
@@ -85,11 +71,11 @@ def test_a_partial_frame_then_silence_is_closed_at_the_frame_timeout(
     assert not closed(protocol, transport)
     on_clock.clock.advance(0.02)
     assert closed(protocol, transport)
-    assert [e["received"] for e in said(lines, 37313)] == [received]
-    assert said(lines, 37314) == []  # one line for the one fact
+    assert [e["received"] for e in said(lms_lines, 37313)] == [received]
+    assert said(lms_lines, 37314) == []  # one line for the one fact
 
 
-def test_frames_that_complete_in_time_are_served_however_long_the_connection(listener, lines):
+def test_frames_that_complete_in_time_are_served_however_long_the_connection(listener, lms_lines):
     on_clock = listener("xml")
     protocol, transport = on_clock.connect()
     xml_frames(transport)
@@ -103,28 +89,28 @@ def test_frames_that_complete_in_time_are_served_however_long_the_connection(lis
         protocol.dataReceived(xml_request(20 + n, m.RequestSystemStatus())[5:])
     assert protocol.state is RUNNING
     assert len(xml_frames(transport)) == 8  # every request answered
-    assert said(lines, 37313) == []
+    assert said(lms_lines, 37313) == []
 
 
-def test_a_ber_client_silent_after_connecting_is_closed_at_the_frame_timeout(listener, lines):
+def test_a_ber_client_silent_after_connecting_is_closed_at_the_frame_timeout(listener, lms_lines):
     on_clock = listener("ber")
     protocol, transport = on_clock.connect()
     on_clock.clock.advance(TIMEOUT - 0.01)
     assert not closed(protocol, transport)
     on_clock.clock.advance(0.02)
     assert closed(protocol, transport)
-    (line,) = said(lines, 37314)
+    (line,) = said(lms_lines, 37314)
     assert (line["client"], line["timeout"]) == (protocol.name, TIMEOUT)
 
 
-def test_a_ber_client_that_associates_in_time_stays(listener, lines):
+def test_a_ber_client_that_associates_in_time_stays(listener, lms_lines):
     on_clock = listener("ber")
     protocol, transport = on_clock.connect()
     on_clock.clock.advance(TIMEOUT - 1)
     protocol.dataReceived(AARQ)
     on_clock.clock.advance(TIMEOUT * 10)
     assert protocol.state is RUNNING and not transport.disconnecting
-    assert said(lines, 37314) == [] and said(lines, 37313) == []
+    assert said(lms_lines, 37314) == [] and said(lms_lines, 37313) == []
 
 
 def test_the_session_is_the_transports_streaming_producer(listener):
@@ -132,7 +118,7 @@ def test_the_session_is_the_transports_streaming_producer(listener):
     assert transport.producer is protocol and transport.streaming
 
 
-def test_a_client_that_stops_reading_is_disconnected_past_the_cap(listener, lines):
+def test_a_client_that_stops_reading_is_disconnected_past_the_cap(listener, lms_lines):
     on_clock = listener("xml", max_output_buffer=64 * 1024)
     protocol, transport = on_clock.connect()
     other, other_transport = on_clock.connect()
@@ -149,7 +135,7 @@ def test_a_client_that_stops_reading_is_disconnected_past_the_cap(listener, line
     assert not transport.disconnecting
     protocol.write(event)
     assert closed(protocol, transport)
-    (line,) = said(lines, 37315)
+    (line,) = said(lms_lines, 37315)
     assert (line["client"], line["pending"], line["limit"]) == (
         protocol.name, written + len(event), 64 * 1024)
     before = len(transport.value())
@@ -159,7 +145,7 @@ def test_a_client_that_stops_reading_is_disconnected_past_the_cap(listener, line
     assert other.state is RUNNING and not other_transport.disconnecting
 
 
-def test_output_is_counted_only_while_the_transport_is_full(listener, lines):
+def test_output_is_counted_only_while_the_transport_is_full(listener, lms_lines):
     on_clock = listener("xml", max_output_buffer=64 * 1024)
     protocol, transport = on_clock.connect()
     event = framing.encode_xml_frame(9999, b"<x>" + b"y" * 30000 + b"</x>")
@@ -168,4 +154,4 @@ def test_output_is_counted_only_while_the_transport_is_full(listener, lines):
         protocol.pauseProducing()
         protocol.write(event)
         protocol.resumeProducing()
-    assert protocol.state is RUNNING and said(lines, 37315) == []
+    assert protocol.state is RUNNING and said(lms_lines, 37315) == []
