@@ -80,3 +80,14 @@ def test_a_tiny_run_with_the_simulator_in_its_own_process_completes():
     assert raw["calls"] == 20 and raw["seconds"] > 0
     assert [r["metric"] for r in result["rows"]] == [
         "XML, 1 client, simulator in its own process: BroadWorks events/s end to end"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_restart_run_rebuilds_the_model():
+    from benchmarks import restart
+
+    result = yield restart.run(reactor, quick=True, overrides={"users": 40, "clients": 2})
+    raw = result["raw"]
+    assert raw["correct"] and raw["parties"] == raw["parties_after"] == 40
+    assert raw["held"] == raw["held_after"] == 5
+    assert raw["rebuilt_s"] >= raw["monitored_s"] >= raw["link_up_s"] > 0
