@@ -253,8 +253,10 @@ class ScriptedClient:
         self.requests.append((name, arg, d))
         return d
 
-    def subscribe(self, user_id):
-        return self._request("subscribe", user_id)
+    def subscribe(self, user_id, package=None):
+        """Recorded as ("subscribe", user_id), or ("subscribe", (user_id,
+        package)) for a package other than Advanced Call."""
+        return self._request("subscribe", user_id if package is None else (user_id, package))
 
     def update_subscription(self, subscription_id):
         return self._request("update", subscription_id)

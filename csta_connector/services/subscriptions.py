@@ -18,6 +18,13 @@ tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
 so the snapshot's waiters get the event. Nothing here calls back up.
 Renewal refreshes each subscription every ``renew_interval`` +
 0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
+
+A manager serves one event package (:class:`EventPackage`): ``Advanced
+Call`` by default, the core's. The contact centre runs one manager per
+package of its devices (``Call Center Queue``, ``Call Center Agent``; SPEC
+§10.2), each with the same reference counting, snapshots and renewal; the
+package says which of its events answer a snapshot and which only
+synchronize (an unsolicited Resync event answers no request).
 """
 
 from __future__ import annotations
@@ -31,6 +38,40 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
+from csta_connector.broadworks.requests import ADVANCED_CALL
+from csta_connector.broadworks.xsi import SUBSCRIPTION_SNAPSHOT_TYPES
+
+
+class EventPackage(NamedTuple):
+    """What a subscription manager needs to know of its event package."""
+
+    #: the XSISchema ``EventPackage`` string AddUserSubscriptionRequest carries
+    name: str
+    #: the subscription events that answer an Add or Update (a snapshot)
+    answering: frozenset
+    #: every subscription event of the package; each one synchronizes
+    snapshots: frozenset
+    #: the Standard line when BroadWorks refuses a subscription (fields
+    #: ``user``, ``reason``)
+    refused: lms.LmsMessage = lms.SUBSCRIPTION_FAILED
+
+    @property
+    def snapshot_event(self) -> str:
+        """The solicited snapshot event's type (a timeout names it)."""
+        return min(self.answering, key=len)
+
+    def size(self, event) -> int:
+        """How many calls or entries a snapshot event lists (LMS 37211)."""
+        data = event.event_data
+        entries = getattr(data, "entries", None)
+        if entries is not None:
+            return len(entries)
+        return len(event.calls)
+
+
+ADVANCED_CALL_PACKAGE = EventPackage(
+    ADVANCED_CALL, SUBSCRIPTION_SNAPSHOT_TYPES, SUBSCRIPTION_SNAPSHOT_TYPES
+)
 
 
 def _name(requester):
@@ -40,12 +81,10 @@ def _name(requester):
 
 
 class SnapshotTimeout(BroadWorksError):
-    def __init__(self, user_id, seconds):
+    def __init__(self, user_id, seconds, event_type="CallSubscriptionEvent"):
         self.user_id = user_id
         self.seconds = seconds
-        super().__init__(
-            "snapshot of %s: no CallSubscriptionEvent within %g s" % (user_id, seconds)
-        )
+        super().__init__("snapshot of %s: no %s within %g s" % (user_id, event_type, seconds))
 
 
 class SubscriptionLost(BroadWorksError):
@@ -170,15 +209,20 @@ class SubscriptionManager:
         renew_jitter=600.0,
         resync_concurrency=10,
         rng=None,
+        package: EventPackage = ADVANCED_CALL_PACKAGE,
+        semaphore=None,
     ):
-        """``client``: a BroadWorksClient."""
+        """``client``: a BroadWorksClient; ``package``: the event package
+        subscribed; ``semaphore``: bounds the refreshes of a resynchronization,
+        shared by the managers of one connector (else its own)."""
         self.client = client
+        self.package = package
         self.clock = clock
         self.snapshot_timeout = snapshot_timeout
         self.renew_interval = renew_interval
         self.renew_jitter = renew_jitter
         self._rng = rng or random.Random()
-        self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
+        self._semaphore = semaphore or defer.DeferredSemaphore(max(1, resync_concurrency))
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
@@ -239,7 +283,10 @@ class SubscriptionManager:
         # the subscribe's initial CallSubscriptionEvent answers a snapshot too
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
-        d = self.client.subscribe(sub.user_id)
+        if self.package.name == ADVANCED_CALL:
+            d = self.client.subscribe(sub.user_id)
+        else:
+            d = self.client.subscribe(sub.user_id, self.package.name)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
     def _subscribed(self, subscription_id, sub, snapshot):
@@ -259,7 +306,7 @@ class SubscriptionManager:
             self._unsubscribe(sub)
 
     def _subscribe_failed(self, failure, sub):
-        lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        lms.emit(self.log, self.package.refused, user=sub.user_id, reason=failure.getErrorMessage())
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
         ready = sub.remove(failure)
@@ -404,7 +451,7 @@ class SubscriptionManager:
         for d in waiters:
             d.callback(event)
         if waiters:
-            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=len(event.calls))
+            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=self.package.size(event))
 
     def _start_snapshot_timer(self, sub, snapshot):
         if snapshot.waiters:
@@ -417,7 +464,9 @@ class SubscriptionManager:
         if snapshot in sub.pending:
             sub.pending.remove(snapshot)
         lms.emit(self.log, lms.SNAPSHOT_TIMED_OUT, device=sub.user_id, timeout=self.snapshot_timeout)
-        self._fail_snapshot(snapshot, SnapshotTimeout(sub.user_id, self.snapshot_timeout))
+        self._fail_snapshot(
+            snapshot, SnapshotTimeout(sub.user_id, self.snapshot_timeout, self.package.snapshot_event)
+        )
 
     @staticmethod
     def _fail_snapshot(snapshot, error):
@@ -443,7 +492,7 @@ class SubscriptionManager:
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
             return None
-        if event.is_snapshot:
+        if event.event_type in self.package.answering:
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:
                 if snapshot.answered:
