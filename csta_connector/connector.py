@@ -34,6 +34,7 @@ from csta_connector.broadworks.link import LinkSettings
 from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
 from csta_connector.services.core import ConnectorCore
 from csta_connector.services.counts import EventCounts
+from csta_connector.services.devices import DeviceTypes
 from csta_connector.status import SystemStatus
 
 
@@ -106,6 +107,8 @@ class ConnectorService(MultiService):
             status=self.status,
             counts=self.counts,
             detail=detail,
+            devices=DeviceTypes.from_config(config),
+            agent_login_state=config.contact_centre.agent_login_state,
         )
         self.channel_set.deliver_to(self.core)
         requests = None
