@@ -433,7 +433,11 @@ class SubscriptionManager:
 
     def _answered(self, sub, snapshot):
         snapshot.answered = True
-        if snapshot.early is not None:
+        if snapshot.early is not None and sub.subscribing:
+            # the initial event came before the subscribe's response: no
+            # older event of this subscription can exist, it answers now
+            self._resolve_early(sub, snapshot)
+        elif snapshot.early is not None:
             snapshot.timer = self.clock.callLater(
                 min(self.early_grace, self.snapshot_timeout), self._resolve_early, sub, snapshot
             )
@@ -491,7 +495,7 @@ class SubscriptionManager:
         synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            return None
+            return self._route_before_subscribed(event)
         if event.event_type in self.package.answering:
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:
@@ -508,6 +512,23 @@ class SubscriptionManager:
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
         return sub.route
+
+    def _route_before_subscribed(self, event) -> Route | None:
+        """The initial event of a subscription whose AddUserSubscriptionRequest
+        is not answered yet: with several links it can overtake the response
+        (the response comes on the request's link, the event on the
+        subscription's channel). Recognized by its target, it answers the
+        subscribe once the response comes, as an early event does."""
+        if event.event_type not in self.package.answering or not event.target_id:
+            return None
+        sub = self._by_user.get(event.target_id)
+        if sub is None or not sub.subscribing or not sub.pending:
+            return None
+        snapshot = sub.pending[0]
+        if snapshot.answered or snapshot.early is not None:
+            return None
+        snapshot.early = event
+        return Route(sub.user_id, tuple(snapshot.requesters))
 
     def answer(self, route: Route, event) -> None:
         """The snapshot ``event`` of ``route`` went through the model: its

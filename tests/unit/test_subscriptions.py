@@ -248,6 +248,30 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
 
 
+def test_an_initial_event_that_overtakes_the_subscribe_response_answers_it(env):
+    """Its subscription id is not known yet: recognized by its target, it
+    answers the subscribe as soon as the response comes (nothing older can
+    exist), and the next request's event answers the next request."""
+    clock, client, router, manager = env
+    snapshots = []
+    manager.acquire("2001@example.com", requester="A")
+    manager.snapshot("2001@example.com", requester="B").addCallback(snapshots.append)
+    initial = snapshot_event("sub-1", "initial")._replace(target_id="2001@example.com")
+    assert router.deliver(initial)
+    assert router.snapshots == [("2001@example.com", "initial", ("A", "B"))]
+    # another user's, or another package's, is still unknown
+    assert not router.deliver(initial._replace(target_id="2002@example.com"))
+    assert not router.deliver(initial._replace(event_type="CallReceivedEvent", event_id="x"))
+    client.answer(0, "sub-1")
+    assert [e.event_id for e in snapshots] == ["initial"]
+    later = []
+    manager.snapshot("2001@example.com").addCallback(later.append)
+    client.answer(-1)
+    router.deliver(snapshot_event("sub-1", "refresh", seq=2))
+    assert [e.event_id for e in later] == ["refresh"]
+    assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
+
+
 def test_subscribe_failing_at_once_fails_the_caller_cleanly(env):
     """No link at all: the client's Deferred has already failed when returned."""
     from csta_connector.broadworks.errors import NoLinkAvailable
