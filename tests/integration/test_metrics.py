@@ -59,6 +59,44 @@ def pause(seconds=0.15):
 
 
 @pytest_twisted.inlineCallbacks
+def test_metrics_per_queue_and_per_agent_state(connector):
+    """A monitored call center with two calls waiting and two monitored agents,
+    one Available: /status and /metrics count them."""
+    client = yield connect(reactor, "127.0.0.1", connector.csta_port, "ber")
+    for device in ("5001", "2002", "2003"):
+        yield client.request(m.MonitorStart(device=device))
+    yield pause()
+    yield client.request(m.SetAgentState(device="2003", requested_agent_state="notReady"))
+    for caller in ("2011", "2012"):
+        yield connector.control.place_call(caller, "5001")
+    yield client.events.wait_for(
+        lambda events: sum(isinstance(e, m.QueuedEvent) for e in events) == 2, what="two queued")
+    yield client.request(m.SetAgentState(device="2002", requested_agent_state="ready"))
+    yield client.events.wait_for(
+        lambda events: any(isinstance(e, m.DeliveredEvent) for e in events), what="offered to 2002")
+    yield connector.control.user_action("2002", "answer")
+    yield client.events.wait_for(
+        lambda events: any(isinstance(e, m.AgentBusyEvent) for e in events), what="2002 busy")
+
+    code, _, body = yield http_get(connector.metrics.port, b"/status")
+    cc_status = json.loads(body)["contact_centre"]
+    assert cc_status["subscriptions"] == {"Call Center Queue": 1, "Call Center Agent": 2}
+    assert cc_status["calls_waiting"] == {"5001": 1}
+    assert cc_status["agents"] == {"agentBusy": 1, "agentNotReady": 1}
+    assert cc_status["queue_calls_cleared"] == 0 and cc_status["agents_corrected"] == 0
+    code, _, body = yield http_get(connector.metrics.port, b"/metrics")
+    got = samples(body.decode())
+    p = "csta_connector_"
+    assert got[(p + "queue_calls_waiting", frozenset({("queue", "5001")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentBusy")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentNotReady")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentReady")}))] == 0
+    assert got[(p + "contact_centre_subscriptions", frozenset({("package", "Call Center Agent")}))] == 2
+    assert got[(p + "queue_calls_cleared_total", frozenset())] == 0
+    client.transport.loseConnection()
+
+
+@pytest_twisted.inlineCallbacks
 def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     """A monitored, answered call shows in /status and /metrics: links, clients,
     monitors, the model, events in and out per type, request latency."""
