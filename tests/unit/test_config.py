@@ -115,6 +115,7 @@ def test_sample_connector_ini_loads():
     assert c.links[1].kpl_tolerance == 1
     assert c.simulator.enabled is False
     assert c.metrics is not None
+    assert (c.contact_centre.acd_queues, c.contact_centre.agents) == (("5001", "5002"), ("2001-2099",))
 
 
 def test_sample_simulator_ini_loads():
