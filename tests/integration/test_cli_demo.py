@@ -159,3 +159,4 @@ def test_demo_tells_the_failover_story_and_exits_0():
     [verdict] = demo.stdout_lines
     assert verdict.startswith("demo OK (xml, ")
     assert "8 stuck call parties cleared" in verdict
+    assert "queue 5001: a call distributed to the Available agent, 1 stuck queued call cleared" in verdict
