@@ -170,7 +170,7 @@ def waiting_entries(entries) -> tuple:
 class QueueModel:
     """The queued connections of every monitored queue."""
 
-    __slots__ = ("_device_of", "_call_known", "_by_device", "_by_entry")
+    __slots__ = ("_device_of", "_call_known", "_by_device", "_by_entry", "_calls")
 
     def __init__(
         self,
@@ -185,6 +185,8 @@ class QueueModel:
         self._call_known = call_known
         self._by_device: dict[str, dict[str, QueueConnection]] = {}
         self._by_entry: dict[str, QueueConnection] = {}
+        #: callID -> how many queue connections of that call the model holds
+        self._calls: dict[str, int] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -220,8 +222,20 @@ class QueueModel:
     # --------------------------------------------------------------- edits
 
     def _put(self, connection: QueueConnection) -> None:
+        old = self._by_entry.get(connection.entry_id)
+        if old is None or old.call_id != connection.call_id:
+            if old is not None:
+                self._uncount(old.call_id)
+            self._calls[connection.call_id] = self._calls.get(connection.call_id, 0) + 1
         self._by_entry[connection.entry_id] = connection
         self._by_device.setdefault(connection.device, {})[connection.entry_id] = connection
+
+    def _uncount(self, call_id: str) -> None:
+        left = self._calls.get(call_id, 0) - 1
+        if left > 0:
+            self._calls[call_id] = left
+        else:
+            self._calls.pop(call_id, None)
 
     def _discard(self, entry_id: str) -> tuple[QueueConnection | None, bool]:
         """Remove a connection; returns (it, whether its call is now gone)."""
@@ -233,18 +247,16 @@ class QueueModel:
             held.pop(entry_id, None)
             if not held:
                 del self._by_device[connection.device]
-        return connection, not self._holds_call(connection.call_id)
-
-    def _holds_call(self, call_id: str) -> bool:
-        if self._call_known(call_id):
-            return True
-        return any(c.call_id == call_id for c in self._by_entry.values())
+        self._uncount(connection.call_id)
+        call_id = connection.call_id
+        return connection, call_id not in self._calls and not self._call_known(call_id)
 
     def remove_device(self, device: str) -> tuple[QueueConnection, ...]:
         """Forget a queue no longer monitored: its connections go, no changes."""
         held = self._by_device.pop(device, {})
-        for entry_id in held:
+        for entry_id, connection in held.items():
             self._by_entry.pop(entry_id, None)
+            self._uncount(connection.call_id)
         return tuple(held.values())
 
     def _new_connection(self, entry, device, old=None, position=None, redirections=()) -> QueueConnection:

@@ -80,3 +80,21 @@ def test_a_tiny_run_with_the_simulator_in_its_own_process_completes():
     assert raw["calls"] == 20 and raw["seconds"] > 0
     assert [r["metric"] for r in result["rows"]] == [
         "XML, 1 client, simulator in its own process: BroadWorks events/s end to end"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_contact_centre_run_completes():
+    from benchmarks import contact_centre
+
+    result = yield contact_centre.run(
+        reactor, quick=True,
+        overrides={"queues": 3, "agents_per_queue": 2, "calls": 30, "warmup_calls": 6, "batch": 5},
+    )
+    raw = result["raw"]
+    distribution, snapshot = raw["distribution"], raw["snapshot"]
+    assert distribution["calls"] == 30 and distribution["acd_events"] == 30 * 3
+    # the queue's 3, the agent's 5, and AgentReady unless the agent is busy
+    # again before its state is read after the call
+    assert 30 * 8 <= distribution["csta_events"] <= 30 * 9
+    assert (snapshot["queues"], snapshot["waiting"], snapshot["cleared"], snapshot["errors"]) == (3, 3, 3, 0)
+    assert {r["benchmark"] for r in result["rows"]} == {"contact_centre"}
