@@ -238,10 +238,8 @@ def translate(change, cross_ref_id: str = "") -> list:
 
 
 def translate_all(changes, cross_ref_id: str = "") -> list:
-    out = []
-    for change in changes:
-        out.extend(_BY_TYPE[type(change)](change, cross_ref_id))
-    return out
+    by_type = _BY_TYPE
+    return [event for change in changes for event in by_type[type(change)](change, cross_ref_id)]
 
 
 # --- responses ---------------------------------------------------------------------------
