@@ -194,6 +194,9 @@ class ConnectorCore:
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
             self.monitors.deliver(device, events, exclude=requesters)
+            if self.contact_centre.is_agent(device):
+                # a stuck call center's call cleared: the agent's state is read again
+                self.contact_centre.calls_changed(device, result.changes)
 
     # -- ICSTAServices ----------------------------------------------------------
 

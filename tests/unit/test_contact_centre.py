@@ -346,6 +346,17 @@ def test_after_the_call_a_state_event_tells_it_and_the_read_state_is_dropped():
     assert names[-2:] == ["CallClearedEvent", "AgentWorkingAfterCallEvent"]
 
 
+def test_an_agents_stuck_acd_call_cleared_by_synchronization_has_its_state_read_again():
+    s = Setup()
+    a = agent_monitored(s)
+    answered_acd_call(s, a)
+    a.events()
+    s.event("sub-c", "CallSubscriptionEvent", hook_status="On-Hook")  # the AS failed over: no call
+    assert s.client.names()[-1] == ("get_agent_state", AGENT)
+    s.answer("get_agent_state", cc.CallCenterSettings("Available"))
+    assert [type(e).__name__ for e in a.events()] == ["ConnectionClearedEvent", "CallClearedEvent", "AgentReadyEvent"]
+
+
 def test_call_control_on_a_queued_connection_is_the_acd_request():
     s = Setup()
     a = RecordingSession()
