@@ -91,7 +91,6 @@ def measure(reactor, queues, agents_per_queue, calls, warmup_calls, backlog, bat
     from twisted.internet import defer
 
     from csta_connector.connector import ConnectorService
-    from csta_connector.csta import messages as m
 
     agents = queues * agents_per_queue
     callers = [h.user_id(h.FIRST_EXTENSION + agents + i) for i in range(queues)]
@@ -107,7 +106,6 @@ def measure(reactor, queues, agents_per_queue, calls, warmup_calls, backlog, bat
         yield service.started
         yield service.channel_set.when_ready()
         try:
-            engine = service.simulator.engine
             core = service.core
             (client,) = yield h.connect_clients(reactor, service.csta_port, 1, "xml", timeout=120)
             devices = [str(FIRST_QUEUE + q) for q in range(queues)] + [

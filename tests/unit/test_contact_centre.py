@@ -7,7 +7,6 @@ import pytest
 from twisted.internet import defer
 from twisted.internet.task import Clock
 
-from csta_connector import lms
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.errors import BroadWorksRequestError
