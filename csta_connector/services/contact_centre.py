@@ -330,10 +330,14 @@ class ContactCentre:
         from the ACDSubscriptionEvent it causes (never GetACDRequest)."""
         device = self.device_of(request.device)
         d = self.queues.snapshot(self.user_of(request.device), requester=session)
-        return d.addCallbacks(
-            lambda event: translate.queue_snapshot_response(event, device),
-            snapshot_error_to_csta, errbackArgs=(device,),
-        )
+
+        def answered(event):
+            if not self.monitors.is_monitored(device):
+                # a temporary subscription's: nothing keeps these calls up to date
+                self.queue_model.remove_device(device)
+            return translate.queue_snapshot_response(event, device)
+
+        return d.addCallbacks(answered, snapshot_error_to_csta, errbackArgs=(device,))
 
     def _agent_device(self, device_id: str, agent_id: str | None) -> tuple[str, str]:
         """(device, user id) of an agent service's device, or the CSTA error."""

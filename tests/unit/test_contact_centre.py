@@ -168,6 +168,18 @@ def test_a_snapshot_of_a_queue_clears_the_stuck_for_the_other_monitors():
     assert type(call_cleared) is m.CallClearedEvent
 
 
+def test_a_snapshot_of_an_unmonitored_queue_takes_a_temporary_subscription_and_keeps_nothing():
+    s = Setup()
+    a = RecordingSession()
+    results = s.handle(a, m.SnapshotDevice(device="5001"))
+    assert s.client.names() == [("subscribe", (QUEUE, "Call Center Queue"))]
+    s.answer("subscribe", "sub-q")
+    s.event("sub-q", "ACDSubscriptionEvent", queue_snapshot(entry()))
+    assert [i.connection.call_id for i in results[0].items] == ["7:1"]
+    assert s.client.names()[-1] == ("unsubscribe", "sub-q")
+    assert len(s.cc.queue_model) == 0 and a.events() == []
+
+
 def test_a_resync_event_synchronizes_like_a_solicited_one_but_answers_no_snapshot(logged):
     s = Setup()
     a, b = RecordingSession("a"), RecordingSession("b")
