@@ -398,14 +398,16 @@ class Harness:
         """A CallSubscriptionEvent of the engine's current view of ``user``."""
         calls, conference, hook = self.engine.snapshot(user)
         self._seq += 1
+        user_id = user if "@" in user else user + "@example.com"
         return xsi.SubscriptionEvent(
             event_type=event_type,
             event_id="e%d" % self._seq,
             sequence_number=self._seq,
             user_id="app@example.com",
             external_application_id="csta-connector",
-            subscription_id="sub-" + user,
-            target_id=user + "@example.com",
+            # the subscription of the user's call events (subscription_event_of)
+            subscription_id="sub-" + user_id,
+            target_id=user_id,
             calls=calls,
             conference=conference,
             hook_status=hook,
