@@ -79,6 +79,10 @@ class Route(NamedTuple):
     #: the request the event answers; the core hands it back to
     #: :meth:`SubscriptionManager.answer` once the model is synchronized
     snapshot: _Snapshot | None = None
+    #: a CallSubscriptionEvent caused by a request of ours (the subscribe's
+    #: initial event, a snapshot, a renewal, a refresh); False for one
+    #: BroadWorks sent by itself, which may mean an AS failover (SPEC §6.1)
+    solicited: bool = False
 
 
 class SubscriptionState(enum.Enum):
@@ -450,12 +454,12 @@ class SubscriptionManager:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot)
+                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot, True)
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
                     snapshot.early = event
-                    return Route(sub.user_id, tuple(snapshot.requesters))
+                    return Route(sub.user_id, tuple(snapshot.requesters), solicited=True)
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
         return sub.route
