@@ -106,6 +106,9 @@ class ConnectorService(MultiService):
             status=self.status,
             counts=self.counts,
             detail=detail,
+            proactive_resync=c.proactive_resync,
+            proactive_resync_rate=c.proactive_resync_rate,
+            proactive_resync_holdoff=c.proactive_resync_holdoff,
         )
         self.channel_set.deliver_to(self.core)
         requests = None

@@ -8,7 +8,9 @@ sessions; each step returns to it, none calls back up. CallSubscriptionEvents
 take the synchronization branch (SPEC §6): ``synchronize`` -> translate ->
 every monitor of the device except the snapshot's requesters, one LMS 37205
 line per party cleared, then ``subscriptions.answer`` gives the requesters
-their snapshot.
+their snapshot. The proactive resync (``services/resync.py``, SPEC §6.1) is
+told each synchronization and each call-control request refused because
+BroadWorks does not know the call; it refreshes the rest after a failover.
 
 Requests come the other way: the CSTA server calls :meth:`handle`, which
 serves monitoring here and hands call control to :class:`CallControl`.
@@ -30,6 +32,7 @@ from csta_connector.services import translate
 from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta
 from csta_connector.services.counts import EventCounts
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
+from csta_connector.services.resync import ProactiveResync, UserCalls
 from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
 from csta_connector.status import SystemStatus
 
@@ -44,12 +47,18 @@ class ConnectorCore:
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
-                 detail=lms.EVERY_LEVEL):
+                 detail=lms.EVERY_LEVEL, proactive_resync=True, proactive_resync_rate=200,
+                 proactive_resync_holdoff=30.0):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
         the fan-out); ``detail``: what the log outputs write (the per-event
-        Interaction lines are built only when some output writes them)."""
+        Interaction lines are built only when some output writes them);
+        ``proactive_resync``: whether a sign of an AS failover refreshes every
+        user holding calls (``proactive_resync_rate`` per second at most,
+        ``resync_concurrency`` at once, one wave per ``proactive_resync_holdoff``
+        seconds); False: only BroadWorks' own events and the clients'
+        snapshots clear stuck calls."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
@@ -68,7 +77,18 @@ class ConnectorCore:
             renew_jitter=renew_jitter,
             resync_concurrency=resync_concurrency,
         )
-        self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
+        #: the users' subscriptions, as the proactive resync refreshes them
+        self.user_calls = UserCalls(self.model, self.subscriptions, local_part)
+        self.resync = None
+        if proactive_resync:
+            self.resync = ProactiveResync(
+                clock, rate=proactive_resync_rate, holdoff=proactive_resync_holdoff,
+                concurrency=resync_concurrency, targets=(self.user_calls,), detail=detail,
+            )
+        self.callcontrol = CallControl(
+            client, self.model, self.user_of, local_part,
+            call_unknown=self._call_unknown if self.resync is not None else None,
+        )
         self.expectations = self.callcontrol.expectations
         self._stopped = False
         #: what synchronization found (metrics, benchmarks)
@@ -108,7 +128,11 @@ class ConnectorCore:
             )
         device = local_part(user_id)
         if event.is_snapshot:
-            self._synchronize(device, user_id, event, route.requesters)
+            cleared = self._synchronize(device, user_id, event, route.requesters)
+            if self.resync is not None:
+                self.resync.synchronized(
+                    self.user_calls, user_id, event.event_type, route.solicited, cleared
+                )
             self.subscriptions.answer(route, event)
             return
         # a SubscriptionTerminatedEvent, hook status and conference updates
@@ -135,9 +159,10 @@ class ConnectorCore:
         # subscription and synchronizing on the CallSubscriptionEvents (SPEC §6)
         self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
 
-    def _synchronize(self, device, user_id, event, requesters):
+    def _synchronize(self, device, user_id, event, requesters) -> int:
         """A CallSubscriptionEvent: the model made to match it; every monitor
-        but the snapshot's requesters told what changed (SPEC §6)."""
+        but the snapshot's requesters told what changed (SPEC §6). Returns
+        how many parties it cleared."""
         result = synchronize(self.model, device, event)
         self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
@@ -165,6 +190,13 @@ class ConnectorCore:
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
             self.monitors.deliver(device, events, exclude=requesters)
+        return len(result.cleared)
+
+    def _call_unknown(self, party, request_name):
+        # call control's sign of an AS failover: that user is refreshed at once
+        self.resync.call_unknown(
+            self.user_calls, self.user_of(party.device), request_name, party.call_id
+        )
 
     # -- ICSTAServices ----------------------------------------------------------
 
@@ -266,4 +298,6 @@ class ConnectorCore:
     def stop(self):
         """No more timers, waiters or system status changes (the connector stops)."""
         self._stopped = True
+        if self.resync is not None:
+            self.resync.stop()
         self.subscriptions.stop()
