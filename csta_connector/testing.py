@@ -262,6 +262,18 @@ class ScriptedClient:
     def unsubscribe(self, subscription_id):
         return self._request("unsubscribe", subscription_id)
 
+    # a few call-control requests (the others are BroadWorksClient's), as
+    # (name, (user_id, call_id[, address]))
+
+    def hold(self, user_id, call_id):
+        return self._request("hold", (user_id, call_id))
+
+    def release(self, user_id, call_id, decline=False):
+        return self._request("release", (user_id, call_id))
+
+    def blind_transfer(self, user_id, call_id, address):
+        return self._request("blind_transfer", (user_id, call_id, address))
+
     def names(self):
         """(name, argument) of every request so far."""
         return [(n, a) for n, a, _ in self.requests]

@@ -112,6 +112,13 @@ class UserCalls:
         return self._device_of(user_id)
 
 
+# A token is due when the bucket holds one but for a rounding error; the
+# timer waits at least a millisecond (a delay below the clock's resolution
+# would come back at once, forever).
+_ONE = 1 - 1e-9
+_TICK = 0.001
+
+
 class _Wave:
     """One failover's resynchronization: what is left to refresh, what is in flight."""
 
@@ -150,8 +157,9 @@ class ProactiveResync:
         self.rate = float(rate)
         self.holdoff = holdoff
         self.concurrency = max(1, concurrency)
-        # a short burst after a pause, never a second's worth
-        self.burst = max(1.0, self.rate / 20)
+        # a late timer (a busy reactor) may catch up 0.2 s worth, never a
+        # second's: BroadWorks sees the rate, not bursts
+        self.burst = max(1.0, self.rate / 5)
         self.detail = detail
         self.targets = list(targets)
         self.wave: _Wave | None = None
@@ -257,7 +265,7 @@ class ProactiveResync:
             wave.tokens = min(self.burst, wave.tokens + (now - wave.filled) * self.rate)
             wave.filled = now
             pending = wave.pending
-            while pending and len(wave.in_flight) < self.concurrency and wave.tokens >= 1:
+            while pending and len(wave.in_flight) < self.concurrency and wave.tokens >= _ONE:
                 entry = next(iter(pending))
                 del pending[entry]
                 wave.tokens -= 1
@@ -265,7 +273,8 @@ class ProactiveResync:
         finally:
             self._pumping = False
         if pending and len(wave.in_flight) < self.concurrency:
-            wave.timer = self.clock.callLater((1 - wave.tokens) / self.rate, self._pump, wave)
+            delay = max(_TICK, (1 - wave.tokens) / self.rate)
+            wave.timer = self.clock.callLater(delay, self._pump, wave)
         self._finish_if_done(wave)
 
     def _refresh(self, wave, entry):
