@@ -214,6 +214,7 @@ class ConnectorCollector:
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
             "parties_cleared": core.stats["parties_cleared"],
+            "proactive_resync": _proactive_resync(core.resync),
         }
 
     def collect(self):
@@ -286,6 +287,24 @@ class ConnectorCollector:
             PREFIX + "parties_cleared",
             "Call parties found stuck and cleared by synchronization (LMS 37205 lines).",
             value=s["parties_cleared"])
+        resync = s["proactive_resync"]
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_waves",
+            "Proactive resynchronizations started: AS failovers suspected (LMS 37230).",
+            value=resync["waves"])
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_refreshes",
+            "Subscriptions refreshed (UpdateSubscriptionRequest) by the proactive resynchronizations.",
+            value=resync["refreshed"])
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_parties_cleared",
+            "Stuck call parties cleared by the events of the proactive resynchronizations' refreshes "
+            "(part of parties_cleared).",
+            value=resync["parties_cleared"])
+        yield GaugeMetricFamily(
+            PREFIX + "proactive_resync_in_progress",
+            "1 while a proactive resynchronization has subscriptions left to refresh, else 0.",
+            value=1 if resync["in_progress"] else 0)
 
     def _requests(self):
         histogram = HistogramMetricFamily(
@@ -300,6 +319,15 @@ class ConnectorCollector:
                 results.add_metric([service, result], n)
         yield histogram
         yield results
+
+
+def _proactive_resync(resync) -> dict:
+    """The proactive resync's counts (all 0 when ``proactive-resync = false``)."""
+    if resync is None:
+        return {"enabled": False, "waves": 0, "refreshed": 0, "parties_cleared": 0,
+                "in_progress": False}
+    wave = resync.wave
+    return {"enabled": True, **resync.stats, "in_progress": wave is not None and not wave.finished}
 
 
 def _info(s):

@@ -187,4 +187,18 @@ def test_the_embedded_default_resyncs_out_of_the_box(embedded_connector, lms_lin
     assert cleared_at(agent, xrefs) == [("2001", call_id), ("2002", call_id)]
     assert [e["device"] for e in logged(lms_lines, 37205)] == ["2002", "2001"]
     assert len(connector.core.model) == 0
+    yield until(lambda: logged(lms_lines, 37231), what="the resynchronization finished")
+
+    # what operations see
+    from csta_connector.metrics import ConnectorCollector, RequestRecorder
+
+    collector = ConnectorCollector(connector.config.connector, connector.status, connector.channel_set,
+                                   connector.core, connector.csta_factory, RequestRecorder())
+    assert collector.status()["proactive_resync"] == {
+        "enabled": True, "waves": 1, "refreshed": 1, "parties_cleared": 1, "in_progress": False}
+    got = {family.name: family.samples[0].value for family in collector.collect() if family.samples}
+    p = "csta_connector_"
+    assert (got[p + "proactive_resync_waves"], got[p + "proactive_resync_refreshes"],
+            got[p + "proactive_resync_parties_cleared"], got[p + "proactive_resync_in_progress"]) == (1, 1, 1, 0)
+    assert got[p + "parties_cleared"] == 2
     agent.transport.loseConnection()
