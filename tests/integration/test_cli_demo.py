@@ -132,3 +132,4 @@ def test_demo_tells_the_failover_story_and_exits_0():
     [verdict] = demo.stdout_lines
     assert verdict.startswith("demo OK (xml, ")
     assert "8 stuck call parties cleared" in verdict
+    assert "5 by the proactive resync, no snapshot" in verdict
