@@ -123,12 +123,11 @@ class _Wave:
     """One failover's resynchronization: what is left to refresh, what is in flight."""
 
     __slots__ = (
-        "trigger", "started", "pending", "in_flight", "refreshed", "cleared", "failed",
-        "finished", "tokens", "filled", "timer",
+        "started", "pending", "in_flight", "refreshed", "cleared", "failed", "finished",
+        "tokens", "filled", "timer",
     )
 
-    def __init__(self, trigger, now):
-        self.trigger = trigger
+    def __init__(self, now):
         self.started = now
         #: (target, key) -> None, in refresh order
         self.pending: dict[tuple, None] = {}
@@ -154,6 +153,7 @@ class ProactiveResync:
         ``concurrency``: refreshes unanswered at most; ``detail``: what the
         log outputs write (the Trace lines of each later sign)."""
         self.clock = clock
+        self.rate_per_second = rate  # as configured, for the log
         self.rate = float(rate)
         self.holdoff = holdoff
         self.concurrency = max(1, concurrency)
@@ -227,7 +227,7 @@ class ProactiveResync:
                 lms.emit(self.log, lms.FAILOVER_SIGN_JOINED, trigger=trigger,
                          device=target.device_of(key))
             return
-        wave = self.wave = _Wave(trigger, now)
+        wave = self.wave = _Wave(now)
         self.stats["waves"] += 1
         reported_later = []
         for target in self.targets:
@@ -244,7 +244,7 @@ class ProactiveResync:
         target, key = entry
         lms.emit(
             self.log, lms.AS_FAILOVER_SUSPECTED, trigger=trigger, device=target.device_of(key),
-            count=len(wave.pending) + (1 if refresh_now else 0), rate=_number(self.rate),
+            count=len(wave.pending) + (1 if refresh_now else 0), rate=self.rate_per_second,
         )
         if refresh_now:
             self._refresh(wave, entry)
@@ -310,7 +310,3 @@ class ProactiveResync:
             self.log, lms.PROACTIVE_RESYNC_FINISHED, users=wave.refreshed, cleared=wave.cleared,
             seconds=round(self.clock.seconds() - wave.started, 3), failed=wave.failed,
         )
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
