@@ -88,12 +88,7 @@ def one_world(reactor, users, clients, new_calls, resync_delay, rate, concurrenc
             core = service.core
             engine = service.simulator.engine
             protocols = yield h.connect_clients(reactor, service.csta_port, clients, "xml", timeout=120)
-            names = [str(h.FIRST_EXTENSION + i) for i in range(users)]
-            share = (users + clients - 1) // clients
-            yield defer.gatherResults(
-                [h.monitor_devices(c, names[i * share:(i + 1) * share], window=100)
-                 for i, c in enumerate(protocols)],
-                consumeErrors=True)
+            yield h.monitor_spread(protocols, [str(h.FIRST_EXTENSION + i) for i in range(users)])
             counters = [h.FrameCounter(c) for c in protocols]
             calls = users // 2
             yield h.place_answered_calls(reactor, service.simulator, calls)
