@@ -166,9 +166,11 @@ class CallControl:
         self.call_unknown = call_unknown
 
     def _party(self, connection: m.ConnectionID | None, what="connection"):
-        if connection is None or not connection.call_id or not connection.device_id:
+        if connection is None or not connection.device_id:
             raise CSTARequestError("operation", "invalidConnectionID", "%s incomplete" % what)
         device = self.device_key(connection.device_id)
+        if not connection.call_id:
+            return device, self._only_party(device, what)
         for party in self.model.parties_of(device):
             if party.call_id == connection.call_id:
                 return device, party
@@ -177,6 +179,19 @@ class CallControl:
             "invalidConnectionID",
             "no connection (%s, %s)" % (connection.call_id, connection.device_id),
         )
+
+    def _only_party(self, device, what):
+        """A connection of a deviceID alone (ECMA-269 lets a ConnectionID
+        leave the call out): the device's one call, when it has exactly one."""
+        parties = list(self.model.parties_of(device))
+        if len(parties) == 1:
+            return parties[0]
+        if not parties:
+            detail = "%s names device %s alone, which has no call" % (what, device)
+        else:
+            detail = "%s names device %s alone, which has %d calls (%s): give the callID" % (
+                what, device, len(parties), ", ".join(p.call_id for p in parties))
+        raise CSTARequestError("operation", "invalidConnectionID", detail)
 
     def _send(self, d, result, about="connection", party=None):
         """``d``'s answer -> ``result``, a refusal -> a CSTA error; ``party``:
@@ -187,7 +202,7 @@ class CallControl:
         return d.addCallback(lambda _: result)
 
     def _refused(self, failure, party, about):
-        if call_unknown_to_broadworks(failure, about):
+        if self.call_unknown is not None and call_unknown_to_broadworks(failure, about):
             self.call_unknown(party, failure.value.request_name)
         return failure
 
@@ -226,16 +241,19 @@ class CallControl:
         # releasing one party of a two-party call ends the call, so the other
         # releases may find their half gone already: the call is cleared when
         # at least one release succeeded
-        ds = []
-        for p in parties:
-            d = self.client.release(self.user_of(p.device), p.party_id)
-            if self.call_unknown is not None:
-                d.addErrback(self._refused, p, "connection")
-            ds.append(d.addCallbacks(lambda _: None, lambda f: (f,)))  # kept as a value, not raised
+        ds = [
+            self.client.release(self.user_of(p.device), p.party_id).addCallbacks(
+                lambda _: None, lambda f: (f,)  # kept as a value, not raised
+            )
+            for p in parties
+        ]
 
         def cleared(results):
             failures = [r[0] for r in results if r is not None]
             if len(failures) == len(results):
+                # no half known at all (one gone with another's release is no sign)
+                for party, failure in zip(parties, failures):
+                    self._refused(failure, party, "connection")
                 return failures[0]
             return None
 

@@ -31,6 +31,7 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
+from csta_connector.broadworks.ordering import RecentKeys
 
 
 def _name(requester):
@@ -76,9 +77,9 @@ class Route(NamedTuple):
     #: the CSTA sessions a CallSubscriptionEvent answers: they get the
     #: SnapshotDevice response, not the synchronization's events
     requesters: tuple = ()
-    #: the request the event answers; the core hands it back to
+    #: the requests the event answers; the core hands them back to
     #: :meth:`SubscriptionManager.answer` once the model is synchronized
-    snapshot: _Snapshot | None = None
+    snapshots: tuple = ()
     #: a CallSubscriptionEvent caused by a request of ours (the subscribe's
     #: initial event, a snapshot, a renewal, a refresh); False for one
     #: BroadWorks sent by itself, which may mean an AS failover (SPEC §6.1)
@@ -185,6 +186,12 @@ class SubscriptionManager:
         self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
+        #: ids of the subscriptions removed here (their late events are expected)
+        self._removed_ids = RecentKeys()
+        #: ids whose ignored events were reported already (one line per subscription)
+        self._reported_ids = RecentKeys()
+        #: ids taken from an initial event that came before its subscribe's answer
+        self._adopted: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
@@ -246,7 +253,18 @@ class SubscriptionManager:
         d = self.client.subscribe(sub.user_id)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
+    def _settle_adopted(self, sub, subscription_id=None):
+        """The subscribe of ``sub`` is answered: an id adopted for it stays
+        only if BroadWorks gave that one."""
+        for adopted, of in list(self._adopted.items()):
+            if of is sub:
+                del self._adopted[adopted]
+                if adopted != subscription_id:  # not its initial event after all
+                    self._by_id.pop(adopted, None)
+
     def _subscribed(self, subscription_id, sub, snapshot):
+        if self._adopted:
+            self._settle_adopted(sub, subscription_id)
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -264,6 +282,8 @@ class SubscriptionManager:
 
     def _subscribe_failed(self, failure, sub):
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        if self._adopted:
+            self._settle_adopted(sub)
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
         ready = sub.remove(failure)
@@ -296,6 +316,7 @@ class SubscriptionManager:
 
     def _unsubscribe(self, sub):
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         self._fail_pending(sub, SubscriptionLost("subscription of %s removed" % sub.user_id))
@@ -308,11 +329,9 @@ class SubscriptionManager:
 
         def failed(failure):
             # BroadWorks lets unwanted subscriptions expire; nothing else to do
-            self.log.info(
-                "Removing subscription {subscription_id} of {user} failed: {error}",
-                subscription_id=sub.subscription_id,
-                user=sub.user_id,
-                error=failure.getErrorMessage(),
+            lms.emit(
+                self.log, lms.SUBSCRIPTION_REMOVAL_FAILED, subscription_id=sub.subscription_id,
+                user=sub.user_id, error=failure.getErrorMessage(),
             )
 
         return d.addCallbacks(removed, failed)
@@ -320,23 +339,37 @@ class SubscriptionManager:
     # -- snapshots ---------------------------------------------------------
 
     def snapshot(self, user_id, requester=None) -> defer.Deferred:
-        """Fire with the CallSubscriptionEvent caused by a fresh request."""
-        sub = self._by_user.get(user_id)
-        if sub is None or sub.removed:
-            return self._temporary_snapshot(user_id, requester)
+        """Fire with the CallSubscriptionEvent caused by a fresh request.
+
+        The snapshot holds the subscription while it waits (a temporary
+        reference: a device nobody monitors is subscribed for it), so no
+        release by anyone else — the last monitor stopping, another
+        temporary snapshot done — removes it under this one."""
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        # join an unanswered request: its event is newer than this call
+        acquired = self._acquire(user_id, temporary=True)
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            return acquired  # the subscribe failed at once: that is the answer
+        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
+
+        def done(result):
+            self._unref(sub, temporary=True).addErrback(lambda f: None)
+            return result
+
+        return self._wait(self._snapshot_for(sub), requester).addBoth(done)
+
+    def _snapshot_for(self, sub: Subscription) -> _Snapshot:
+        """The request whose event answers a snapshot asked now: one not
+        answered yet (its event is newer than this call: the subscribe's
+        initial event, or an UpdateSubscriptionRequest in flight), else a
+        new UpdateSubscriptionRequest."""
         for snapshot in sub.pending:
             if not snapshot.answered:
-                return self._wait(snapshot, requester)
-        if sub.subscribing:
-            # the initial event answers this as well
-            return self._wait(sub.pending[0], requester)
+                return snapshot
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
-        d = self._wait(snapshot, requester)
         self._update(sub, snapshot)
-        return d
+        return snapshot
 
     @staticmethod
     def _wait(snapshot: _Snapshot, requester=None) -> defer.Deferred:
@@ -352,26 +385,6 @@ class SubscriptionManager:
         if requester is not None:
             snapshot.requesters.append(requester)
         return d
-
-    def _temporary_snapshot(self, user_id, requester):
-        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        acquired = self._acquire(user_id, temporary=True)
-        sub = self._by_user.get(user_id)
-        if sub is None:
-            return acquired  # the subscribe failed at once: that is the answer
-        snapshot = sub.pending[0] if sub.pending else None
-        if snapshot is None:
-            # already subscribed by another temporary user: request a fresh one
-            snapshot = _Snapshot()
-            sub.pending.append(snapshot)
-            acquired.addCallback(lambda _: self._update(sub, snapshot))
-        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
-
-        def done(result):
-            self._release(user_id, temporary=True).addErrback(lambda f: None)
-            return result
-
-        return self._wait(snapshot, requester).addBoth(done)
 
     def _update(self, sub: Subscription, snapshot: _Snapshot):
         self.update_requests += 1
@@ -446,15 +459,22 @@ class SubscriptionManager:
         synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            return None
+            sub = self._adopt(event)
+            if sub is None:
+                return None
         if event.is_snapshot:
-            # the oldest answered request is the one this event answers
-            for snapshot in sub.pending:
-                if snapshot.answered:
+            # the first event after a request's answer is that request's
+            # (SPEC §6): every answered request still waiting takes this one
+            # (two of them waiting means one event overtook its response)
+            answered = [snapshot for snapshot in sub.pending if snapshot.answered]
+            if answered:
+                for snapshot in answered:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot, True)
+                    snapshot.timer = None
+                requesters = tuple(r for snapshot in answered for r in snapshot.requesters)
+                return Route(sub.user_id, requesters, tuple(answered), True)
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
@@ -464,16 +484,48 @@ class SubscriptionManager:
             self._terminated(sub)
         return sub.route
 
+    def _adopt(self, event) -> Subscription | None:
+        """The subscription a CallSubscriptionEvent of an id not known yet
+        is the initial event of: its target's subscribe, still unanswered.
+        With several links the event comes on the channel BroadWorks picks,
+        the response on the request's link, and the event can be first.
+        (An id this manager removed is never adopted: its late events are
+        the old subscription's.)"""
+        if not event.is_snapshot or event.subscription_id in self._removed_ids:
+            return None
+        sub = self._by_user.get(event.target_id)
+        if sub is None or not sub.subscribing or sub.subscription_id is not None:
+            return None
+        self._by_id[event.subscription_id] = sub
+        self._adopted[event.subscription_id] = sub
+        return sub
+
     def answer(self, route: Route, event) -> None:
         """The snapshot ``event`` of ``route`` went through the model: its
         request's waiters get it now."""
-        if route.snapshot is not None:
-            self._resolve(route.user_id, route.snapshot, event)
+        for snapshot in route.snapshots:
+            self._resolve(route.user_id, snapshot, event)
+
+    def ignored(self, event) -> str | None:
+        """Why an event :meth:`route` does not know is ignored, the first time
+        for each subscription (None after): ``"removed"`` when this manager
+        removed it (events already on their way), ``"ended"`` for the
+        termination of one it does not hold (nothing is lost with it: a
+        previous run's, replaced by this run's own), else ``"unknown"``."""
+        subscription_id = event.subscription_id
+        if not self._reported_ids.add(subscription_id):
+            return None
+        if subscription_id in self._removed_ids:
+            return "removed"
+        if event.event_type == "SubscriptionTerminatedEvent":
+            return "ended"
+        return "unknown"
 
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""
         lms.emit(self.log, lms.SUBSCRIPTION_TERMINATED, subscription_id=sub.subscription_id, user=sub.user_id)
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         sub.resubscribing()
@@ -530,11 +582,7 @@ class SubscriptionManager:
         return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: len(targets))
 
     def _refresh_failed(self, failure, user_id):
-        self.log.info(
-            "Refreshing the subscription of {user} failed: {error}",
-            user=user_id,
-            error=failure.getErrorMessage(),
-        )
+        lms.emit(self.log, lms.REFRESH_FAILED, user=user_id, error=failure.getErrorMessage())
 
     def user_of_subscription(self, subscription_id) -> str | None:
         sub = self._by_id.get(subscription_id)

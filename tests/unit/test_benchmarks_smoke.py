@@ -107,3 +107,14 @@ def test_a_tiny_proactive_resync_run_completes():
     # events have cleared theirs long before the wave would get to them
     assert runs[0]["update_requests"] == 20
     assert {r["benchmark"] for r in result["rows"]} == {"proactive_resync"}
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_restart_run_rebuilds_the_model():
+    from benchmarks import restart
+
+    result = yield restart.run(reactor, quick=True, overrides={"users": 40, "clients": 2})
+    raw = result["raw"]
+    assert raw["correct"] and raw["parties"] == raw["parties_after"] == 40
+    assert raw["held"] == raw["held_after"] == 5
+    assert raw["rebuilt_s"] >= raw["monitored_s"] >= raw["link_up_s"] > 0
