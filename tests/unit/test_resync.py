@@ -2,12 +2,9 @@
 with a scripted BroadWorks client, its call model fed Xsi events, the wave's
 requests read off the client."""
 
-import pytest
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
 from zope.interface.verify import verifyObject
 
-from csta_connector import lms
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
@@ -86,19 +83,6 @@ class World:
         return [p.call_id for p in self.core.model.parties_of(device)]
 
 
-@pytest.fixture
-def logged():
-    events = []
-
-    def observer(event):
-        if event.get("lms_id") in (37205, 37230, 37231, 37232, 37233):
-            events.append(event)
-
-    globalLogPublisher.addObserver(observer)
-    yield events
-    globalLogPublisher.removeObserver(observer)
-
-
 def ids(events, lms_id):
     return [e for e in events if e["lms_id"] == lms_id]
 
@@ -113,14 +97,14 @@ def failover(world, pairs):
 # -- detection --------------------------------------------------------------
 
 
-def test_an_unsolicited_event_that_clears_a_party_starts_one_wave(logged):
+def test_an_unsolicited_event_that_clears_a_party_starts_one_wave(lms_lines):
     w = World(["2001", "2002", "2003", "2004", "2005", "2006"])
     failover(w, [("2001", "2002"), ("2003", "2004")])
     w.call("2005", "2006", 3, answered=False)
     before = len(w.client.requests)
     w.unsolicited("2002")
     assert w.parties("2002") == []
-    (suspected,) = ids(logged, 37230)
+    (suspected,) = ids(lms_lines, 37230)
     assert (suspected["trigger"], suspected["device"], suspected["count"]) == (
         "unsolicited CallSubscriptionEvent", "2002", 5)
     # the subscriptions BroadWorks reports nothing of go first: the originators
@@ -129,8 +113,8 @@ def test_an_unsolicited_event_that_clears_a_party_starts_one_wave(logged):
     assert w.updates(before) == ["sub-2001", "sub-2003", "sub-2005", "sub-2006", "sub-2004"]
     w.answer_updates()
     assert w.core.model.devices() == ()
-    assert len(ids(logged, 37205)) == 6
-    (finished,) = ids(logged, 37231)
+    assert len(ids(lms_lines, 37205)) == 6
+    (finished,) = ids(lms_lines, 37231)
     assert (finished["users"], finished["cleared"], finished["failed"]) == (5, 5, 0)
     assert w.core.resync.stats == {"waves": 1, "refreshed": 5, "parties_cleared": 5}
     assert w.core.resync.wave.finished and w.core.resync.wave.timer is None
@@ -162,19 +146,19 @@ def test_a_solicited_event_that_clears_a_party_is_no_sign():
     assert w.updates(before) == [] and w.core.resync.wave is None
 
 
-def test_a_resync_event_is_a_sign_even_when_it_clears_nothing(logged):
+def test_a_resync_event_is_a_sign_even_when_it_clears_nothing(lms_lines):
     w = World(["2001", "2002", "2003"])
     w.call("2001", "2002", 1)
     before = len(w.client.requests)
     w.unsolicited("2003", "CallSubscriptionResyncEvent")
-    (suspected,) = ids(logged, 37230)
+    (suspected,) = ids(lms_lines, 37230)
     assert (suspected["trigger"], suspected["device"]) == ("CallSubscriptionResyncEvent", "2003")
     assert w.updates(before) == ["sub-2001"]
     w.clock.advance(1)
     assert w.updates(before) == ["sub-2001", "sub-2002"]
 
 
-def test_call_control_refused_on_an_unknown_call_refreshes_that_user_at_once(logged):
+def test_call_control_refused_on_an_unknown_call_refreshes_that_user_at_once(lms_lines):
     w = World(["2001", "2002", "2003", "2004"])
     failover(w, [("2001", "2002"), ("2003", "2004")])
     call_id = w.parties("2001")[0]
@@ -187,9 +171,9 @@ def test_call_control_refused_on_an_unknown_call_refreshes_that_user_at_once(log
     d.errback(BroadWorksRequestError("HoldRequest", 404, "Not Found", 4043, "lost in the failover"))
     assert results[0].check(CSTARequestError)
     assert results[0].value.error.value == "invalidConnectionID"
-    (unknown,) = ids(logged, 37233)
+    (unknown,) = ids(lms_lines, 37233)
     assert (unknown["call_id"], unknown["device"], unknown["request"]) == (call_id, "2001", "HoldRequest")
-    (suspected,) = ids(logged, 37230)
+    (suspected,) = ids(lms_lines, 37230)
     assert suspected["trigger"] == "HoldRequest refused, call unknown" and suspected["count"] == 4
     # 2001 at once, whatever the rate; then the wave's first
     assert w.updates(before)[:2] == ["sub-2001", "sub-2003"]
@@ -198,6 +182,30 @@ def test_call_control_refused_on_an_unknown_call_refreshes_that_user_at_once(log
     w.answer_updates()
     assert sorted(w.updates(before)) == ["sub-2001", "sub-2002", "sub-2003", "sub-2004"]
     assert w.core.model.devices() == ()
+
+
+def test_clear_call_is_a_sign_only_when_broadworks_knows_no_half_of_it():
+    """Releasing one half of a two-party call ends it: the other release may
+    find its half gone, which is no sign. Both refused: the call is unknown."""
+    w = World(["2001", "2002", "2003", "2004"])
+    w.call("2001", "2002", 1)
+    w.call("2003", "2004", 2)
+    request = m.ClearCall(connection=m.ConnectionID(call_id="1:1", device_id="2001"))
+    results = []
+    w.core.handle(w.session, request).addBoth(results.append)
+    before = len(w.client.requests)
+    first, second = [d for name, _, d in w.client.requests[-2:]]
+    first.callback(None)
+    second.errback(BroadWorksRequestError("ReleaseRequest", 404, "Not Found", 4042, "gone"))
+    assert isinstance(results[0], m.ClearCallResponse)
+    assert w.updates(before) == [] and w.core.resync.wave is None
+    w.core.handle(w.session, m.ClearCall(connection=m.ConnectionID(call_id="2:1", device_id="2003"))
+                  ).addBoth(results.append)
+    for _, _, d in w.client.requests[-2:]:
+        d.errback(BroadWorksRequestError("ReleaseRequest", 404, "Not Found", 4043, "orphaned"))
+    assert results[1].check(CSTARequestError)
+    assert w.core.resync.stats["waves"] == 1
+    assert set(w.updates(before)) >= {"sub-2003", "sub-2004"}
 
 
 def test_a_404_about_the_destination_is_no_sign():
@@ -244,7 +252,7 @@ def test_failover_triggers_of_events():
 # -- one wave per failover --------------------------------------------------
 
 
-def test_signs_within_the_holdoff_only_take_their_users_off(logged):
+def test_signs_within_the_holdoff_only_take_their_users_off(lms_lines):
     """The callees' unsolicited events come one after the other: the first
     starts the wave, the others synchronize their users, who are then not
     refreshed; no second wave."""
@@ -255,14 +263,14 @@ def test_signs_within_the_holdoff_only_take_their_users_off(logged):
     assert w.updates(before) == ["sub-2001"]  # one token at the start
     w.unsolicited("2004")
     w.unsolicited("2006")
-    assert len(ids(logged, 37230)) == 1
-    assert [e["device"] for e in ids(logged, 37232)] == ["2004", "2006"]
+    assert len(ids(lms_lines, 37230)) == 1
+    assert [e["device"] for e in ids(lms_lines, 37232)] == ["2004", "2006"]
     for _ in range(5):
         w.answer_updates()
         w.clock.advance(1)
     assert w.updates(before) == ["sub-2001", "sub-2003", "sub-2005"]
     assert w.core.model.devices() == ()
-    (finished,) = ids(logged, 37231)
+    (finished,) = ids(lms_lines, 37231)
     assert (finished["users"], finished["cleared"]) == (3, 3)
 
 
@@ -284,7 +292,7 @@ def test_users_synchronized_by_another_path_are_not_refreshed_twice():
     assert w.core.model.devices() == ()
 
 
-def test_a_late_sign_within_the_holdoff_refreshes_only_its_user(logged):
+def test_a_late_sign_within_the_holdoff_refreshes_only_its_user(lms_lines):
     """The wave is over; a call made meanwhile turns out unknown too (a
     second AS lost, or the same failover seen late): its user is refreshed
     at once, no new wave."""
@@ -301,14 +309,14 @@ def test_a_late_sign_within_the_holdoff_refreshes_only_its_user(logged):
     before = len(w.client.requests)
     w.client.requests[-1][2].errback(BroadWorksRequestError("HoldRequest", 404, "Not Found", 4042, "x"))
     assert w.updates(before) == ["sub-2003"]  # 2003 only, not 2004
-    assert len(ids(logged, 37230)) == 1 and w.core.resync.stats["waves"] == 1
+    assert len(ids(lms_lines, 37230)) == 1 and w.core.resync.stats["waves"] == 1
     w.answer_updates()
     assert w.parties("2003") == [] and w.parties("2004") == ["7:1"]
     assert w.core.resync.stats["refreshed"] == 2
     results[0].trap(CSTARequestError)
 
 
-def test_after_the_holdoff_a_new_failover_gives_a_new_wave(logged):
+def test_after_the_holdoff_a_new_failover_gives_a_new_wave(lms_lines):
     w = World(["2001", "2002", "2003", "2004"], proactive_resync_holdoff=30)
     failover(w, [("2001", "2002")])
     w.unsolicited("2002")
@@ -317,7 +325,7 @@ def test_after_the_holdoff_a_new_failover_gives_a_new_wave(logged):
     w.call("2003", "2004", 2)
     before = len(w.client.requests)
     w.unsolicited("2004")
-    assert len(ids(logged, 37230)) == 2 and w.core.resync.stats["waves"] == 2
+    assert len(ids(lms_lines, 37230)) == 2 and w.core.resync.stats["waves"] == 2
     assert w.updates(before) == ["sub-2003"]
 
 
@@ -375,7 +383,7 @@ def test_the_wave_keeps_to_its_concurrency():
     assert len(w.updates(before)) == 6
 
 
-def test_a_refresh_that_fails_is_counted_and_the_wave_goes_on(logged):
+def test_a_refresh_that_fails_is_counted_and_the_wave_goes_on(lms_lines):
     w = World(["2001", "2002", "2003", "2004"])
     failover(w, [("2001", "2002"), ("2003", "2004")])
     before = len(w.client.requests)
@@ -385,7 +393,7 @@ def test_a_refresh_that_fails_is_counted_and_the_wave_goes_on(logged):
     w.answer_updates()
     w.clock.advance(1)
     w.answer_updates()
-    (finished,) = ids(logged, 37231)
+    (finished,) = ids(lms_lines, 37231)
     assert finished["failed"] == 1 and finished["users"] == 3
 
 
