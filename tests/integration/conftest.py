@@ -49,12 +49,20 @@ def linked(simulator):
 
 
 @pytest.fixture
-def embedded_connector():
-    """The embedded default (simulator + connector) on free loopback ports."""
+def embedded_connector(request):
+    """The embedded default (simulator + connector) on free loopback ports.
+    ``@pytest.mark.parametrize("embedded_connector", [{...}], indirect=True)``
+    changes ``[Connector]`` options (``{"proactive_resync": False}``) and,
+    under ``"simulator"``, ``[simulator]`` ones."""
     from csta_connector.testing import free_port_config as embedded_config
     from csta_connector.connector import ConnectorService
 
-    service = ConnectorService(embedded_config(), reactor)
+    options = dict(getattr(request, "param", None) or {})
+    simulator = options.pop("simulator", {})
+    config = embedded_config(**options)
+    if simulator:
+        config = dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, **simulator))
+    service = ConnectorService(config, reactor)
     service.startService()
     pytest_twisted.blockon(service.started)
     pytest_twisted.blockon(service.channel_set.when_ready())

@@ -1,5 +1,7 @@
 """AS failover call synchronization end to end (SPEC §6, issue 5): simulator,
-connector and real CSTA clients over loopback TCP."""
+connector and real CSTA clients over loopback TCP. What the connector does
+without the proactive resync (``proactive-resync = false``: the commercial
+connector's behaviour); tests/integration/test_proactive_resync.py has the rest."""
 
 import pytest
 import pytest_twisted
@@ -33,6 +35,14 @@ def cleared_parties(lms_lines):
     return [(e["device"], e["call_id"], e["party"]) for e in lms_lines if e["lms_id"] == 37205]
 
 
+WITHOUT_PROACTIVE_RESYNC = {"proactive_resync": False}
+BOTH_WAYS = pytest.mark.parametrize(
+    "embedded_connector", [WITHOUT_PROACTIVE_RESYNC, {"proactive_resync": True}],
+    indirect=True, ids=["proactive-resync-off", "proactive-resync-on"],
+)
+
+
+@pytest.mark.parametrize("embedded_connector", [WITHOUT_PROACTIVE_RESYNC], indirect=True)
 @pytest.mark.parametrize("encoding", ["xml", "ber"])
 @pytest_twisted.inlineCallbacks
 def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, encoding):
@@ -125,6 +135,7 @@ def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, e
     other.transport.loseConnection()
 
 
+@BOTH_WAYS
 @pytest_twisted.inlineCallbacks
 def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     connector = embedded_connector
@@ -141,12 +152,14 @@ def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
         assert [i.local_connection_state for i in snapshot.items] == ["connected"]
     assert agent.events.items[before:] == []
     assert cleared_parties(lms_lines) == []
+    assert [e for e in lms_lines if e["lms_id"] == 37230] == []  # no failover suspected
     assert len(connector.core.model) == 2
     agent.transport.loseConnection()
 
 
+@pytest.mark.parametrize("proactive_resync", [False, True], ids=["proactive-resync-off", "proactive-resync-on"])
 @pytest_twisted.inlineCallbacks
-def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines):
+def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, proactive_resync):
     """The simulator's failover-drops-channels variant: the link is lost with the
     AS; it comes back by itself and the refresh clears the stuck parties."""
     import dataclasses
@@ -155,7 +168,7 @@ def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms
     from csta_connector.simulator.control_client import ControlClient
     from csta_connector.testing import free_port_config as embedded_config
 
-    config = embedded_config()
+    config = embedded_config(proactive_resync=proactive_resync)
     config = dataclasses.replace(
         config, simulator=dataclasses.replace(config.simulator, failover_drops_channels=True))
     service = ConnectorService(config, reactor)
