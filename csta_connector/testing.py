@@ -103,7 +103,8 @@ def linked_config_text(cti_port, name="test", metrics=False) -> str:
 class FakeServices:
     """ICSTAServices that record sessions and requests: MonitorStart answers
     (``0000`` is an invalid device), SnapshotDevice stays pending (``pending``),
-    anything else is serviceNotSupported."""
+    a RouteSelectRequest (one-way) is taken unless its crossRefIdentifier is
+    ``unknown``, anything else is serviceNotSupported."""
 
     def __init__(self):
         self.opened, self.closed, self.requests = [], [], []
@@ -124,6 +125,10 @@ class FakeServices:
         if isinstance(request, m.SnapshotDevice):
             self.pending = defer.Deferred()
             return self.pending
+        if isinstance(request, m.RouteSelectRequest):
+            if request.routing_cross_ref_id == "unknown":
+                raise CSTARequestError("operation", "invalidRouteingCrossRefID")
+            return None
         raise CSTARequestError("operation", "serviceNotSupported")
 
 
