@@ -322,6 +322,31 @@ class ScriptedClient:
     def acd_blind_transfer(self, call_center_id, call_id, address):
         return self._request("acd_blind_transfer", (call_center_id, call_id, address))
 
+    # the route points' requests (services/route_points.py), as
+    # (name, (route point, call id[, ...]))
+
+    def route_point_distribute(self, route_point_id, call_id, agent_id):
+        return self._request("route_point_distribute", (route_point_id, call_id, agent_id))
+
+    def route_point_blind_transfer(self, route_point_id, call_id, address):
+        return self._request("route_point_blind_transfer", (route_point_id, call_id, address))
+
+    def route_point_fail(self, route_point_id, call_id):
+        return self._request("route_point_fail", (route_point_id, call_id))
+
+    def route_point_release(self, route_point_id, call_id):
+        return self._request("route_point_release", (route_point_id, call_id))
+
+    def route_point_admit(self, route_point_id, call_id, admit=True):
+        return self._request("route_point_admit", (route_point_id, call_id, admit))
+
+    def route_point_play(self, route_point_id, call_id, play):
+        """Answer with the playCollectId."""
+        return self._request("route_point_play", (route_point_id, call_id, play))
+
+    def set_application_controller_state(self, controller_id, state):
+        return self._request("set_application_controller_state", (controller_id, state))
+
     # a few call-control requests (the others are BroadWorksClient's), as
     # (name, (user_id, call_id[, address]))
 
