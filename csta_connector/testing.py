@@ -384,8 +384,13 @@ class RecordingSession:
     def write(self, data):
         self.written += data
 
+    def send_request(self, message):
+        """A request of the connector's (the routeing dialogue's one-way ones)."""
+        self.write(self.wire.request(self.wire.next_invoke_id(), message))
+
     def events(self) -> list:
-        """The events written since the last call, decoded."""
+        """The events (and the connector's requests) written since the last
+        call, decoded."""
         frames = framing.XmlFrameDecoder().feed(bytes(self.written))
         self.written.clear()
         return [xml_codec.decode(body)[0] for _, body in frames]

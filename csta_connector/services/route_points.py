@@ -511,6 +511,8 @@ class RoutePoints:
         it had ended is lost. Registrations of that route point alone get
         RouteRegisterAbort; its dialogues end with an error."""
         device = self.device_of(user_id)
+        for dialogue in self.dialogues.of_device(device):
+            self._end(dialogue, OUT_OF_SERVICE, "subscription lost")
         for registration in list(self.registrations):
             if not registration.covers(device):
                 continue
@@ -524,8 +526,6 @@ class RoutePoints:
                 self._registration_gone(registration, "subscription lost", release=False)
             else:
                 registration.targets = tuple(t for t in registration.targets if t[0] != device)
-        for dialogue in self.dialogues.of_device(device):
-            self._end(dialogue, OUT_OF_SERVICE, "subscription lost")
         self._forget_device(device)
 
     def _dialogue_of(self, session, request) -> Dialogue:
