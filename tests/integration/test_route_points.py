@@ -305,7 +305,9 @@ def test_a_stuck_route_point_call_is_cleared_after_an_ungraceful_failover(connec
     new = yield connector.control.place_call("2006", ROUTE_POINT)
     fresh = yield router.next_route_request(2)
     assert fresh.routed_call.call_id == new["extTrackingId"] != call["extTrackingId"]
+    yield router.monitor("2003")
     router.select(fresh, "2003")
+    yield router.wait("2003", "DeliveredEvent")
     yield connector.control.user_action("2003", "answer")
     yield router.wait_request("RouteEndRequest", count=2)
     assert router.requests_of("RouteEndRequest")[-1].error_value is None
