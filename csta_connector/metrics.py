@@ -362,7 +362,8 @@ class ConnectorCollector:
         yield agents
         yield CounterMetricFamily(
             PREFIX + "queue_calls_cleared",
-            "Queued calls found stuck and cleared by a queue's synchronization (among the 37205 lines).",
+            "Queued calls, and calls held at route points, found stuck and cleared by synchronization "
+            "(among the 37205 lines).",
             value=cc["queue_calls_cleared"])
         yield CounterMetricFamily(
             PREFIX + "agents_corrected",
