@@ -51,7 +51,6 @@ from csta_connector.model.queues import (
     NORMAL_CLEARING,
     REDIRECTED,
     EntryCleared,
-    EntryDiverted,
     EntryOffered,
     QueueConnection,
     QueueModel,

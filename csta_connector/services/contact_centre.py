@@ -59,9 +59,10 @@ from csta_connector.model.calls import (
 )
 from csta_connector.model.queues import QueueModel
 from csta_connector.services import translate_contact_centre as translate
-from csta_connector.services.callcontrol import broadworks_error_to_csta, snapshot_error_to_csta
+from csta_connector.services.callcontrol import HeldCallDestinations, broadworks_error_to_csta, snapshot_error_to_csta
 from csta_connector.services.devices import DeviceKind, DeviceTypes
 from csta_connector.services.fanout import PLACEHOLDER
+from csta_connector.services.resync import HeldCalls
 from csta_connector.services.route_points import RoutePoints, RouteingSettings
 from csta_connector.services.subscriptions import EventPackage, SubscriptionManager, SubscriptionState
 
@@ -89,10 +90,6 @@ REQUESTED_STATES = {
     "ready": "Available",
     "workingAfterCall": "Wrap-Up",
 }
-
-#: destinations asked for queued calls whose events have not come
-MAX_DESTINATIONS = 2048
-
 
 class ContactCentre:
     log = Logger()
@@ -142,7 +139,7 @@ class ContactCentre:
         self.queue_model = QueueModel(device_of, call_known=lambda call_id: bool(calls.call(call_id)))
         self.agent_model = AgentModel(device_of)
         #: entry id -> the destination a client asked to send the queued call to
-        self._destinations: dict[str, str] = {}
+        self._destinations = HeldCallDestinations()
         #: agent devices (monitored) whose Call Center Agent subscription BroadWorks refused
         self._not_agents: set[str] = set()
         #: what synchronization found (metrics, benchmarks)
@@ -153,7 +150,8 @@ class ContactCentre:
             client, clock, monitors, manager, user_of, device_of, self.devices, self._synchronize_entries,
             routeing, call_known=lambda call_id: bool(calls.call(call_id)), detail=detail, resync=resync,
         )
-        self.queue_target = QueuesHoldingCalls(self)
+        # the peer AS sends nothing for queues: each one holding calls is refreshed
+        self.queue_target = HeldCalls("queue", self.queues, self.queue_holds_parties, device_of)
         self.agent_target = AgentStates(self)
         if resync is not None:
             resync.join(self.queue_target)
@@ -466,27 +464,10 @@ class ContactCentre:
             d = self.client.acd_release_call(queue, queued.entry_id)
             d.addErrback(broadworks_error_to_csta)
             return d.addCallback(lambda _: m.ClearConnectionResponse())
-        if kind is m.DeflectCall:
-            destination = request.new_destination
-            response = m.DeflectCallResponse()
-        else:
-            destination = request.transferred_to
-            response = m.SingleStepTransferCallResponse(
-                transferred_call=m.ConnectionID(call_id=queued.call_id, device_id=destination)
-            )
         # the ACDCallTransferredEvent may overtake the answer: it reads with this
-        destinations = self._destinations
-        destinations[queued.entry_id] = destination
-        if len(destinations) > MAX_DESTINATIONS:
-            del destinations[next(iter(destinations))]
-
-        def refused(failure):
-            if destinations.get(queued.entry_id) == destination:
-                del destinations[queued.entry_id]
-            return broadworks_error_to_csta(failure, "destination")
-
-        d = self.client.acd_blind_transfer(queue, queued.entry_id, destination)
-        return d.addCallbacks(lambda _: response, refused)
+        return self._destinations.redirect(
+            request, queued, lambda destination: self.client.acd_blind_transfer(queue, queued.entry_id, destination)
+        )
 
     # -- resynchronization -----------------------------------------------------------
 
@@ -529,30 +510,6 @@ class ContactCentre:
             state = translate.csta_agent_state(agent.state, agent.busy_call is not None)
             counts[state] = counts.get(state, 0) + 1
         return counts
-
-
-@implementer(IResyncTarget)
-class QueuesHoldingCalls:
-    """The monitored queues as a target of the proactive resync wave: the
-    peer AS sends nothing for queues (SPEC §10), so every queue holding calls
-    is refreshed, and never counts as reported by BroadWorks itself."""
-
-    name = "queue"
-
-    def __init__(self, contact_centre: ContactCentre):
-        self.contact_centre = contact_centre
-
-    def holding(self):
-        centre = self.contact_centre
-        for sub in centre.queues.subscriptions:
-            if sub.refs and centre.queue_holds_parties(sub.user_id):
-                yield sub.user_id, False
-
-    def refresh(self, user_id):
-        return self.contact_centre.queues.refresh(user_id)
-
-    def device_of(self, user_id):
-        return self.contact_centre.device_of(user_id)
 
 
 @implementer(IResyncTarget)

@@ -38,7 +38,8 @@ does the rest:
   routeing registration, ``not ready`` when the last one goes and at
   shutdown; sent again after a link recovered.
 * **Failover**: renewal, refresh, snapshots and the proactive resync wave
-  (:class:`RoutePointsHoldingCalls`) find the stuck calls.
+  (a :class:`~csta_connector.services.resync.HeldCalls` target) find the
+  stuck calls.
 """
 
 from __future__ import annotations
@@ -48,14 +49,12 @@ from dataclasses import dataclass
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from zope.interface import implementer
 
 from csta_connector import lms
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CLOSED, CSTARequestError
-from csta_connector.interfaces import IResyncTarget
 from csta_connector.model.queues import EntryOffered, EntryQueued
 from csta_connector.model.route_points import PlayStarted, PlayStopped, RoutePointModel, RoutePointStateChanged
 from csta_connector.model.routeing import (
@@ -69,10 +68,10 @@ from csta_connector.model.routeing import (
     outcome,
 )
 from csta_connector.services import translate_contact_centre, translate_route_points as translate
-from csta_connector.services.callcontrol import broadworks_error_to_csta, snapshot_error_to_csta
+from csta_connector.services.callcontrol import HeldCallDestinations, broadworks_error_to_csta, snapshot_error_to_csta
 from csta_connector.services.devices import DeviceKind
 from csta_connector.services.fanout import PLACEHOLDER
-from csta_connector.services.resync import call_unknown_to_broadworks
+from csta_connector.services.resync import HeldCalls, call_unknown_to_broadworks
 from csta_connector.services.subscriptions import EventPackage
 
 ROUTE_POINT_QUEUE_PACKAGE = EventPackage(
@@ -98,10 +97,6 @@ MAX_EVERY_DEVICE_TARGETS = 1000
 
 #: upper bounds (seconds) of the RouteRequest -> RouteSelect latency buckets
 SELECT_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-#: destinations asked for held calls whose events have not come
-MAX_DESTINATIONS = 2048
-
 
 @dataclass(frozen=True)
 class RouteingSettings:
@@ -208,9 +203,10 @@ class RoutePoints:
         self.registrations = Registrations()
         self.dialogues = Dialogues()
         self.stats = RouteingStats()
-        self.target = RoutePointsHoldingCalls(self)
+        # the peer AS sends nothing for route points: each one holding calls is refreshed
+        self.target = HeldCalls("route point", self.manager, self.holds_calls, device_of)
         #: entry id -> the destination a client chose for the held call
-        self._destinations: dict[str, str] = {}
+        self._destinations = HeldCallDestinations()
         self._controller_state: str | None = None  # as BroadWorks last accepted it
         self._controller_sending: str | None = None
         self._controller_again = False
@@ -559,10 +555,7 @@ class RoutePoints:
         dialogue.route_used_req = bool(request.route_used_req)
         route_point = self.user_of(dialogue.device)
         distribute = self._distributes_to(destination)
-        destinations = self._destinations
-        destinations[dialogue.entry_id] = destination
-        if len(destinations) > MAX_DESTINATIONS:
-            del destinations[next(iter(destinations))]
+        self._destinations.ask(dialogue.entry_id, destination)
         if distribute:
             name = "RoutePointDistributeCallRequest"
             d = self.client.route_point_distribute(route_point, dialogue.entry_id, self.user_of(destination))
@@ -593,8 +586,7 @@ class RoutePoints:
     def _select_refused(self, failure, dialogue, request_name):
         if dialogue.state is not DialogueState.SELECTED:
             return None  # the call left meanwhile: that ended the dialogue
-        if self._destinations.get(dialogue.entry_id) == dialogue.selected:
-            del self._destinations[dialogue.entry_id]
+        self._destinations.forget(dialogue.entry_id, dialogue.selected)
         self.stats.refused += 1
         error = _error_of(failure)
         connection = self.model.entry(dialogue.entry_id)
@@ -730,23 +722,10 @@ class RoutePoints:
             d = self.client.route_point_release(route_point, held.entry_id)
             d.addErrback(broadworks_error_to_csta)
             return d.addCallback(lambda _: m.ClearConnectionResponse())
-        if type(request) is m.DeflectCall:
-            destination = request.new_destination
-            response = m.DeflectCallResponse()
-        else:
-            destination = request.transferred_to
-            response = m.SingleStepTransferCallResponse(
-                transferred_call=m.ConnectionID(call_id=held.call_id, device_id=destination)
-            )
-        self._destinations[held.entry_id] = destination
-
-        def refused(failure):
-            if self._destinations.get(held.entry_id) == destination:
-                del self._destinations[held.entry_id]
-            return broadworks_error_to_csta(failure, "destination")
-
-        d = self.client.route_point_blind_transfer(route_point, held.entry_id, destination)
-        return d.addCallbacks(lambda _: response, refused)
+        return self._destinations.redirect(
+            request, held,
+            lambda destination: self.client.route_point_blind_transfer(route_point, held.entry_id, destination),
+        )
 
     # -- call admission -------------------------------------------------------------------
 
@@ -857,27 +836,3 @@ def play_request(request: m.PlayMessage) -> cc.RoutePointPlay:
             )
         return cc.RoutePointPlay(kind, digit_map=digit_map, audio_urls=audio, video_urls=video)
     return cc.RoutePointPlay(kind, duration=duration, digit_map=digit_map)
-
-
-@implementer(IResyncTarget)
-class RoutePointsHoldingCalls:
-    """The subscribed route points as a target of the proactive resync wave:
-    the peer AS sends nothing for route points (SPEC §10), so every one
-    holding calls is refreshed, and never counts as reported by BroadWorks."""
-
-    name = "route point"
-
-    def __init__(self, route_points: RoutePoints):
-        self.route_points = route_points
-
-    def holding(self):
-        route_points = self.route_points
-        for sub in route_points.manager.subscriptions:
-            if sub.refs and route_points.holds_calls(sub.user_id):
-                yield sub.user_id, False
-
-    def refresh(self, user_id):
-        return self.route_points.manager.refresh(user_id)
-
-    def device_of(self, user_id):
-        return self.route_points.device_of(user_id)

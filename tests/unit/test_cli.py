@@ -294,9 +294,9 @@ class ShutdownClock(Clock):
         self.triggers.remove(trigger)
 
 
-class Monitoring:
-    """``csta-cli monitor`` running against a client on a StringTransport;
-    the test answers as the server."""
+class Running:
+    """A csta-cli command running against a client on a StringTransport whose
+    session started; the test answers as the server."""
 
     def __init__(self, *argv):
         self.reactor = ShutdownClock()
@@ -306,8 +306,16 @@ class Monitoring:
         self.server = XmlWire()
         self.client.dataReceived(self.server.request(self.server.next_invoke_id(), m.SystemStatus(status="normal")))
         self.out, self.err = io.StringIO(), io.StringIO()
-        args = cli.parse_args(["monitor", *argv])
+        self.args = cli.parse_args(list(argv))
         self.result = []
+
+
+class Monitoring(Running):
+    """``csta-cli monitor``."""
+
+    def __init__(self, *argv):
+        super().__init__("monitor", *argv)
+        args = self.args
         defer.ensureDeferred(cli.cmd_monitor(self.reactor, self.client, args, self.out, self.err)).addBoth(
             self.result.append)
         for n, device in enumerate(args.devices, 1):
@@ -394,20 +402,11 @@ def test_agent_state_takes_the_ecma_states_only(capsys):
     assert "invalid choice: 'busy'" in capsys.readouterr().err
 
 
-class Routing:
-    """``csta-cli route`` against a client on a StringTransport; the test
-    plays the connector."""
+class Routing(Running):
+    """``csta-cli route``; the test plays the connector."""
 
     def __init__(self, *argv):
-        self.reactor = ShutdownClock()
-        self.client = CSTAClientProtocol(self.reactor, timeout=10.0)
-        self.transport = StringTransport()
-        self.client.makeConnection(self.transport)
-        self.server = XmlWire()
-        self.client.dataReceived(self.server.request(self.server.next_invoke_id(), m.SystemStatus(status="normal")))
-        self.out, self.err = io.StringIO(), io.StringIO()
-        self.args = cli.parse_args(["route", *argv])
-        self.result = []
+        super().__init__("route", *argv)
         defer.ensureDeferred(cli.cmd_route(self.reactor, self.client, self.args, self.out, self.err)).addBoth(
             self.result.append)
         (request,) = self.received()
