@@ -1,0 +1,176 @@
+# -*- test-case-name: tests.protocol.test_xsi_link -*-
+"""What a BroadWorks link does whatever its wire: the table of requests in
+flight, and the intake of the events it receives.
+
+A link to an XSP (``link.py`` over the CTI interface, ``xsi_link.py`` over
+Xsi HTTP) answers every request exactly once: with the response, a
+:class:`BroadWorksTimeout` after the request timeout on the injected clock,
+or :class:`LinkLost` when the link goes down (:class:`PendingRequests`).
+Every event it receives is acknowledged (except ChannelTerminatedEvent),
+re-deliveries are dropped and sequence gaps reported through the channel
+set's shared :class:`EventOrdering` before the event goes up
+(:class:`EventIntake`). The two links differ only in how a request travels
+and how an acknowledgement is written.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from csta_connector import lms
+from csta_connector.broadworks import xsi
+from csta_connector.broadworks.errors import BroadWorksTimeout, LinkLost
+
+
+class _Pending:
+    __slots__ = ("deferred", "timer", "name", "work")
+
+    def __init__(self, deferred, timer, name, work):
+        self.deferred = deferred
+        self.timer = timer
+        self.name = name
+        self.work = work
+
+
+class PendingRequests:
+    """One link's requests in flight, keyed by request id.
+
+    ``add`` returns the caller's Deferred; exactly one of :meth:`answer`,
+    :meth:`refuse`, the timeout or :meth:`fail_all` fires it, and each removes
+    the entry first. ``work`` (the Deferred of the request on the wire, if it
+    has one) is cancelled when the request times out, is cancelled, or the
+    link goes down. ``on_timeout(name, request_id)`` hears of each timeout
+    after the caller's Deferred failed.
+    """
+
+    log = Logger()
+
+    def __init__(self, clock, timeout: float, link_name: str, on_timeout=None):
+        self.clock = clock
+        self.timeout = timeout
+        self.link_name = link_name
+        self.on_timeout = on_timeout
+        self._entries: dict[str, _Pending] = {}
+        self._next_id = 0
+        #: set by fail_all: later requests fail at once with it
+        self.lost: LinkLost | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def next_id(self) -> str:
+        self._next_id += 1
+        return str(self._next_id)
+
+    def add(self, name: str, request_id: str | None = None) -> tuple[str, defer.Deferred]:
+        if request_id is None:
+            request_id = self.next_id()
+        if self.lost is not None:
+            return request_id, defer.fail(LinkLost(name, "link is not connected"))
+
+        def cancel(_):
+            entry = self._entries.pop(request_id, None)
+            if entry is not None:
+                self._stop(entry)
+
+        d = defer.Deferred(cancel)
+        timer = self.clock.callLater(self.timeout, self._timed_out, request_id)
+        self._entries[request_id] = _Pending(d, timer, name, None)
+        return request_id, d
+
+    def attach(self, request_id: str, work: defer.Deferred) -> None:
+        """The request's own Deferred on the wire, cancelled if the caller's ends first."""
+        entry = self._entries.get(request_id)
+        if entry is None:
+            work.cancel()
+        else:
+            entry.work = work
+
+    def pop(self, request_id: str):
+        """The entry of a request that was answered (None if it ended already)."""
+        entry = self._entries.pop(request_id, None)
+        if entry is not None and entry.timer.active():
+            entry.timer.cancel()
+        return entry
+
+    @staticmethod
+    def _stop(entry):
+        if entry.timer.active():
+            entry.timer.cancel()
+        work, entry.work = entry.work, None
+        if work is not None:
+            work.cancel()  # a no-op once it has its result
+
+    def _timed_out(self, request_id):
+        entry = self._entries.pop(request_id, None)
+        if entry is None:
+            return
+        work, entry.work = entry.work, None
+        if work is not None:
+            work.cancel()
+        lms.emit(
+            self.log, lms.BROADWORKS_REQUEST_TIMED_OUT, link=self.link_name,
+            request=entry.name, request_id=request_id, timeout=self.timeout,
+        )
+        entry.deferred.errback(BroadWorksTimeout(entry.name, self.timeout))
+        if self.on_timeout is not None:
+            self.on_timeout(entry.name, request_id)
+
+    def fail_all(self, detail: str = "link lost") -> None:
+        """The link went down: every request fails with LinkLost, and so do later ones."""
+        self.lost = LinkLost("request", detail)
+        entries, self._entries = self._entries, {}
+        for entry in entries.values():
+            self._stop(entry)
+            entry.deferred.errback(LinkLost(entry.name, detail))
+
+
+class EventIntake:
+    """The events of one link, from decoded event to the listener.
+
+    ``acknowledge(token, event_id, status, reason)`` writes one
+    acknowledgement on the link's wire (``token``: what the wire needs to
+    address it, e.g. the envelope of a CTI event). ``terminated(event)`` hears
+    of a ChannelTerminatedEvent, which is not acknowledged.
+    """
+
+    log = Logger()
+
+    def __init__(self, link, listener, ordering, acknowledge, terminated, link_name: str):
+        self.link = link
+        self.listener = listener
+        self.ordering = ordering
+        self.acknowledge = acknowledge
+        self.terminated = terminated
+        self.link_name = link_name
+        self._unknown_types_logged: set[str] = set()
+
+    def received(self, event, token=None) -> None:
+        if type(event) is xsi.ChannelTerminatedEvent:
+            self.terminated(event)
+            return
+        self.acknowledge(token, event.event_id, 200, "OK")
+        if self.ordering.is_duplicate(event.event_id):
+            return
+        if type(event) is xsi.UnknownEvent:
+            if event.event_type not in self._unknown_types_logged:
+                self._unknown_types_logged.add(event.event_type)
+                lms.emit(
+                    self.log, lms.UNKNOWN_XSI_EVENT, link=self.link_name, event_type=event.event_type,
+                )
+            return
+        gap = self.ordering.check_sequence(event.subscription_id, event.sequence_number)
+        if gap is not None:
+            self.listener.sequence_gap(self.link, gap)
+        self.listener.event_received(self.link, event)
+
+    def refused(self, event_id: str | None, reason: str, token=None) -> None:
+        """An event document that is not a usable Xsi event: refused with 400
+        when its eventID can be read (BroadWorks then drops it), logged."""
+        lms.emit(
+            self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.link_name,
+            reason="Xsi event %s refused: %s" % (event_id, reason),
+        )
+        if event_id:
+            self.acknowledge(token, event_id, 400, "Bad Request")

@@ -1,0 +1,759 @@
+# -*- test-case-name: tests.protocol.test_xsi_link -*-
+"""One link to an XSP over Xsi HTTP(S) (SPEC §3.1): the second implementation
+of :class:`~csta_connector.interfaces.IBroadWorksLink`.
+
+Xsi splits what the CTI interface carries on one socket over HTTP requests
+(reference/broadworks-xsi.md §2-§5):
+
+* the **event channel**: ``POST /com.broadsoft.async/.../channel`` on a
+  connection of its own; the answer's body never ends and carries one XML
+  document after another (``Channel`` first, then ``ChannelHeartBeat`` and
+  ``xsi:Event`` documents). :class:`XsiChannelEndpoint` opens it and hands the
+  body to :class:`XsiLinkProtocol` as if it were a connection's byte stream,
+  so a ``ClientService`` keeps the channel up with the same back-off as a CTI
+  link's TCP connection: the body ending is the connection ending.
+* every other request (subscriptions, Xsi-Actions call control, heartbeats,
+  event acknowledgements, channel renewal) is a short HTTP request on a pool
+  of persistent connections to the same XSP (:class:`XsiHttp`, on
+  ``twisted.web.client.Agent``); they are pinned to the address that accepted
+  the channel, since heartbeats and acknowledgements must reach the XSP that
+  holds it.
+
+:meth:`XsiLinkProtocol.request` takes the same :class:`xsp.CtiRequest` as the
+CTI link and sends the Xsi request it stands for (``xsi_http``); the answer
+is an :class:`xsp.Response` (2xx) or a :class:`BroadWorksRequestError` with
+the HTTP status and the ErrorInfo, so everything above the link cannot tell
+the two link types apart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from twisted.internet import defer
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.client import (
+    Agent,
+    HTTPConnectionPool,
+    PartialDownloadError,
+    ResponseDone,
+    ResponseFailed,
+    readBody,
+)
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer
+from zope.interface import implementer
+
+from csta_connector import lms
+from csta_connector.broadworks import eventreader, stream, xsi, xsi_http, xsp
+from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
+from csta_connector.broadworks.linkcore import EventIntake, PendingRequests
+from csta_connector.broadworks.ordering import EventOrdering
+from csta_connector.interfaces import IBroadWorksLink
+
+#: HTTP statuses of a heartbeat that say the XSP no longer knows the channel
+_CHANNEL_GONE = frozenset({401, 403, 404})
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+@implementer(IBodyProducer)
+class _Body:
+    """A request body held in memory (written at once, no cooperator needed)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.length = len(data)
+
+    def startProducing(self, consumer):
+        consumer.write(self.data)
+        return defer.succeed(None)
+
+    def pauseProducing(self):
+        pass
+
+    def resumeProducing(self):
+        pass
+
+    def stopProducing(self):
+        pass
+
+
+class XsiAnswer:
+    """An HTTP answer, its body read."""
+
+    __slots__ = ("status_code", "reason", "body")
+
+    def __init__(self, status_code: int, reason: str, body: bytes):
+        self.status_code = status_code
+        self.reason = reason
+        self.body = body
+
+
+class XspEndpoints:
+    """The endpoints to one XSP: TCP or TLS (``tls.py``) to the base URL's
+    host, or to the pinned address while one is set."""
+
+    def __init__(self, reactor, scheme: str, host: str, port: int, tls_ca: str | None = None,
+                 timeout: float = 10):
+        self.reactor = reactor
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.tls_ca = tls_ca
+        self.timeout = timeout
+
+    def endpoint(self, address: str | None = None):
+        from twisted.internet.endpoints import HostnameEndpoint, TCP4ClientEndpoint, TCP6ClientEndpoint, wrapClientTLS
+
+        from csta_connector import tls
+
+        target = address or self.host
+        try:
+            version = ipaddress.ip_address(target).version
+        except ValueError:
+            version = None
+        if version == 4:
+            plain = TCP4ClientEndpoint(self.reactor, target, self.port, timeout=self.timeout)
+        elif version == 6:
+            plain = TCP6ClientEndpoint(self.reactor, target, self.port, timeout=self.timeout)
+        else:
+            plain = HostnameEndpoint(self.reactor, target, self.port, timeout=self.timeout)
+        if self.scheme != "https":
+            return plain
+        return wrapClientTLS(tls.client_options(self.host, self.tls_ca), plain)
+
+
+@implementer(IStreamClientEndpoint)
+class _PeerRecording:
+    def __init__(self, endpoint, record):
+        self.endpoint = endpoint
+        self.record = record
+
+    def connect(self, factory):
+        def connected(protocol):
+            transport = getattr(protocol, "transport", None)
+            peer = transport.getPeer() if transport is not None else None
+            self.record(getattr(peer, "host", None))
+            return protocol
+
+        return self.endpoint.connect(factory).addCallback(connected)
+
+
+@implementer(IAgentEndpointFactory)
+class _EndpointFactory:
+    def __init__(self, http, pinned: bool):
+        self.http = http
+        self.pinned = pinned
+
+    def endpointForURI(self, uri):
+        http = self.http
+        if self.pinned:
+            return http.endpoints.endpoint(http.pinned_address)
+        return _PeerRecording(http.endpoints.endpoint(), http._pin)
+
+
+class XsiHttp:
+    """The HTTP side of one Xsi link: the XSP at ``base_url`` (``http://`` or
+    ``https://host[:port][/prefix]``), HTTP basic auth with ``credentials``
+    (base64 of ``user:password``, as the CTI link carries them).
+
+    The channel's stream gets a connection of its own (a pool that never
+    reuses one); the other requests share up to ``max_connections``
+    persistent connections, pinned to the address that accepted the channel.
+    """
+
+    log = Logger()
+
+    def __init__(self, reactor, base_url: str, credentials: str | None, tls_ca: str | None = None,
+                 endpoints=None, max_connections: int = 4, connect_timeout: float = 10):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("Xsi url must be http:// or https://host[:port]: %r" % (base_url,))
+        self.base_url = base_url
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.prefix = parts.path.rstrip("/")
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        self._origin = "%s://%s:%d" % (self.scheme, host, self.port)
+        self.endpoints = endpoints or XspEndpoints(
+            reactor, self.scheme, self.host, self.port, tls_ca, connect_timeout
+        )
+        self.pinned_address: str | None = None
+        self._headers = {b"accept": [b"application/xml"], b"user-agent": [b"csta-connector"]}
+        if credentials:
+            self._headers[b"authorization"] = [b"Basic " + credentials.encode("ascii")]
+        self._stream_agent = Agent.usingEndpointFactory(
+            reactor, _EndpointFactory(self, pinned=False), HTTPConnectionPool(reactor, persistent=False)
+        )
+        self.pool = HTTPConnectionPool(reactor, persistent=True)
+        self.pool.maxPersistentPerHost = max_connections
+        # a request that timed out is the link's business: never sent twice
+        self.pool.retryAutomatically = False
+        self._agent = Agent.usingEndpointFactory(reactor, _EndpointFactory(self, pinned=True), self.pool)
+
+    def _pin(self, address):
+        self.pinned_address = address
+
+    def _uri(self, target: str) -> bytes:
+        return (self._origin + self.prefix + target).encode("utf-8")
+
+    def _request_headers(self, body):
+        headers = Headers(self._headers)
+        if body is not None:
+            headers.setRawHeaders(b"content-type", [xsi_http.CONTENT_TYPE])
+        return headers
+
+    def open_stream(self, body: bytes) -> defer.Deferred:
+        """POST the channel: a Deferred of the IResponse (its body is the stream)."""
+        return self._stream_agent.request(
+            b"POST", self._uri(xsi_http.CHANNEL_PATH), self._request_headers(body), _Body(body)
+        )
+
+    def request(self, method: str, target: str, body: bytes | None = None) -> defer.Deferred:
+        """One request on the pinned pool; a Deferred of its :class:`XsiAnswer`.
+        Cancelling it aborts the request's connection."""
+        d = self._agent.request(
+            method.encode("ascii"), self._uri(target), self._request_headers(body),
+            _Body(body) if body is not None else None,
+        )
+        return d.addCallback(_read_answer)
+
+    def close(self) -> defer.Deferred:
+        """Close the idle persistent connections (the XSP may be gone)."""
+        return self.pool.closeCachedConnections()
+
+
+def _read_answer(response):
+    reason = response.phrase.decode("latin-1") if response.phrase else ""
+
+    def partial(failure):
+        failure.trap(PartialDownloadError)
+        return failure.value.response or b""
+
+    d = readBody(response)
+    d.addErrback(partial)
+    return d.addCallback(lambda body: XsiAnswer(response.code, reason, body))
+
+
+# --------------------------------------------------------------------------
+# the event channel as a connection
+
+
+class _StreamTransport:
+    """The transport a link protocol sees on the channel's body: closing it
+    closes the streaming connection."""
+
+    disconnecting = False
+
+    def __init__(self, producer, peer, host):
+        self._producer = producer
+        self._peer = peer
+        self._host = host
+
+    def loseConnection(self):
+        self.disconnecting = True
+        self._producer.stopProducing()
+
+    abortConnection = loseConnection
+
+    def write(self, data):
+        raise RuntimeError("the event channel's stream carries nothing upstream")
+
+    def getPeer(self):
+        return self._peer
+
+    def getHost(self):
+        return self._host
+
+
+class _StreamBody(Protocol):
+    """Receives the channel's never-ending body; the link protocol sees a
+    connection: made, data, lost."""
+
+    def __init__(self, protocol, peer, host):
+        self.protocol = protocol
+        self.peer = peer
+        self.host = host
+
+    def connectionMade(self):
+        self.protocol.makeConnection(_StreamTransport(self.transport, self.peer, self.host))
+
+    def dataReceived(self, data):
+        self.protocol.dataReceived(data)
+
+    def connectionLost(self, reason):
+        self.protocol.connectionLost(reason)
+
+
+@implementer(IStreamClientEndpoint)
+class XsiChannelEndpoint:
+    """Opens the event channel: ``connect(factory)`` POSTs the channel (channel
+    set, priority, weight, expires, applicationId of ``settings``, a
+    :class:`~csta_connector.broadworks.link.LinkSettings`) and fires with the
+    factory's protocol once the XSP answers 200; the answer's body then feeds
+    that protocol. Any other answer, or none within the request timeout,
+    fails the attempt (the ClientService tries again after its back-off)."""
+
+    log = Logger()
+
+    def __init__(self, http: XsiHttp, settings, clock):
+        self.http = http
+        self.settings = settings
+        self.clock = clock
+
+    def connect(self, protocol_factory):
+        s = self.settings
+        request = xsi_http.http_request(
+            xsp.add_channel(s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id)
+        )
+        d = self.http.open_stream(request.body)
+        d.addCallback(self._answered, protocol_factory)
+        # a timeout of its own: cancelling the agent's request fails it with
+        # ResponseNeverReceived, not with the CancelledError addTimeout knows
+        timed_out = []
+
+        def time_out():
+            timed_out.append(True)
+            d.cancel()
+
+        timer = self.clock.callLater(s.request_timeout, time_out)
+
+        def done(result):
+            if timer.active():
+                timer.cancel()
+            if timed_out and isinstance(result, Failure):
+                return Failure(BroadWorksTimeout(xsi_http.ADD_CHANNEL, s.request_timeout))
+            return result
+
+        d.addBoth(done)
+        d.addErrback(self._failed)
+        return d
+
+    def _answered(self, response, protocol_factory):
+        if response.code != 200:
+            return _read_answer(response).addCallback(self._refused)
+        peer = IPv4Address("TCP", self.http.pinned_address or self.http.host, self.http.port)
+        protocol = protocol_factory.buildProtocol(peer)
+        response.deliverBody(_StreamBody(protocol, peer, peer))
+        return protocol
+
+    def _refused(self, answer):
+        response = xsi_http.response(answer.status_code, answer.reason, answer.body)
+        raise BroadWorksRequestError.from_error_info(
+            xsi_http.ADD_CHANNEL, answer.status_code, answer.reason, xsp.xsi_values(response.payload)
+        )
+
+    def _failed(self, failure):
+        if failure.check(BroadWorksRequestError, BroadWorksTimeout):
+            lms.emit(
+                self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
+                channel_set=self.settings.channel_set_id, reason=failure.getErrorMessage(),
+            )
+        return failure
+
+
+# --------------------------------------------------------------------------
+# the link
+
+
+_ROOT = re.compile(rb"\s*(?:<\?xml\s[^>]*\?>\s*)?<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_UTF8_DECLARATION = re.compile(
+    rb"<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
+    rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>"
+)
+# An xsi:Event is read by the one-pass reader inside the envelope it knows
+# (its requestId is not used); whatever the reader declines takes lxml.
+_ENVELOPE_HEAD = (
+    b'<xsp:event xmlns:xsp="%s"><requestId>xsi</requestId><xsp:payload>' % xsp.XSP_NS.encode()
+)
+_ENVELOPE_TAIL = b"</xsp:payload></xsp:event>"
+
+
+def read_event_document(document: bytes):
+    """The typed event of an ``xsi:Event`` stream document, through the
+    one-pass reader when it recognizes it; None when it does not (the caller
+    takes the general path)."""
+    start = 0
+    if document.startswith(b"<?xml"):
+        declaration = _UTF8_DECLARATION.match(document)
+        if declaration is None:
+            return None  # another encoding: lxml reads the declaration
+        start = declaration.end()
+    read = eventreader.read_event(b"".join((_ENVELOPE_HEAD, document[start:], _ENVELOPE_TAIL)))
+    return None if read is None else read[1]
+
+
+@implementer(IBroadWorksLink)
+class XsiLinkProtocol(Protocol):
+    """One Xsi event channel and the requests of its link.
+
+    Its transport is the channel's stream (see :class:`XsiChannelEndpoint`);
+    ``http`` (an :class:`XsiHttp`) carries every other request.
+    """
+
+    log = Logger()
+
+    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None):
+        self.settings = settings
+        self.clock = clock
+        self.listener = listener
+        self.http = http
+        self.ordering = ordering if ordering is not None else EventOrdering()
+        self.channel_id: str | None = None
+        self.is_up = False
+        self._connected = False
+        self._splitter = stream.DocumentSplitter(settings.max_document_size)
+        self._pending = PendingRequests(
+            clock, settings.request_timeout, settings.name, self._request_timed_out
+        )
+        self._intake = EventIntake(
+            self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
+        )
+        self._channel_timer = None  # waiting for the Channel document, then its renewal
+        self._heartbeat_timer = None
+        self._heartbeat_outstanding = False
+        self._missed_heartbeats = 0
+        self._timeouts_in_a_row = 0
+        self._closed_because: str | None = None
+        #: optional callable(direction, document bytes): an opt-in wire tap
+        self.trace = None
+
+    # -- the stream ---------------------------------------------------------
+
+    def connectionMade(self):
+        self._connected = True
+        self._channel_timer = self.clock.callLater(
+            self.settings.request_timeout, self._no_channel_document
+        )
+
+    def _no_channel_document(self):
+        self._channel_timer = None
+        lms.emit(
+            self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
+            channel_set=self.settings.channel_set_id,
+            reason="the event channel sent no Channel document within %g s" % self.settings.request_timeout,
+        )
+        self.close("no Channel document on the event channel")
+
+    def close(self, why: str = "closed by the connector"):
+        """Close the channel's stream; pending requests fail in connectionLost,
+        the listener hears ``why``."""
+        if self.transport is not None and self._connected:
+            if self._closed_because is None:
+                self._closed_because = why
+            self.transport.abortConnection()
+
+    def connectionLost(self, reason=None):
+        self._connected = False
+        self.is_up = False
+        for timer in (self._channel_timer, self._heartbeat_timer):
+            if timer is not None and timer.active():
+                timer.cancel()
+        self._channel_timer = self._heartbeat_timer = None
+        self._pending.fail_all()
+        self.http.close().addErrback(
+            lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
+        )
+        if self._splitter.pending:
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="the event channel ended inside a document (%d bytes dropped)" % self._splitter.pending,
+            )
+        self.listener.link_lost(self, Failure(LinkLost("event channel", self._why_lost(reason))))
+
+    def _why_lost(self, reason) -> str:
+        if self._closed_because is not None:
+            return self._closed_because
+        if reason is None or reason.check(ResponseDone):
+            return "the XSP ended the event channel"
+        if reason.check(ResponseFailed) and reason.value.reasons:
+            reason = reason.value.reasons[0]
+        return "the event channel's connection was lost: %s" % (reason.getErrorMessage() or reason.type.__name__)
+
+    def dataReceived(self, data: bytes):
+        try:
+            documents = self._splitter.feed(data)
+        except stream.FramingError as e:
+            message = (
+                lms.BROADWORKS_DOCUMENT_TOO_LARGE
+                if isinstance(e, stream.DocumentTooLarge)
+                else lms.MALFORMED_BROADWORKS_DOCUMENT
+            )
+            lms.emit(
+                self.log, message, link=self.settings.name, limit=self.settings.max_document_size,
+                reason="unusable event channel (%s), the link is closed" % e,
+            )
+            self.close("unusable event channel (%s)" % e)
+            return
+        for document in documents:
+            if not self._connected:
+                return
+            self._document_received(document)
+
+    def _document_received(self, document: bytes):
+        if self.trace is not None:
+            self.trace("in", document)
+        if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
+            lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name,
+                     document=_dump(document))
+        root = _ROOT.match(document)
+        name = root.group(1) if root is not None else _root_name(document)
+        if name == b"Event":
+            self._event_document(document)
+        elif name == b"ChannelHeartBeat":
+            self._heartbeat_outstanding = False
+            self._missed_heartbeats = 0
+        elif name == b"Channel":
+            self._channel_document(document)
+        else:
+            self.log.warn(
+                "Link {link}: unexpected {kind} document on the event channel ignored",
+                link=self.settings.name, kind=name.decode("ascii", "replace") or "?",
+            )
+
+    def _channel_document(self, document: bytes):
+        try:
+            values = xsp.xsi_values(xsp.parse_document(document))
+        except xsp.XspDecodeError as e:
+            lms.emit(self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name, reason=str(e))
+            return
+        if self.channel_id is not None or not values.get("channelId"):
+            self.log.warn("Link {link}: Channel document {values} ignored", link=self.settings.name,
+                          values=values)
+            return
+        if self._channel_timer is not None and self._channel_timer.active():
+            self._channel_timer.cancel()
+        self.channel_id = values["channelId"]
+        self.is_up = True
+        self._schedule_channel_renewal(values.get("expires"))
+        self._schedule_heartbeat()
+        lms.emit(
+            self.log, lms.CHANNEL_ADDED, link=self.settings.name, channel_id=self.channel_id,
+            channel_set=self.settings.channel_set_id, expires=values.get("expires", "?"),
+        )
+        self.listener.link_ready(self)
+
+    def _event_document(self, document: bytes):
+        event = read_event_document(document)
+        if event is None:
+            try:
+                root = xsp.parse_document(document)
+            except xsp.XspDecodeError as e:
+                lms.emit(self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                         reason=str(e))
+                return
+            if (root.get(_TYPE) or "").endswith("ErrorEvent"):
+                # the XSP complains about something sent over the channel
+                values = xsp.xsi_values(root)
+                self.log.warn(
+                    "Link {link}: the XSP reports error {code} on the event channel: {message}",
+                    link=self.settings.name, code=values.get("errorCode"), message=values.get("errorMessage"),
+                )
+                return
+            try:
+                event = xsi.parse_event(root)
+            except xsi.XsiParseError as e:
+                self._intake.refused(xsp.xsi_values(root).get("eventID"), str(e))
+                return
+        self._intake.received(event)
+
+    def _acknowledge(self, token, event_id, status, reason):
+        request = xsi_http.event_response(event_id, status, reason)
+        self._send(request).addErrback(self._internal_failed, request.name)
+
+    def _channel_terminated(self, event):
+        lms.emit(
+            self.log, lms.CHANNEL_TERMINATED, link=self.settings.name,
+            channel_id="%s (%s)" % (event.channel_id, event.reason),
+        )
+        self.is_up = False
+        self.listener.channel_terminated(self, event)
+        self.close("channel terminated (%s)" % event.reason)
+
+    # -- requests -------------------------------------------------------------
+
+    def request(self, cti_request: xsp.CtiRequest, affinity=None) -> defer.Deferred:
+        """Send the Xsi request of a CTI request; fires with the 2xx
+        xsp.Response, fails with a BroadWorksError (error status, timeout or
+        link loss)."""
+        if not self._connected:
+            return defer.fail(LinkLost(cti_request.name, "link is not connected"))
+        return self._send(xsi_http.http_request(cti_request))
+
+    def _send(self, request: xsi_http.XsiRequest) -> defer.Deferred:
+        request_id, d = self._pending.add(request.name)
+        if d.called:
+            return d
+        if self.trace is not None and request.body is not None:
+            self.trace("out", request.body)
+        if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
+            lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name,
+                     document="%s %s %s" % (request.method, request.target, _dump(request.body or b"")))
+        if lms.wants(lms.BROADWORKS_REQUEST_SENT):
+            lms.emit(self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
+                     request=request.name, request_id=request_id)
+        work = self.http.request(request.method, request.target, request.body)
+        self._pending.attach(request_id, work)
+        work.addCallbacks(self._answered, self._not_answered, (request_id,), None, (request_id,))
+        return d
+
+    def _answered(self, answer: XsiAnswer, request_id):
+        entry = self._pending.pop(request_id)
+        if entry is None:
+            return
+        self._timeouts_in_a_row = 0
+        if self.trace is not None and answer.body:
+            self.trace("in", answer.body)
+        response = xsi_http.response(answer.status_code, answer.reason, answer.body)
+        if response.ok:
+            entry.deferred.callback(response)
+            return
+        lms.emit(
+            self.log, lms.BROADWORKS_REQUEST_FAILED, link=self.settings.name, request=entry.name,
+            request_id=request_id, status=response.status_code, reason=response.reason,
+        )
+        entry.deferred.errback(
+            BroadWorksRequestError.from_error_info(
+                entry.name, response.status_code, response.reason, xsp.xsi_values(response.payload)
+            )
+        )
+
+    def _not_answered(self, failure, request_id):
+        entry = self._pending.pop(request_id)
+        if entry is None:
+            return None  # it timed out, was cancelled, or the link went down
+        entry.deferred.errback(LinkLost(entry.name, "HTTP request failed: %s" % failure.getErrorMessage()))
+
+    def _request_timed_out(self, name, request_id):
+        # an XSP that answers nothing is broken even if TCP says otherwise
+        self._timeouts_in_a_row += 1
+        if self._timeouts_in_a_row > self.settings.kpl_tolerance:
+            lms.emit(
+                self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
+                missed="%d request(s)" % self._timeouts_in_a_row, tolerance=self.settings.kpl_tolerance,
+            )
+            self.close("%d request(s) unanswered" % self._timeouts_in_a_row)
+
+    def _internal_failed(self, failure, name):
+        """The link's own requests (acknowledgements, heartbeats) need no caller:
+        their failures are logged, timeouts already were."""
+        if not failure.check(LinkLost, BroadWorksTimeout, BroadWorksRequestError):
+            self.log.failure("Link {link}: {request} failed", failure, link=self.settings.name, request=name)
+
+    # -- channel renewal and heartbeats -----------------------------------
+
+    def _schedule_channel_renewal(self, expires):
+        """Renew the channel at half its life, before BroadWorks expires it."""
+        try:
+            seconds = int(expires) if expires else self.settings.channel_expires
+        except ValueError:
+            seconds = self.settings.channel_expires
+        self._channel_timer = self.clock.callLater(max(1, seconds / 2), self._renew_channel)
+
+    def _renew_channel(self):
+        self._channel_timer = None
+        if not self.is_up:
+            return
+        d = self.request(xsp.update_channel(self.channel_id, self.settings.channel_expires))
+
+        def renewed(response):
+            expires = xsp.xsi_values(response.payload).get("expires")
+            lms.emit(
+                self.log, lms.CHANNEL_RENEWED, link=self.settings.name,
+                channel_id=self.channel_id, expires=expires or self.settings.channel_expires,
+            )
+            if self._connected:
+                self._schedule_channel_renewal(expires)
+
+        def failed(failure):
+            if not failure.check(LinkLost):
+                # a channel we cannot renew will expire: start afresh now
+                lms.emit(
+                    self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
+                    channel_set=self.settings.channel_set_id,
+                    reason="renewal failed: %s" % failure.getErrorMessage(),
+                )
+                self.close("channel renewal failed")
+
+        d.addCallbacks(renewed, failed)
+
+    def _schedule_heartbeat(self):
+        interval = self.settings.kpl_interval
+        if interval and interval > 0 and self._connected:
+            self._heartbeat_timer = self.clock.callLater(interval, self._heartbeat_tick)
+
+    def _heartbeat_tick(self):
+        """Beat every kpl-interval; each beat's ChannelHeartBeat must come
+        back on the stream before the next one, or it counts as missed."""
+        self._heartbeat_timer = None
+        if not self._connected:
+            return
+        if self._heartbeat_outstanding:
+            self._missed_heartbeats += 1
+            if self._missed_heartbeats > self.settings.kpl_tolerance:
+                lms.emit(
+                    self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
+                    missed="%d heartbeat" % self._missed_heartbeats, tolerance=self.settings.kpl_tolerance,
+                )
+                self.close("%d heartbeat(s) unanswered" % self._missed_heartbeats)
+                return
+        self._heartbeat_outstanding = True
+        self._send(xsi_http.heartbeat(self.channel_id)).addErrback(self._heartbeat_failed)
+        self._schedule_heartbeat()
+
+    def _heartbeat_failed(self, failure):
+        if failure.check(BroadWorksRequestError) and failure.value.status_code in _CHANNEL_GONE:
+            # the XSP does not know the channel any more: open a new one
+            lms.emit(
+                self.log, lms.CHANNEL_TERMINATED, link=self.settings.name,
+                channel_id="%s (heartbeat answered %d %s)"
+                % (self.channel_id, failure.value.status_code, failure.value.reason),
+            )
+            self.close("heartbeat refused: %d %s" % (failure.value.status_code, failure.value.reason))
+            return None
+        return self._internal_failed(failure, xsi_http.HEARTBEAT)
+
+
+class XsiLinkFactory(Factory):
+    """Builds the link protocol of each channel the endpoint opens (what a
+    channel set's link factory is for a CTI link)."""
+
+    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None):
+        self.settings = settings
+        self.clock = clock
+        self.listener = listener
+        self.http = http
+        self.ordering = ordering
+        self.trace = None
+
+    def buildProtocol(self, addr):
+        link = XsiLinkProtocol(self.settings, self.clock, self.listener, self.http, self.ordering)
+        link.trace = self.trace
+        return link
+
+
+_TYPE = "{%s}type" % xsi.XSD_INSTANCE_NS
+
+
+def _root_name(document: bytes) -> bytes:
+    """The root's local name of a document the quick look cannot place
+    (comments before the root, say); b"" when it is not XML at all."""
+    try:
+        return xsp.parse_document(document).tag.rpartition("}")[2].encode("ascii", "replace")
+    except (xsp.XspDecodeError, AttributeError):
+        return b""
+
+
+def _dump(data: bytes) -> str:
+    """A document as a Debug line shows it."""
+    return data.decode("utf-8", "backslashreplace").strip()
