@@ -247,6 +247,8 @@ class XspServer:
         # events waiting for a channel of this set go out now
         for event_key, entry in list(self._unacked.items()):
             if entry.channel is None and entry.channel_set_id == channel.channel_set_id:
+                if entry.timer.active():
+                    entry.timer.cancel()  # its retry: it goes out now
                 self._send(event_key, entry)
         return channel
 
