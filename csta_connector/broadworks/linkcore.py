@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.protocol.test_xsi_link -*-
 """What a BroadWorks link does whatever its wire: the table of requests in
-flight, and the intake of the events it receives.
+flight, the splitting of its incoming stream, the intake of the events it
+receives, and the renewal of its channel.
 
 A link to an XSP (``link.py`` over the CTI interface, ``xsi_link.py`` over
 Xsi HTTP) answers every request exactly once: with the response, a
@@ -9,8 +10,12 @@ or :class:`LinkLost` when the link goes down (:class:`PendingRequests`).
 Every event it receives is acknowledged (except ChannelTerminatedEvent),
 re-deliveries are dropped and sequence gaps reported through the channel
 set's shared :class:`EventOrdering` before the event goes up
-(:class:`EventIntake`). The two links differ only in how a request travels
-and how an acknowledgement is written.
+(:class:`EventIntake`). Its channel is renewed at half its life
+(:class:`ChannelRenewal`). The two links differ only in how a request
+travels and how an acknowledgement is written.
+
+A link using these provides ``settings`` (a ``LinkSettings``), ``is_up``,
+``channel_id``, ``request(cti_request)`` and ``close(why)``.
 """
 
 from __future__ import annotations
@@ -19,8 +24,34 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from csta_connector import lms
-from csta_connector.broadworks import xsi
+from csta_connector.broadworks import stream, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksTimeout, LinkLost
+
+_log = Logger()
+
+
+def dump(data: bytes) -> str:
+    """A document as a Debug line shows it."""
+    return data.decode("utf-8", "backslashreplace").strip()
+
+
+def split(link, splitter: stream.DocumentSplitter, data: bytes, what: str = "byte stream") -> list[bytes]:
+    """The complete documents ``data`` ends; a stream that cannot be split into
+    documents is logged and the link closed (no documents)."""
+    try:
+        return splitter.feed(data)
+    except stream.FramingError as e:
+        message = (
+            lms.BROADWORKS_DOCUMENT_TOO_LARGE
+            if isinstance(e, stream.DocumentTooLarge)
+            else lms.MALFORMED_BROADWORKS_DOCUMENT
+        )
+        lms.emit(
+            _log, message, link=link.settings.name, limit=splitter.max_size,
+            reason="unusable %s (%s), the link is closed" % (what, e),
+        )
+        link.close("unusable %s (%s)" % (what, e))
+        return []
 
 
 class _Pending:
@@ -148,6 +179,10 @@ class EventIntake:
 
     def received(self, event, token=None) -> None:
         if type(event) is xsi.ChannelTerminatedEvent:
+            lms.emit(
+                self.log, lms.CHANNEL_TERMINATED, link=self.link_name,
+                channel_id="%s (%s)" % (event.channel_id, event.reason),
+            )
             self.terminated(event)
             return
         self.acknowledge(token, event.event_id, 200, "OK")
@@ -174,3 +209,61 @@ class EventIntake:
         )
         if event_id:
             self.acknowledge(token, event_id, 400, "Bad Request")
+
+
+class ChannelRenewal:
+    """Renews one link's channel at half its life, before BroadWorks expires
+    it (UpdateChannelRequest, over the link's own wire). A renewal that fails
+    (other than by the link going down) closes the link, which then starts
+    afresh with a new channel."""
+
+    log = Logger()
+
+    def __init__(self, link, clock):
+        self.link = link
+        self.clock = clock
+        self._timer = None
+
+    def schedule(self, expires) -> None:
+        """The channel lives ``expires`` seconds (BroadWorks' answer, a text or None)."""
+        settings = self.link.settings
+        try:
+            seconds = int(expires) if expires else settings.channel_expires
+        except ValueError:
+            seconds = settings.channel_expires
+        self._timer = self.clock.callLater(max(1, seconds / 2), self._renew)
+
+    def stop(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _renew(self):
+        self._timer = None
+        link = self.link
+        if not link.is_up:
+            return
+        d = link.request(xsp.update_channel(link.channel_id, link.settings.channel_expires))
+        d.addCallbacks(self._renewed, self._failed)
+
+    def _renewed(self, response):
+        link = self.link
+        expires = xsp.xsi_values(response.payload).get("expires")
+        lms.emit(
+            self.log, lms.CHANNEL_RENEWED, link=link.settings.name,
+            channel_id=link.channel_id, expires=expires or link.settings.channel_expires,
+        )
+        if link.is_up:
+            self.schedule(expires)
+
+    def _failed(self, failure):
+        if failure.check(LinkLost):
+            return
+        link = self.link
+        # a channel we cannot renew will expire: start afresh now
+        lms.emit(
+            self.log, lms.CHANNEL_ADD_FAILED, link=link.settings.name,
+            channel_set=link.settings.channel_set_id,
+            reason="renewal failed: %s" % failure.getErrorMessage(),
+        )
+        link.close("channel renewal failed")

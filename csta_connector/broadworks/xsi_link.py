@@ -53,7 +53,7 @@ from zope.interface import implementer
 from csta_connector import lms
 from csta_connector.broadworks import eventreader, stream, xsi, xsi_http, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
-from csta_connector.broadworks.linkcore import EventIntake, PendingRequests
+from csta_connector.broadworks.linkcore import ChannelRenewal, EventIntake, PendingRequests, dump, split
 from csta_connector.broadworks.ordering import EventOrdering
 from csta_connector.interfaces import IBroadWorksLink
 
@@ -66,8 +66,9 @@ _CHANNEL_GONE = frozenset({401, 403, 404})
 
 
 @implementer(IBodyProducer)
-class _Body:
-    """A request body held in memory (written at once, no cooperator needed)."""
+class BytesBody:
+    """A request body held in memory, for an Agent: written at once (no
+    cooperator, so it runs on whatever clock the agent has)."""
 
     def __init__(self, data: bytes):
         self.data = data
@@ -216,7 +217,7 @@ class XsiHttp:
     def open_stream(self, body: bytes) -> defer.Deferred:
         """POST the channel: a Deferred of the IResponse (its body is the stream)."""
         return self._stream_agent.request(
-            b"POST", self._uri(xsi_http.CHANNEL_PATH), self._request_headers(body), _Body(body)
+            b"POST", self._uri(xsi_http.CHANNEL_PATH), self._request_headers(body), BytesBody(body)
         )
 
     def request(self, method: str, target: str, body: bytes | None = None) -> defer.Deferred:
@@ -224,7 +225,7 @@ class XsiHttp:
         Cancelling it aborts the request's connection."""
         d = self._agent.request(
             method.encode("ascii"), self._uri(target), self._request_headers(body),
-            _Body(body) if body is not None else None,
+            BytesBody(body) if body is not None else None,
         )
         return d.addCallback(_read_answer)
 
@@ -419,7 +420,8 @@ class XsiLinkProtocol(Protocol):
         self._intake = EventIntake(
             self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
         )
-        self._channel_timer = None  # waiting for the Channel document, then its renewal
+        self._renewal = ChannelRenewal(self, clock)
+        self._channel_wait = None  # until the Channel document comes
         self._heartbeat_timer = None
         self._heartbeat_outstanding = False
         self._missed_heartbeats = 0
@@ -432,12 +434,10 @@ class XsiLinkProtocol(Protocol):
 
     def connectionMade(self):
         self._connected = True
-        self._channel_timer = self.clock.callLater(
-            self.settings.request_timeout, self._no_channel_document
-        )
+        self._channel_wait = self.clock.callLater(self.settings.request_timeout, self._no_channel_document)
 
     def _no_channel_document(self):
-        self._channel_timer = None
+        self._channel_wait = None
         lms.emit(
             self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
             channel_set=self.settings.channel_set_id,
@@ -456,10 +456,11 @@ class XsiLinkProtocol(Protocol):
     def connectionLost(self, reason=None):
         self._connected = False
         self.is_up = False
-        for timer in (self._channel_timer, self._heartbeat_timer):
+        for timer in (self._channel_wait, self._heartbeat_timer):
             if timer is not None and timer.active():
                 timer.cancel()
-        self._channel_timer = self._heartbeat_timer = None
+        self._channel_wait = self._heartbeat_timer = None
+        self._renewal.stop()
         self._pending.fail_all()
         self.http.close().addErrback(
             lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
@@ -481,21 +482,7 @@ class XsiLinkProtocol(Protocol):
         return "the event channel's connection was lost: %s" % (reason.getErrorMessage() or reason.type.__name__)
 
     def dataReceived(self, data: bytes):
-        try:
-            documents = self._splitter.feed(data)
-        except stream.FramingError as e:
-            message = (
-                lms.BROADWORKS_DOCUMENT_TOO_LARGE
-                if isinstance(e, stream.DocumentTooLarge)
-                else lms.MALFORMED_BROADWORKS_DOCUMENT
-            )
-            lms.emit(
-                self.log, message, link=self.settings.name, limit=self.settings.max_document_size,
-                reason="unusable event channel (%s), the link is closed" % e,
-            )
-            self.close("unusable event channel (%s)" % e)
-            return
-        for document in documents:
+        for document in split(self, self._splitter, data, "event channel"):
             if not self._connected:
                 return
             self._document_received(document)
@@ -505,7 +492,7 @@ class XsiLinkProtocol(Protocol):
             self.trace("in", document)
         if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name,
-                     document=_dump(document))
+                     document=dump(document))
         root = _ROOT.match(document)
         name = root.group(1) if root is not None else _root_name(document)
         if name == b"Event":
@@ -531,11 +518,12 @@ class XsiLinkProtocol(Protocol):
             self.log.warn("Link {link}: Channel document {values} ignored", link=self.settings.name,
                           values=values)
             return
-        if self._channel_timer is not None and self._channel_timer.active():
-            self._channel_timer.cancel()
+        if self._channel_wait is not None and self._channel_wait.active():
+            self._channel_wait.cancel()
+        self._channel_wait = None
         self.channel_id = values["channelId"]
         self.is_up = True
-        self._schedule_channel_renewal(values.get("expires"))
+        self._renewal.schedule(values.get("expires"))
         self._schedule_heartbeat()
         lms.emit(
             self.log, lms.CHANNEL_ADDED, link=self.settings.name, channel_id=self.channel_id,
@@ -572,10 +560,6 @@ class XsiLinkProtocol(Protocol):
         self._send(request).addErrback(self._internal_failed, request.name)
 
     def _channel_terminated(self, event):
-        lms.emit(
-            self.log, lms.CHANNEL_TERMINATED, link=self.settings.name,
-            channel_id="%s (%s)" % (event.channel_id, event.reason),
-        )
         self.is_up = False
         self.listener.channel_terminated(self, event)
         self.close("channel terminated (%s)" % event.reason)
@@ -598,7 +582,7 @@ class XsiLinkProtocol(Protocol):
             self.trace("out", request.body)
         if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name,
-                     document="%s %s %s" % (request.method, request.target, _dump(request.body or b"")))
+                     document="%s %s %s" % (request.method, request.target, dump(request.body or b"")))
         if lms.wants(lms.BROADWORKS_REQUEST_SENT):
             lms.emit(self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
                      request=request.name, request_id=request_id)
@@ -638,11 +622,12 @@ class XsiLinkProtocol(Protocol):
         # an XSP that answers nothing is broken even if TCP says otherwise
         self._timeouts_in_a_row += 1
         if self._timeouts_in_a_row > self.settings.kpl_tolerance:
-            lms.emit(
-                self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
-                missed="%d request(s)" % self._timeouts_in_a_row, tolerance=self.settings.kpl_tolerance,
-            )
-            self.close("%d request(s) unanswered" % self._timeouts_in_a_row)
+            self._unresponsive("%d request(s)" % self._timeouts_in_a_row)
+
+    def _unresponsive(self, missed: str):
+        lms.emit(self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
+                 tolerance=self.settings.kpl_tolerance)
+        self.close("%s unanswered" % missed)
 
     def _internal_failed(self, failure, name):
         """The link's own requests (acknowledgements, heartbeats) need no caller:
@@ -651,41 +636,6 @@ class XsiLinkProtocol(Protocol):
             self.log.failure("Link {link}: {request} failed", failure, link=self.settings.name, request=name)
 
     # -- channel renewal and heartbeats -----------------------------------
-
-    def _schedule_channel_renewal(self, expires):
-        """Renew the channel at half its life, before BroadWorks expires it."""
-        try:
-            seconds = int(expires) if expires else self.settings.channel_expires
-        except ValueError:
-            seconds = self.settings.channel_expires
-        self._channel_timer = self.clock.callLater(max(1, seconds / 2), self._renew_channel)
-
-    def _renew_channel(self):
-        self._channel_timer = None
-        if not self.is_up:
-            return
-        d = self.request(xsp.update_channel(self.channel_id, self.settings.channel_expires))
-
-        def renewed(response):
-            expires = xsp.xsi_values(response.payload).get("expires")
-            lms.emit(
-                self.log, lms.CHANNEL_RENEWED, link=self.settings.name,
-                channel_id=self.channel_id, expires=expires or self.settings.channel_expires,
-            )
-            if self._connected:
-                self._schedule_channel_renewal(expires)
-
-        def failed(failure):
-            if not failure.check(LinkLost):
-                # a channel we cannot renew will expire: start afresh now
-                lms.emit(
-                    self.log, lms.CHANNEL_ADD_FAILED, link=self.settings.name,
-                    channel_set=self.settings.channel_set_id,
-                    reason="renewal failed: %s" % failure.getErrorMessage(),
-                )
-                self.close("channel renewal failed")
-
-        d.addCallbacks(renewed, failed)
 
     def _schedule_heartbeat(self):
         interval = self.settings.kpl_interval
@@ -701,11 +651,7 @@ class XsiLinkProtocol(Protocol):
         if self._heartbeat_outstanding:
             self._missed_heartbeats += 1
             if self._missed_heartbeats > self.settings.kpl_tolerance:
-                lms.emit(
-                    self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name,
-                    missed="%d heartbeat" % self._missed_heartbeats, tolerance=self.settings.kpl_tolerance,
-                )
-                self.close("%d heartbeat(s) unanswered" % self._missed_heartbeats)
+                self._unresponsive("%d heartbeat(s)" % self._missed_heartbeats)
                 return
         self._heartbeat_outstanding = True
         self._send(xsi_http.heartbeat(self.channel_id)).addErrback(self._heartbeat_failed)
@@ -752,8 +698,3 @@ def _root_name(document: bytes) -> bytes:
         return xsp.parse_document(document).tag.rpartition("}")[2].encode("ascii", "replace")
     except (xsp.XspDecodeError, AttributeError):
         return b""
-
-
-def _dump(data: bytes) -> str:
-    """A document as a Debug line shows it."""
-    return data.decode("utf-8", "backslashreplace").strip()
