@@ -133,17 +133,32 @@ class XspEndpoints:
         return wrapClientTLS(tls.client_options(self.host, self.tls_ca), plain)
 
 
+def _no_delay(transport):
+    """Small requests and answers must not wait for Nagle and delayed ACKs
+    (the transport under TLS is the one with the socket)."""
+    for candidate in (transport, getattr(transport, "transport", None)):
+        set_no_delay = getattr(candidate, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
+            return
+
+
 @implementer(IStreamClientEndpoint)
-class _PeerRecording:
-    def __init__(self, endpoint, record):
+class _Connecting:
+    """An endpoint that looks at each connection it makes: TCP_NODELAY, and
+    the peer's address for ``record`` (if given)."""
+
+    def __init__(self, endpoint, record=None):
         self.endpoint = endpoint
         self.record = record
 
     def connect(self, factory):
         def connected(protocol):
             transport = getattr(protocol, "transport", None)
-            peer = transport.getPeer() if transport is not None else None
-            self.record(getattr(peer, "host", None))
+            if transport is not None:
+                _no_delay(transport)
+                if self.record is not None:
+                    self.record(getattr(transport.getPeer(), "host", None))
             return protocol
 
         return self.endpoint.connect(factory).addCallback(connected)
@@ -158,8 +173,8 @@ class _EndpointFactory:
     def endpointForURI(self, uri):
         http = self.http
         if self.pinned:
-            return http.endpoints.endpoint(http.pinned_address)
-        return _PeerRecording(http.endpoints.endpoint(), http._pin)
+            return _Connecting(http.endpoints.endpoint(http.pinned_address))
+        return _Connecting(http.endpoints.endpoint(), http._pin)
 
 
 class XsiHttp:

@@ -35,7 +35,7 @@ import base64
 import binascii
 
 from twisted.logger import Logger
-from twisted.web import resource, server
+from twisted.web import http, resource, server
 from zope.interface import implementer
 
 from csta_connector.broadworks import xsi, xsi_http, xsp
@@ -177,7 +177,17 @@ class _XsiResource(resource.Resource):
         return self.front_end.render(request)
 
 
+class _Channel(http.HTTPChannel):
+    def connectionMade(self):
+        super().connectionMade()
+        # small answers must not wait for Nagle and delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
+
+
 class _XsiSite(server.Site):
+    protocol = _Channel  # HTTP/1.1, as the XSP speaks it
     noisy = False
     displayTracebacks = False
 
