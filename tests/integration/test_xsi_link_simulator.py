@@ -79,9 +79,9 @@ class LinkWatcher(Waitable):
 
 
 def _settings(**overrides):
-    overrides.setdefault("credentials", CREDENTIALS)
-    return LinkSettings("cs-xsi", "csta-test", name="xsi-1", request_timeout=2, kpl_interval=0.5,
-                        kpl_tolerance=1, **overrides)
+    values = dict(name="xsi-1", request_timeout=2, kpl_interval=0.5, kpl_tolerance=1, credentials=CREDENTIALS)
+    values.update(overrides)
+    return LinkSettings("cs-xsi", "csta-test", **values)
 
 
 @pytest.fixture
@@ -245,3 +245,63 @@ def _until(predicate, what, timeout=5.0):
 
     check()
     return d
+
+
+@pytest.fixture
+def tls_front_end(simulator, tmp_path):
+    """The Xsi front-end on HTTPS with a self-signed certificate for localhost: (front-end, CA path)."""
+    pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from csta_connector import tls
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    front_end = XsiServer(simulator.xsp, reactor, passwords={"admin": "secret"})
+    port = reactor.listenSSL(0, front_end.site(), tls.server_options(str(cert_path), str(key_path)),
+                             interface="127.0.0.1")
+    front_end.url = "https://localhost:%d" % port.getHost().port
+    yield front_end, str(cert_path)
+    pytest_twisted.blockon(defer.maybeDeferred(port.stopListening))
+    front_end.stop()
+
+
+@pytest_twisted.inlineCallbacks
+def test_over_https_the_requests_go_to_the_address_of_the_channel_verifying_the_name(simulator, tls_front_end):
+    """The channel connects to the URL's host name; subscriptions, heartbeats and
+    acknowledgements go to the address that accepted it, still verifying the name."""
+    front_end, ca = tls_front_end
+    settings = _settings(name="xsi-tls")
+    watcher = LinkWatcher(reactor)
+    http = XsiHttp(reactor, front_end.url, settings.credentials, tls_ca=ca)
+    service = ClientService(XsiChannelEndpoint(http, settings, reactor),
+                            XsiLinkFactory(settings, reactor, watcher, http), clock=reactor)
+    service.startService()
+    yield watcher.wait_state("ready")
+    assert http.pinned_address == "127.0.0.1"
+    client = BroadWorksClient(watcher, "cs-xsi", "csta-test", default_domain="example.com")
+    yield client.subscribe("2005@example.com")
+    yield watcher.wait_for(_snapshots(watcher, "2005@example.com"), what="snapshot over https")
+    yield _until(lambda: simulator.xsp.unacknowledged == 0, "acknowledged over https")
+    yield service.stopService()
+    yield http.close()
+    assert watcher.count("lost") == 1  # by the stop, not before: the heartbeats came back
