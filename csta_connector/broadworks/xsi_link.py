@@ -185,6 +185,9 @@ class XsiHttp:
     The channel's stream gets a connection of its own (a pool that never
     reuses one); the other requests share up to ``max_connections``
     persistent connections, pinned to the address that accepted the channel.
+    Agent does not pipeline, so at most ``max_connections`` requests are on
+    the wire at a time; the others wait their turn in order (a burst of
+    acknowledgements must not open a connection each).
     """
 
     log = Logger()
@@ -216,6 +219,7 @@ class XsiHttp:
         # a request that timed out is the link's business: never sent twice
         self.pool.retryAutomatically = False
         self._agent = Agent.usingEndpointFactory(reactor, _EndpointFactory(self, pinned=True), self.pool)
+        self._turns = defer.DeferredSemaphore(max_connections)
 
     def _pin(self, address):
         self.pinned_address = address
@@ -237,7 +241,10 @@ class XsiHttp:
 
     def request(self, method: str, target: str, body: bytes | None = None) -> defer.Deferred:
         """One request on the pinned pool; a Deferred of its :class:`XsiAnswer`.
-        Cancelling it aborts the request's connection."""
+        Cancelling it takes it out of the queue, or aborts its connection."""
+        return self._turns.run(self._request, method, target, body)
+
+    def _request(self, method, target, body):
         d = self._agent.request(
             method.encode("ascii"), self._uri(target), self._request_headers(body),
             BytesBody(body) if body is not None else None,
@@ -634,6 +641,8 @@ class XsiLinkProtocol(Protocol):
         entry.deferred.errback(LinkLost(entry.name, "HTTP request failed: %s" % failure.getErrorMessage()))
 
     def _request_timed_out(self, name, request_id):
+        if self._closed_because is not None:
+            return
         # an XSP that answers nothing is broken even if TCP says otherwise
         self._timeouts_in_a_row += 1
         if self._timeouts_in_a_row > self.settings.kpl_tolerance:

@@ -692,3 +692,25 @@ def test_a_heartbeat_answered_with_500_only_counts_as_missed():
     wire.advance(10)
     assert wire.link.is_up
     wire.finish()
+
+
+def test_at_most_max_connections_requests_are_on_the_wire_the_others_wait_in_order():
+    wire = XsiWire()
+    link = wire.open()
+    wire.xsp.script["TalkRequest"] = HANG
+    calls = ["c%d" % n for n in range(7)]
+    results = [link.request(xsp.talk("2001@example.com", c)) for c in calls]
+    wire.flush()
+    on_the_wire = wire.xsp.of("TalkRequest")
+    assert [s.target.rsplit("/", 2)[1] for s in on_the_wire] == calls[:4]
+    results[5].addErrback(lambda f: None)
+    results[5].cancel()  # a waiting request leaves the queue
+    for seen in on_the_wire[:2]:
+        seen.request.finish()
+    wire.flush()
+    assert [s.target.rsplit("/", 2)[1] for s in wire.xsp.of("TalkRequest")] == calls[:4] + ["c4", "c6"]
+    assert [_result(d).status_code for d in results[:2]] == [200, 200]
+    assert len(wire.endpoints.pumps) == 1 + 4  # the stream and four persistent connections
+    for d in results[2:5] + results[6:]:
+        d.addErrback(lambda f: None)
+    wire.finish()
