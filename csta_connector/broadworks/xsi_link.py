@@ -33,7 +33,7 @@ import re
 from urllib.parse import urlsplit
 
 from twisted.internet import defer
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -365,7 +365,8 @@ class XsiChannelEndpoint:
     def _answered(self, response, protocol_factory):
         if response.code != 200:
             return _read_answer(response).addCallback(self._refused)
-        peer = IPv4Address("TCP", self.http.pinned_address or self.http.host, self.http.port)
+        host = self.http.pinned_address or self.http.host
+        peer = (IPv6Address if ":" in host else IPv4Address)("TCP", host, self.http.port)
         protocol = protocol_factory.buildProtocol(peer)
         response.deliverBody(_StreamBody(protocol, peer, peer))
         return protocol

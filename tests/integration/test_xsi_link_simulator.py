@@ -252,7 +252,6 @@ def tls_front_end(simulator, tmp_path):
     """The Xsi front-end on HTTPS with a self-signed certificate for localhost: (front-end, CA path)."""
     pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
     import datetime
-    import ipaddress
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
