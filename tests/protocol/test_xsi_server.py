@@ -392,6 +392,21 @@ def test_after_an_ungraceful_failover_orphaned_calls_refuse_alike(sim):
     sim.clock.advance(1)  # the peer AS's resync timer
 
 
+def test_an_ungraceful_failover_resyncs_over_the_xsi_stream(sim):
+    """The peer AS's unsolicited CallSubscriptionEvent reaches an Xsi channel as a CTI one."""
+    channel = sim.open_channel()
+    sim.subscribe("2002@example.com")
+    sim.engine.dial(USER, "2002")
+    sim.engine.answer("2002@example.com")
+    for event in channel.events():
+        _ack(sim, event)
+    sim.engine.failover("ungraceful")
+    assert channel.events() == []
+    sim.clock.advance(0.5)  # resync-delay
+    (resync,) = channel.events()
+    assert (resync.event_type, resync.target_id, resync.calls) == ("CallSubscriptionEvent", "2002@example.com", ())
+
+
 # -- HTTP ---------------------------------------------------------------------------
 
 
