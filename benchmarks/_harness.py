@@ -193,7 +193,7 @@ def start_world(reactor, users: int, resync_delay: float = 0.2, **connector):
 
     @defer.inlineCallbacks
     def run():
-        service = ConnectorService(embedded_config(users, resync_delay, **connector), reactor)
+        service = ConnectorService(embedded_config(users, resync_delay, **connector), reactor, log_detail())
         service.startService()
         yield service.started
         yield service.channel_set.when_ready()
@@ -299,21 +299,31 @@ class FrameCounter:
         self.protocol.dataReceived = self._original
 
 
+def _log_section(path: str):
+    from csta_connector.config import LogSection
+
+    return LogSection(
+        verbose="standard", all=(path,), standard=(), interaction=(), trace=(), debug=(), format="text"
+    )
+
+
+def log_detail():
+    """What :func:`start_logging`'s outputs write, for the connector under test."""
+    from csta_connector.logoutput import VERBOSE_LEVELS
+    from csta_connector.lms import LogDetail
+
+    return LogDetail(VERBOSE_LEVELS[_log_section("/dev/null").verbose])
+
+
 def start_logging(path: str):
     """LMS logging as the product does it at its default verbosity
     (``[log] verbose = standard``), written to ``path``: logging is part of
     the cost measured. Returns the observers (close them at the end)."""
     from twisted.logger import globalLogBeginner
 
-    from csta_connector.config import LogSection
-    from csta_connector import lms
-    from csta_connector.logoutput import build_observers, levels_written
+    from csta_connector.logoutput import build_observers
 
-    section = LogSection(
-        verbose="standard", all=(path,), standard=(), interaction=(), trace=(), debug=(), format="text"
-    )
-    observers = build_observers(section)
-    lms.set_detail(levels_written(observers))
+    observers = build_observers(_log_section(path))
     globalLogBeginner.beginLoggingTo(observers, discardBuffer=True, redirectStandardIO=False)
     return observers
 

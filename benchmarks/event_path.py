@@ -188,16 +188,16 @@ def measure_once(reactor, engine, core, pair_list, calls, backlog, batch, counte
         for counter in counters:
             counter.frames = 0
             counter.first = counter.last = None
-        in_before = core.stats["events_in"]
-        out_before = core.stats["events_out"]
+        in_before = core.counts.events_in
+        out_before = core.counts.events_out
         gc.collect()
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         generated = yield drive(reactor, engine, core, pair_list, calls, backlog, batch, sim)
         deadline = time.perf_counter() + 120
         while True:
-            bw = core.stats["events_in"] - in_before
-            sent = core.stats["events_out"] - out_before
+            bw = core.counts.events_in - in_before
+            sent = core.counts.events_out - out_before
             got = sum(c.frames for c in counters)
             if bw >= generated and got >= sent:
                 break
@@ -244,12 +244,12 @@ def drive(reactor, engine, core, pairs, calls, backlog, batch, watch=None):
     @defer.inlineCallbacks
     def main():
         generated = 0
-        base = core.stats["events_in"]
+        base = core.counts.events_in
         done = 0
         index = 0
         clock = time.perf_counter
         while done < calls:
-            if generated - (core.stats["events_in"] - base) > backlog:
+            if generated - (core.counts.events_in - base) > backlog:
                 yield task.deferLater(reactor, 0, lambda: None)
                 continue
             start = clock()

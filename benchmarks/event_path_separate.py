@@ -81,7 +81,7 @@ def measure(reactor, encoding, pairs, calls, warmup_calls, repeats):
         service = None
         try:
             ports = json.loads((yield threads.deferToThread(simulator.stdout.readline)))
-            service = ConnectorService(connector_config(ports["cti"]), reactor)
+            service = ConnectorService(connector_config(ports["cti"]), reactor, h.log_detail())
             service.startService()
             yield service.started
             yield service.channel_set.when_ready()

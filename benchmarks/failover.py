@@ -101,7 +101,7 @@ def measure(reactor, users, clients, new_calls, resync_delay):
             yield h.place_answered_calls(reactor, service.simulator, calls)
             yield wait_until(lambda: len(core.model) == 2 * calls, 120, "calls in the model")
             # all CSTA events of the calls delivered before the failover
-            yield wait_until(lambda: sum(c.frames for c in counters) >= core.stats["events_out"], 60,
+            yield wait_until(lambda: sum(c.frames for c in counters) >= core.counts.events_out, 60,
                              "call events delivered")
             rss3 = h.rss_bytes()
             setup_s = time.perf_counter() - t_setup

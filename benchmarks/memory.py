@@ -118,13 +118,13 @@ def measure(reactor, devices, clients, traced):
             counters = [h.FrameCounter(c) for c in protocols]
             yield h.place_answered_calls(reactor, service.simulator, calls - traced_calls)
             yield h.wait_until(reactor, lambda: len(core.model) >= 2 * (calls - traced_calls)
-                               and sum(c.frames for c in counters) >= core.stats["events_out"], 120,
+                               and sum(c.frames for c in counters) >= core.counts.events_out, 120,
                                "calls in the model")
             yield settle()
             tracemalloc.start(FRAMES)
             yield h.place_answered_calls(reactor, service.simulator, traced_calls, first=calls - traced_calls)
             yield h.wait_until(reactor, lambda: len(core.model) >= 2 * calls
-                               and sum(c.frames for c in counters) >= core.stats["events_out"], 120,
+                               and sum(c.frames for c in counters) >= core.counts.events_out, 120,
                                "calls in the model")
             yield settle()
             with_calls = attribute(tracemalloc.take_snapshot())

@@ -3,7 +3,8 @@
 twistd asks the application for an ``ILogObserver`` component after
 ``makeService`` and before logging starts, so the service sets one on the
 application it is attached to: the ``[log]`` section then decides what is
-written where (SPEC §8), instead of twistd's own format.
+written where (SPEC §8), instead of twistd's own format. Its :attr:`detail`
+(the levels those outputs write) goes to the services it runs.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from twisted.application.service import MultiService
 from twisted.logger import ILogObserver
 from zope.interface import implementer
 
-from csta_connector import lms
-from csta_connector.logoutput import build_observers, levels_written
+from csta_connector.logoutput import build_observers, log_detail
 
 
 @implementer(ILogObserver)
@@ -30,7 +30,8 @@ class ApplicationService(MultiService):
     def __init__(self, log_section):
         super().__init__()
         observers = build_observers(log_section)
-        lms.set_detail(levels_written(observers))
+        #: what the outputs write: give it to the services that emit
+        self.detail = log_detail(observers)
         self.log_observer = FanoutObserver(observers)
 
     def setServiceParent(self, parent):

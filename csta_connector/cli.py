@@ -21,6 +21,7 @@ server, and :func:`main` hands it to ``task.react``.
 from __future__ import annotations
 
 import argparse
+import enum
 import sys
 import time
 from typing import Iterable, Sequence
@@ -34,7 +35,7 @@ from csta_connector.csta.client import (
     CSTAClientFactory,
     CSTAErrorResponse,
 )
-from csta_connector.testing import WaitTimeout
+from csta_connector.waiting import WaitTimeout
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -44,10 +45,6 @@ EXIT_UNREACHABLE = 3
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1040
 DEFAULT_TIMEOUT = 10.0
-
-# How often a monitor without new events checks for Ctrl-C, the end of
-# --duration or a lost connection (Waitable.wait_for has no cancellation).
-_MONITOR_POLL = 0.2
 
 
 class CallSelectionError(Exception):
@@ -176,6 +173,21 @@ EVENT_DEVICES: dict[type, tuple[tuple[str, str], ...]] = {
     m.TransferredEvent: (("transferring", "transferring_device"), ("to", "transferred_to_device")),
     m.ConferencedEvent: (("conferencing", "conferencing_device"), ("added", "added_party")),
     m.DigitsGeneratedEvent: (("digits", "digit_generated_list"),),
+    # contact centre
+    m.QueuedEvent: (("queue", "queue"), ("calling", "calling_device"), ("called", "called_device"),
+                    ("in-front", "calls_in_front")),
+    m.CallInformationEvent: (("device", "device"), ("calling", "calling_device")),
+    m.AgentBusyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentLoggedOnEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentLoggedOffEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentNotReadyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentReadyEvent: (("agent", "agent_device"), ("group", "acd_group")),
+    m.AgentWorkingAfterCallEvent: (("agent", "agent_device"), ("group", "acd_group"),
+                                   ("pending", "pending_agent_state")),
+    m.PlayEvent: (("message", "message"),),
+    m.StopEvent: (("message", "message"),),
+    m.OutOfServiceEvent: (("device", "device"),),
+    m.BackInServiceEvent: (("device", "device"),),
 }
 
 # Longest event name ("ConnectionCleared"): keeps the columns after it aligned.
@@ -252,13 +264,27 @@ def format_snapshot(items: Iterable[m.SnapshotDeviceItem]) -> list[str]:
     return ["%s %s" % call for call in calls] if calls else ["idle"]
 
 
-# Which call a command means when its CALLID is left out.
-ALERTING, HELD, ACTIVE = "alerting", "held", "active"
-_STATE_OF = {ALERTING: "alerting", HELD: "hold", ACTIVE: "connected"}
+class WhichCall(enum.Enum):
+    """Which call a command means when its CALLID is left out; the value is
+    the word in error lines, ``state`` the local connection state sought."""
+
+    ALERTING = ("alerting", "alerting")
+    HELD = ("held", "hold")
+    ACTIVE = ("active", "connected")
+
+    def __init__(self, word, state):
+        self.word = word
+        self.state = state
+
+    def __str__(self):
+        return self.word
+
+
+ALERTING, HELD, ACTIVE = WhichCall
 IMPLIED_CALL = {"answer": ALERTING, "retrieve": HELD, "clear": ACTIVE, "hold": ACTIVE}
 
 
-def select_call(device: str, calls: Sequence[tuple[str, str]], which: str,
+def select_call(device: str, calls: Sequence[tuple[str, str]], which: WhichCall,
                 only_call_will_do: bool = True) -> str:
     """The call id of the ``which`` call (alerting / held / active) at ``device``.
 
@@ -269,9 +295,9 @@ def select_call(device: str, calls: Sequence[tuple[str, str]], which: str,
     """
     if not calls:
         raise CallSelectionError("no call at %s" % device)
-    if which == ACTIVE and only_call_will_do and len(calls) == 1:
+    if which is ACTIVE and only_call_will_do and len(calls) == 1:
         return calls[0][0]
-    wanted = [call_id for call_id, state in calls if state == _STATE_OF[which]]
+    wanted = [call_id for call_id, state in calls if state == which.state]
     if len(wanted) == 1:
         return wanted[0]
     listing = ", ".join("%s %s" % call for call in calls)
@@ -464,7 +490,9 @@ async def cmd_system_status(reactor, client, args, out):
 
 
 async def cmd_monitor(reactor, client, args, out, err=None):
-    """Start a monitor per device, then print events until told to stop."""
+    """Start a monitor per device, then print events until told to stop:
+    ``--count`` events printed, ``--duration`` over, Ctrl-C / SIGTERM, or
+    the connection lost (exit 1). Each stop cancels the one wait for events."""
     device_of = {}
     for device in args.devices:
         response = await call(client, args, m.MonitorStart(device=device), words="monitor %s" % device)
@@ -473,30 +501,38 @@ async def cmd_monitor(reactor, client, args, out, err=None):
         err.write("monitoring %s; Ctrl-C to stop\n" % " ".join(args.devices))
         err.flush()
 
-    stopping = []
+    stopped = []
+    waiting = []  # the wait for events in progress, if any
     finished = defer.Deferred()
+
+    def stop():
+        stopped.append(True)
+        if waiting:
+            waiting[0].cancel()
+
+    shutting_down = []
 
     def on_shutdown():
         # Ctrl-C / SIGTERM stop the reactor: finish printing first.
-        stopping.append(True)
+        shutting_down.append(True)
+        stop()
         return finished
 
     trigger = reactor.addSystemEventTrigger("before", "shutdown", on_shutdown)
-    deadline = reactor.seconds() + args.duration if args.duration else None
+    deadline = reactor.callLater(args.duration, stop) if args.duration else None
     printed = 0
     try:
-        while not stopping:
-            if args.count is not None and printed >= args.count:
-                break
-            if deadline is not None and reactor.seconds() >= deadline:
-                break
-            if not client.connected:
-                raise CommandFailed("%s: connection lost" % request_words(args))
-            wait = _MONITOR_POLL if deadline is None else max(0.0, min(_MONITOR_POLL, deadline - reactor.seconds()))
+        while not stopped and (args.count is None or printed < args.count):
+            more = client.events.wait_for(lambda items: len(items) > printed, None, "events")
+            waiting.append(more)
             try:
-                await client.events.wait_for(lambda items: len(items) > printed, wait, "events")
-            except WaitTimeout:
-                continue
+                await more
+            except defer.CancelledError:
+                break
+            except ClientConnectionLost:
+                raise CommandFailed("%s: connection lost" % request_words(args))
+            finally:
+                waiting.clear()
             for event in client.events.items[printed:]:
                 if args.count is not None and printed >= args.count:
                     break
@@ -506,7 +542,9 @@ async def cmd_monitor(reactor, client, args, out, err=None):
                 printed += 1
             out.flush()
     finally:
-        if not stopping:
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+        if not shutting_down:
             reactor.removeSystemEventTrigger(trigger)
         finished.callback(None)
 

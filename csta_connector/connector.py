@@ -1,7 +1,16 @@
 # -*- test-case-name: tests.integration.test_connector -*-
 """The connector assembled from its configuration: the embedded simulator
 (when enabled), the BroadWorks channel set and client API, the services
-(model, subscriptions, call control, fan-out) and the CSTA listener."""
+(model, subscriptions, call control, fan-out), the CSTA listener and the
+metrics endpoint.
+
+Everything is built here, in dependency order, each object with its
+collaborators in its constructor: the system status and the event counts
+first (shared by the services, the listener and the metrics), then the
+channel set, the client over it, the services, the listener, the metrics.
+One binding comes after construction: the channel set delivers its events
+to the services, which were built on it (``ChannelSet.deliver_to``).
+"""
 
 from __future__ import annotations
 
@@ -18,36 +27,14 @@ from zope.interface import implementer
 from twisted.logger import Logger
 
 from csta_connector import __version__, lms, tls
-from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
-from csta_connector.services.core import ConnectorCore
-
 from csta_connector.broadworks import eventreader
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.broadworks.link import LinkSettings
-from csta_connector.broadworks.xsp import credentials_for
-
-
-def link_settings(config, link) -> LinkSettings:
-    """The settings of one ``[link-NAME]`` with the ``[Connector]`` values it inherits."""
-    c = config.connector
-    return LinkSettings(
-        channel_set_id=c.channel_set_name,
-        application_id=c.application_name,
-        name="link-" + link.name if not link.name.startswith("link") else link.name,
-        priority=link.priority,
-        weight=link.weight,
-        channel_expires=c.channel_expire_tout,
-        subscription_expires=c.subscription_expire_tout,
-        credentials=credentials_for(link.username, link.password or "") if link.username else None,
-        kpl_interval=link.kpl_interval,
-        kpl_tolerance=link.kpl_tolerance,
-        request_timeout=c.request_timeout,
-        max_document_size=c.max_document_size,
-        app_controller=c.app_controller,
-        host=link.hostname,
-        port=link.port,
-    )
+from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
+from csta_connector.services.core import ConnectorCore
+from csta_connector.services.counts import EventCounts
+from csta_connector.status import SystemStatus
 
 
 @implementer(IStreamClientEndpoint)
@@ -70,23 +57,28 @@ class _SimulatorEndpoint:
 class ConnectorService(MultiService):
     log = Logger()
 
-    def __init__(self, config, reactor=None):
+    def __init__(self, config, reactor, detail=lms.EVERY_LEVEL):
+        """``detail``: what the log outputs write (``ApplicationService.detail``);
+        by default every level, as for a connector whose log is observed
+        directly (tests, tools)."""
         super().__init__()
-        if reactor is None:
-            from twisted.internet import reactor
         self.config = config
         self.reactor = reactor
+        c = config.connector
+        # no link is up yet: clients connecting now learn "disabled"
+        self.status = SystemStatus()
+        self.counts = EventCounts()
         self.simulator = None
         if config.simulator.enabled:
             from csta_connector.simulator.service import SimulatorService
 
             self.simulator = SimulatorService(config.simulator, reactor)
             self.simulator.setServiceParent(self)
-        c = config.connector
         self.channel_set = ChannelSet(
             reactor,
             recovery_delay=c.link_recovery_tout,
             max_recovery_delay=c.link_recovery_max_tout,
+            detail=detail,
         )
         for index, link in enumerate(config.links):
             if self.simulator is not None and link.name.startswith("simulator"):
@@ -95,7 +87,7 @@ class ConnectorService(MultiService):
                 endpoint = tls.client_endpoint(reactor, link.hostname, link.port, link.tls_ca)
             else:
                 endpoint = HostnameEndpoint(reactor, link.hostname, link.port)
-            self.channel_set.add_link(link_settings(config, link), endpoint)
+            self.channel_set.add_link(LinkSettings.from_config(config, link), endpoint)
         self.channel_set.setServiceParent(self)
         self.client = BroadWorksClient(
             self.channel_set,
@@ -111,30 +103,31 @@ class ConnectorService(MultiService):
             renew_interval=c.subscription_renew_interval,
             renew_jitter=c.subscription_renew_jitter,
             resync_concurrency=c.resync_concurrency,
+            status=self.status,
+            counts=self.counts,
+            detail=detail,
         )
-        self.channel_set.sink = self.core
-        csta = config.csta
+        self.channel_set.deliver_to(self.core)
+        requests = None
+        if config.metrics is not None:
+            # imported here: twisted.web and prometheus-client load only with [metrics]
+            from csta_connector.metrics import ConnectorCollector, MetricsService, RequestRecorder
+
+            requests = RequestRecorder()
         self.csta_factory = CSTAServerFactory(
             self.core,
             reactor,
-            ListenerSettings(
-                encoding=csta.encoding,
-                detect_timeout=csta.detect_timeout,
-                ber_framing=csta.ber_framing,
-                xml_namespace=csta.xml_namespace,
-                request_timeout=max(30.0, c.request_timeout + c.snapshot_timeout),
-            ),
+            ListenerSettings.from_config(config),
+            self.status,
+            detail=detail,
+            request_observer=requests,
         )
-        # no link is up yet: clients connecting now learn it from SystemStatus
-        self.csta_factory.system_status = "disabled"
-        self.core.server_factory = self.csta_factory
         self.metrics = None
         if config.metrics is not None:
-            # imported here: twisted.web and prometheus-client load only with [metrics]
-            from csta_connector.metrics import MetricsService
-
-            self.metrics = MetricsService(self, config.metrics, reactor)
-            self.metrics.attach(self.channel_set, self.csta_factory)
+            collector = ConnectorCollector(
+                c, self.status, self.channel_set, self.core, self.csta_factory, requests
+            )
+            self.metrics = MetricsService(config.metrics, reactor, collector)
             self.metrics.setServiceParent(self)
         self.csta_port = None
         self.started = None
@@ -183,7 +176,6 @@ class ConnectorService(MultiService):
         for session in list(self.csta_factory.sessions):
             if session.transport is not None:
                 session.transport.abortConnection()
-        self.core.stop()
-        self.core.server_factory = None  # no SystemStatus to clients while stopping
+        self.core.stop()  # and with it the SystemStatus changes toward clients
         yield super().stopService()
         lms.emit(self.log, lms.CONNECTOR_STOPPED)

@@ -30,10 +30,11 @@ from twisted.logger import globalLogPublisher
 
 from csta_connector import lms
 from csta_connector.cli import CommandFailed, event_connection, format_event, open_session
+from csta_connector.config import parse_config
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse
 from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import Waitable, WaitTimeout, free_port_config
+from csta_connector.waiting import Observations as Waitable, WaitTimeout
 
 AGENTS = tuple(str(n) for n in range(2001, 2009))
 # (caller, callee, what happens to the call before the failover)
@@ -60,10 +61,33 @@ class StepFailed(Exception):
         self.detail = detail
 
 
+# The embedded default on free loopback ports, tuned so the story takes
+# seconds: the peer AS resynchronizes after 0.2 s (the real platform: about a
+# second), a lost link is reopened after 0.2 s, a silent client is XML after 0.3 s.
+DEMO_CONFIG = """\
+[Connector]
+link-recovery-tout = 0.2
+
+[csta]
+port = 0
+bind = 127.0.0.1
+encoding = {encoding}
+detect-timeout = 0.3
+
+[simulator]
+enabled = true
+cti-port = 0
+control-port = 0
+users = {users}
+resync-delay = 0.2
+"""
+DEMO_SOURCE = "<csta-connector-demo>"
+
+
 def demo_config(encoding: str = "auto"):
-    """The embedded default on free ports, tuned so the story takes seconds:
-    the peer AS resynchronizes after 0.2 s (the real platform: about a second)."""
-    return free_port_config(users=max(len(AGENTS), 20), encoding=encoding)
+    """The demo's configuration (:data:`DEMO_CONFIG`), read as a file would be."""
+    text = DEMO_CONFIG.format(encoding=encoding, users=max(len(AGENTS), 20))
+    return parse_config(text, DEMO_SOURCE)
 
 
 # --- pure presentation ---------------------------------------------------------------

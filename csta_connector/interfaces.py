@@ -65,3 +65,77 @@ class ICSTAServices(Interface):
     def handle(session, request):
         """Serve one request; the response message, or a Deferred of it, or a
         CSTARequestError."""
+
+
+class IWire(Interface):
+    """One CSTA connection's codec, XML or BER, for either end of it (pure).
+
+    ``feed`` turns received bytes into :class:`~csta_connector.csta.wire.Incoming`
+    items; the other methods turn message objects into the bytes of this
+    connection's encoding, framing and namespace. The wire's ``role`` says
+    which end it is: a server (the connector) refuses events from its peer,
+    a client takes them as events. The CSTA server, the CSTA client and the
+    fan-out are written once against this interface.
+    """
+
+    encoding = Attribute("'xml' or 'ber'")
+    role = Attribute("the end of the connection this wire speaks for (a wire.Role)")
+    event_key = Attribute(
+        "wires with equal keys encode an event to the same bytes but for the "
+        "cross-reference id (the fan-out encodes once per key)"
+    )
+
+    def feed(data):
+        """Received bytes -> a list of Incoming (maybe empty); raises
+        framing.FramingError when the stream cannot be framed (close it)."""
+
+    def next_invoke_id():
+        """The invoke id for the next request this end sends."""
+
+    def request(invoke_id, message):
+        """The bytes of a request (a ROSE invoke / an XML request document)."""
+
+    def result(invoke_id, message):
+        """The bytes of a positive response to the peer's request ``invoke_id``."""
+
+    def error(invoke_id, error):
+        """The bytes of a CSTAError answering the peer's request ``invoke_id``."""
+
+    def unknown(invoke_id):
+        """The answer to a request for an operation this end does not serve."""
+
+    def malformed(invoke_id, detail):
+        """The answer to a message that could not be decoded (``detail``: the
+        Incoming's detail), or None when it cannot be answered (no invoke id)."""
+
+    def event(message):
+        """The bytes of one event (the cross-reference id already set)."""
+
+    def encode_event(message):
+        """The part of an event shared by every wire of the same ``event_key``."""
+
+    def event_from_encoded(encoded):
+        """The bytes of an event from ``encode_event``'s result."""
+
+    def dump(data):
+        """Bytes of this wire as a Debug line shows them (XML as text, BER in hex)."""
+
+
+class ISubscriptionClient(Interface):
+    """The part of the BroadWorks client API the subscription manager uses
+    (``broadworks/client.py``; ``testing.ScriptedClient`` scripts it)."""
+
+    subscription_expires = Attribute("the expiry (s) each subscription is asked for")
+
+    def subscribe(user_id):
+        """AddUserSubscriptionRequest; a Deferred firing with the subscriptionId."""
+
+    def update_subscription(subscription_id):
+        """UpdateSubscriptionRequest; fires once BroadWorks accepted it (the
+        CallSubscriptionEvent it causes comes as an event)."""
+
+    def unsubscribe(subscription_id):
+        """DeleteSubscriptionRequest; fires with None."""
+
+    def forget(subscription_id):
+        """The subscription is gone: drop the links' state of it."""

@@ -358,23 +358,35 @@ LEVEL_OF_LOG_LEVEL = {
 }
 
 
-# The most detailed level some log output writes, as a position in LEVELS.
-# Code that would log once per event or per frame (Interaction, Debug) asks
-# wants() first, so a connector at the default verbosity does not build
-# lines nobody writes. Until the outputs are known, everything is wanted.
-_detail = len(LEVELS) - 1
+class LogDetail:
+    """Which LMS levels the log outputs write: built by the log setup (the
+    outputs of ``[log]``, :func:`csta_connector.logoutput.log_detail`) and
+    given to the objects that emit.
+
+    Code that would log once per event or per frame (Interaction, Debug)
+    asks :meth:`wants` first, so a connector at the default verbosity does
+    not even build lines nobody writes. Immutable: a log setup that changes
+    builds another.
+    """
+
+    __slots__ = ("levels", "_rank")
+
+    def __init__(self, levels: Any = LEVELS) -> None:
+        self.levels = frozenset(levels)
+        # the most detailed level written, as a position in LEVELS (-1: none)
+        self._rank = max((LEVELS.index(level) for level in self.levels), default=-1)
+
+    def wants(self, message: LmsMessage) -> bool:
+        """Whether some log output writes ``message``'s level."""
+        return message.rank <= self._rank
+
+    def __repr__(self) -> str:
+        return "<LogDetail %s>" % "/".join(level for level in LEVELS if level in self.levels)
 
 
-def set_detail(levels: Any) -> None:
-    """Tell the emitters which LMS levels the log outputs write (the code that
-    builds the outputs calls this; an empty set: none)."""
-    global _detail
-    _detail = max((LEVELS.index(level) for level in levels), default=-1)
-
-
-def wants(message: LmsMessage) -> bool:
-    """Whether some log output writes ``message``'s level."""
-    return message.rank <= _detail
+#: What an emitter built without a log setup assumes: every level is written
+#: (tests and tools observe the global log publisher directly).
+EVERY_LEVEL = LogDetail(LEVELS)
 
 
 def emit(logger: Any, message: LmsMessage, failure: Any = None, **fields: Any) -> None:

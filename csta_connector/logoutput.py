@@ -37,6 +37,7 @@ from zope.interface import implementer
 
 from csta_connector.lms import (
     LEVELS,
+    LogDetail,
     event_text,
     format_time,
     lms_id_of,
@@ -218,8 +219,14 @@ def build_observers(
 
 
 def levels_written(observers: Iterable[LmsOutputObserver]) -> frozenset[str]:
-    """Every LMS level some of ``observers`` writes (for :func:`lms.set_detail`)."""
+    """Every LMS level some of ``observers`` writes."""
     return frozenset().union(*(observer.levels for observer in observers))
+
+
+def log_detail(observers: Iterable[LmsOutputObserver]) -> LogDetail:
+    """The :class:`~csta_connector.lms.LogDetail` of these outputs, for the
+    code that emits (it skips building lines no output writes)."""
+    return LogDetail(levels_written(observers))
 
 
 def _append(path: str) -> IO[str]:

@@ -9,15 +9,14 @@
     the same figures as one JSON document, for a person or a health check.
 
 Collection is *pull-style*: at scrape time a :class:`ConnectorCollector` reads
-the live objects (channel set, CSTA sessions, monitors, call model,
-subscription manager, the core's ``stats``), so the event path pays nothing
-for them. Only what has no live source is counted as it happens, with one
-dict increment each, in the narrowest place:
+the live objects (channel set and its document reader, CSTA sessions,
+monitors, call model, subscription manager, the core's ``stats``), so the
+event path pays nothing for them. Only what has no live source is counted as
+it happens, with one dict increment each, in the narrowest place:
 
-* BroadWorks events per Xsi event type: :class:`EventTypeCounter`, a sink
-  put between the channel set and the core;
-* CSTA events per event type: ``CSTAServerFactory.events_sent``, counted in
-  ``CSTAServerProtocol.send_event`` and ``send_encoded_event``;
+* events in and out: the connector's one
+  :class:`~csta_connector.services.counts.EventCounts` (BroadWorks events by
+  Xsi type, counted by the core; CSTA events by type, counted by the fan-out);
 * CSTA request latency and outcome per service: :class:`RequestRecorder`,
   the factory's ``request_observer``.
 
@@ -29,6 +28,7 @@ test suite, benchmarks — do not collide.
 from __future__ import annotations
 
 import bisect
+import enum
 import json
 from collections import Counter
 
@@ -40,13 +40,11 @@ from twisted.internet import defer
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 from twisted.web import resource, server
-from zope.interface import implementer
 
 from csta_connector import __version__, lms
-from csta_connector.broadworks import eventreader, xsp
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
-from csta_connector.interfaces import IEventSink
+from csta_connector.status import Status
 
 PREFIX = "csta_connector_"
 
@@ -55,43 +53,23 @@ PREFIX = "csta_connector_"
 #: CallSubscriptionEvent after it (up to ``snapshot-timeout``, default 5 s).
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-#: How a request ended (the ``result`` label).
-OK, ERROR, TIMEOUT, CANCELLED = "ok", "error", "timeout", "cancelled"
+class RequestResult(enum.StrEnum):
+    """How a request ended (the ``result`` label)."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+OK, ERROR, TIMEOUT, CANCELLED = RequestResult
 
 #: System statuses always exported, so a dashboard sees the 0 as well as the 1.
-SYSTEM_STATUSES = ("normal", "disabled")
+SYSTEM_STATUSES = tuple(str(status) for status in Status)
 
 
 # ---------------------------------------------------------------------------
 # What is counted as it happens
-
-
-@implementer(IEventSink)
-class EventTypeCounter:
-    """An event sink that counts BroadWorks events per Xsi event type, then
-    hands everything on to ``sink`` (the core) unchanged.
-
-    Every :class:`~csta_connector.interfaces.IEventSink` method is forwarded
-    explicitly; a test checks the class against the interface, so a method
-    added there cannot be silently lost here.
-    """
-
-    def __init__(self, sink):
-        self.sink = sink
-        self.counts: Counter[str] = Counter()
-
-    def broadworks_event(self, event):
-        self.counts[event.event_type] += 1
-        self.sink.broadworks_event(event)
-
-    def broadworks_sequence_gap(self, gap):
-        self.sink.broadworks_sequence_gap(gap)
-
-    def broadworks_link_state(self, up_links, total_links):
-        self.sink.broadworks_link_state(up_links, total_links)
-
-    def broadworks_link_recovered(self, link_name):
-        self.sink.broadworks_link_recovered(link_name)
 
 
 class ServiceLatency:
@@ -117,7 +95,7 @@ class ServiceLatency:
         return pairs
 
 
-def request_result(failure) -> str:
+def request_result(failure) -> RequestResult:
     """``ok``, ``timeout``, ``cancelled`` or ``error`` for a request's outcome.
 
     A snapshot that timed out is answered ``performanceLimitExceeded``, as is
@@ -169,27 +147,34 @@ def link_states(channel_set) -> dict[str, bool]:
 
 
 class ConnectorCollector:
-    """A prometheus-client collector reading one assembled connector
-    (a :class:`~csta_connector.connector.ConnectorService`) at scrape time."""
+    """A prometheus-client collector reading the live objects of one
+    connector at scrape time (the assembly, ``connector.py``, hands them in)."""
 
-    def __init__(self, connector, events_in: EventTypeCounter, requests: RequestRecorder):
-        self.connector = connector
-        self.events_in = events_in
+    def __init__(self, connector_section, status, channel_set, core, csta_factory,
+                 requests: RequestRecorder):
+        """``connector_section``: the ``[Connector]`` config; ``status``: the
+        :class:`~csta_connector.status.SystemStatus` told to clients;
+        ``core``: the services (model, monitors, subscriptions, event counts)."""
+        self.connector_section = connector_section
+        self.system_status = status
+        self.channel_set = channel_set
+        self.core = core
+        self.csta_factory = csta_factory
         self.requests = requests
 
     def status(self) -> dict:
         """Everything at a glance, as plain data (the ``/status`` document)."""
-        c = self.connector
-        core, factory = c.core, c.csta_factory
-        links = link_states(c.channel_set)
+        core, factory, events = self.core, self.csta_factory, self.core.counts
+        reader = self.channel_set.reader
+        links = link_states(self.channel_set)
         clients = Counter(session_encoding(s) for s in factory.sessions)
         counts = core.model.counts()
         snapshots = self.requests.services.get("SnapshotDevice")
         return {
-            "application": c.config.connector.application_name,
+            "application": self.connector_section.application_name,
             "version": __version__,
-            "channel_set": c.config.connector.channel_set_name,
-            "system_status": factory.system_status,
+            "channel_set": self.connector_section.channel_set_name,
+            "system_status": str(self.system_status.status),
             "links": {
                 "up": sum(links.values()),
                 "total": len(links),
@@ -204,12 +189,12 @@ class ConnectorCollector:
             "model": {"devices": counts.devices, "calls": counts.calls, "parties": counts.parties},
             "events": {
                 "broadworks_in": {
-                    "total": core.stats["events_in"],
-                    "by_type": dict(sorted(self.events_in.counts.items())),
+                    "total": events.events_in,
+                    "by_type": dict(sorted(events.received.items())),
                 },
                 "csta_out": {
-                    "total": sum(factory.events_sent.values()),
-                    "by_type": dict(sorted(factory.events_sent.items())),
+                    "total": events.events_out,
+                    "by_type": dict(sorted(events.sent.items())),
                 },
             },
             "requests": {
@@ -224,8 +209,8 @@ class ConnectorCollector:
                 "count": snapshots.count if snapshots else 0,
                 "timeouts": snapshots.results.get(TIMEOUT, 0) if snapshots else 0,
             },
-            "event_documents_by_reader": dict(xsp.EVENT_DOCUMENTS),
-            "event_reader_failures": eventreader.failures,
+            "event_documents_by_reader": {str(kind): n for kind, n in reader.by_reader.items()},
+            "event_reader_failures": reader.failures,
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
             "parties_cleared": core.stats["parties_cleared"],
@@ -372,32 +357,23 @@ class _QuietSite(server.Site):
 class MetricsService(Service):
     """The ``[metrics]`` endpoint of one connector, as a child service.
 
-    ``attach`` puts the counters in place (call it before the connector
-    starts); starting listens on ``(bind, port)``; :attr:`port` is the port
-    bound (a configured 0 picks a free one) once :attr:`started` fired.
+    Starting listens on ``(bind, port)``; :attr:`port` is the port bound (a
+    configured 0 picks a free one) once :attr:`started` fired.
     """
 
     log = Logger()
 
-    def __init__(self, connector, settings, reactor):
+    def __init__(self, settings, reactor, collector: ConnectorCollector):
         """``settings``: a :class:`csta_connector.config.MetricsSection`."""
         self.settings = settings
         self.reactor = reactor
-        self.events_in = EventTypeCounter(connector.core)
-        self.requests = RequestRecorder()
-        self.collector = ConnectorCollector(connector, self.events_in, self.requests)
+        self.collector = collector
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self.collector)
-        self.site = _QuietSite(MetricsResource(self.registry, self.collector), reactor=reactor)
+        self.registry.register(collector)
+        self.site = _QuietSite(MetricsResource(self.registry, collector), reactor=reactor)
         self.port: int | None = None
         self.started: defer.Deferred | None = None
         self._listening = None
-
-    def attach(self, channel_set, csta_factory):
-        """Count events in (between ``channel_set`` and the core) and requests
-        (``csta_factory``'s observer)."""
-        channel_set.sink = self.events_in
-        csta_factory.request_observer = self.requests
 
     def startService(self):
         super().startService()

@@ -40,10 +40,14 @@ class Options(usage.Options):
         )
 
 
-def makeService(options):
+def makeService(options, reactor=None):
+    """The simulator under twistd; ``reactor`` defaults to the global one,
+    imported here and not at module level (twistd installs it first)."""
     from csta_connector.appservice import ApplicationService
     from csta_connector.simulator.service import SimulatorService
 
+    if reactor is None:
+        from twisted.internet import reactor
     top = ApplicationService(options.config.log)
-    SimulatorService(options.config.simulator).setServiceParent(top)
+    SimulatorService(options.config.simulator, reactor).setServiceParent(top)
     return top

@@ -9,15 +9,24 @@ into the other.
 
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
-NORMAL = "normal"
-DISABLED = "disabled"
+
+class Status(enum.StrEnum):
+    """The ECMA-269 SystemStatus values the connector reports."""
+
+    NORMAL = "normal"
+    DISABLED = "disabled"
+
+
+NORMAL = Status.NORMAL
+DISABLED = Status.DISABLED
 
 
 class SystemStatus:
     def __init__(self, status: str = DISABLED):
-        self.status = status
+        self.status = Status(status)
         self._observers: list[Callable[[str], None]] = []
 
     def add_observer(self, observer: Callable[[str], None]) -> None:
@@ -29,7 +38,8 @@ class SystemStatus:
             self._observers.remove(observer)
 
     def set(self, status: str) -> None:
-        if status == self.status:
+        status = Status(status)
+        if status is self.status:
             return
         self.status = status
         for observer in list(self._observers):

@@ -43,6 +43,6 @@ def makeService(options):
     from csta_connector.runtime import tune_garbage_collector
 
     top = ApplicationService(options.config.log)
-    ConnectorService(options.config).setServiceParent(top)
+    ConnectorService(options.config, reactor, top.detail).setServiceParent(top)
     reactor.callWhenRunning(tune_garbage_collector)
     return top

@@ -6,56 +6,27 @@ can reuse them; nothing here runs in production paths.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from twisted.internet import defer
+from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
-from csta_connector.interfaces import IEventSink
+from csta_connector.broadworks import xsi
+from csta_connector.broadworks.client import BroadWorksClient
+from csta_connector.csta import framing, messages as m, xml_codec
+from csta_connector.csta.ber import codec as ber
+from csta_connector.csta.server import CSTAServerFactory, CSTARequestError, ListenerSettings
+from csta_connector.interfaces import ICSTAServices, IEventSink, ILinkListener, ISubscriptionClient
+from csta_connector.waiting import Observations, WaitTimeout  # noqa: F401 (re-exported)
 
-
-class WaitTimeout(AssertionError):
-    pass
-
-
-class Waitable:
-    """A list of observations plus ``wait_for(predicate)`` on a clock."""
-
-    def __init__(self, clock):
-        self.clock = clock
-        self.items: list = []
-        self._waiters: list = []
-
-    def add(self, item):
-        self.items.append(item)
-        for waiter in list(self._waiters):
-            predicate, d, timer = waiter
-            if predicate(self.items):
-                self._waiters.remove(waiter)
-                timer.cancel()
-                d.callback(self.items)
-
-    def fail(self, exception):
-        """Fail every waiter now with ``exception`` (what it waits for will not come)."""
-        waiters, self._waiters = self._waiters, []
-        for _, d, timer in waiters:
-            timer.cancel()
-            d.errback(exception)
-
-    def wait_for(self, predicate, timeout=5.0, what="condition"):
-        """A Deferred firing when ``predicate(items)`` holds, failing after ``timeout`` s."""
-        if predicate(self.items):
-            return defer.succeed(self.items)
-        d = defer.Deferred()
-
-        def expire():
-            for waiter in list(self._waiters):
-                if waiter[1] is d:
-                    self._waiters.remove(waiter)
-            d.errback(WaitTimeout("timed out waiting for %s; have %d items: %r"
-                                  % (what, len(self.items), self.items[-5:])))
-
-        timer = self.clock.callLater(timeout, expire)
-        self._waiters.append((predicate, d, timer))
-        return d
+# The waiting primitive is a product module now (csta_connector.waiting);
+# these names stay for the code that still imports them from here.
+Waitable = Observations
 
 
 @implementer(IEventSink)
@@ -109,3 +80,609 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
             config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
         ),
     )
+
+
+# --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
+
+
+@implementer(ICSTAServices)
+class FakeServices:
+    """ICSTAServices that record sessions and requests: MonitorStart answers
+    (``0000`` is an invalid device), SnapshotDevice stays pending (``pending``),
+    anything else is serviceNotSupported."""
+
+    def __init__(self):
+        self.opened, self.closed, self.requests = [], [], []
+        self.pending = None
+
+    def session_opened(self, session):
+        self.opened.append(session)
+
+    def session_closed(self, session):
+        self.closed.append(session)
+
+    def handle(self, session, request):
+        self.requests.append(request)
+        if isinstance(request, m.MonitorStart):
+            if request.device == "0000":
+                raise CSTARequestError("operation", "invalidDeviceID")
+            return m.MonitorStartResponse(cross_ref_id="0001")
+        if isinstance(request, m.SnapshotDevice):
+            self.pending = defer.Deferred()
+            return self.pending
+        raise CSTARequestError("operation", "serviceNotSupported")
+
+
+class ListenerOnClock:
+    """A CSTAServerFactory on a ``Clock`` with :class:`FakeServices` (or the
+    services given), whose sessions are connected to StringTransports."""
+
+    def __init__(self, encoding="auto", services=None, status=None, **settings):
+        self.clock = Clock()
+        self.services = services if services is not None else FakeServices()
+        settings = dict(dict(detect_timeout=1.0, request_timeout=30), **settings)
+        self.factory = CSTAServerFactory(
+            self.services, self.clock, ListenerSettings(encoding=encoding, **settings), status
+        )
+
+    def connect(self):
+        """A new session: (protocol, its StringTransport)."""
+        protocol = self.factory.buildProtocol(None)
+        transport = StringTransport()
+        protocol.makeConnection(transport)
+        return protocol, transport
+
+    def disconnect_all(self):
+        """End every session as a lost connection would; the delayed calls left
+        on the clock (none, unless something leaks a timer)."""
+        for session in list(self.factory.sessions):
+            session.connectionLost(None)
+        return self.clock.getDelayedCalls()
+
+
+def xml_request(invoke_id, message, namespace=None) -> bytes:
+    """An ECMA-323 frame of ``message`` (ED3 unless told) as a client sends it."""
+    return framing.encode_xml_frame(invoke_id, xml_codec.encode(message, namespace or xml_codec.ED3))
+
+
+def xml_frames(transport) -> list:
+    """What the server wrote, decoded by the codec alone: [(invoke id,
+    (message, namespace))]; the transport is cleared."""
+    frames = framing.XmlFrameDecoder().feed(transport.value())
+    transport.clear()
+    return [(invoke_id, xml_codec.decode(body)) for invoke_id, body in frames]
+
+
+def ber_apdus(transport, framing_mode="length2") -> list:
+    """What the server wrote, as decoded APDUs; the transport is cleared."""
+    apdus = framing.BerFrameDecoder(framing_mode).feed(transport.value())
+    transport.clear()
+    return [ber.decode_apdu(a) for a in apdus]
+
+
+class CapturedProcess(ProcessProtocol):
+    """A subprocess's stdout, stderr (also as lines one can wait for) and exit code."""
+
+    def __init__(self, clock):
+        self.out = b""
+        self.err = b""
+        self.err_lines = Observations(clock)
+        self.ended = defer.Deferred()
+
+    def outReceived(self, data):
+        self.out += data
+
+    def errReceived(self, data):
+        self.err += data
+        for line in data.decode().splitlines():
+            self.err_lines.add(line)
+
+    def processEnded(self, reason):
+        self.ended.callback(reason.value.exitCode)
+
+    @property
+    def stdout_lines(self):
+        return self.out.decode().splitlines()
+
+    @property
+    def stderr_lines(self):
+        return self.err.decode().splitlines()
+
+
+#: the checkout the package runs from (subprocesses run ``python -m`` there)
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def spawn_module(reactor, module, *args, timeout=20.0) -> CapturedProcess:
+    """Run ``python -m module args`` as an operator would; killed after
+    ``timeout`` seconds if it has not ended."""
+    captured = CapturedProcess(reactor)
+    env = dict(os.environ, PYTHONPATH=str(_CHECKOUT))
+    transport = reactor.spawnProcess(
+        captured, sys.executable, [sys.executable, "-m", module, *args], env=env, path=str(_CHECKOUT)
+    )
+
+    def kill_if_stuck():
+        if not captured.ended.called:
+            transport.signalProcess("KILL")
+
+    timer = reactor.callLater(timeout, kill_if_stuck)
+
+    def ended(result):
+        if timer.active():
+            timer.cancel()
+        return result
+
+    captured.ended.addBoth(ended)
+    return captured
+
+
+@defer.inlineCallbacks
+def run_cli(reactor, port, *args):
+    """Run csta-cli against ``port`` to the end: (exit code, stdout lines, stderr lines)."""
+    captured = spawn_module(reactor, "csta_connector.cli", "--port", str(port), *args)
+    code = yield captured.ended
+    return code, captured.stdout_lines, captured.stderr_lines
+
+
+# ---------------------------------------------------------------------------
+# BroadWorks side and services
+
+
+@implementer(ISubscriptionClient)
+class ScriptedClient:
+    """A stand-in for :class:`~csta_connector.broadworks.client.BroadWorksClient`:
+    records the subscription requests; the test answers them by firing the
+    returned Deferreds (:meth:`answer`, or ``requests[i][2]`` directly)."""
+
+    subscription_expires = 3600
+
+    def __init__(self, default_domain: str | None = None):
+        self.requests = []  # (name, argument, Deferred)
+        self.forgotten = []
+        self.default_domain = default_domain
+
+    # bare device ids get the default domain, as the real client gives them
+    user_id = BroadWorksClient.user_id
+
+    def forget(self, subscription_id):
+        self.forgotten.append(subscription_id)
+
+    def _request(self, name, arg):
+        d = defer.Deferred()
+        self.requests.append((name, arg, d))
+        return d
+
+    def subscribe(self, user_id):
+        return self._request("subscribe", user_id)
+
+    def update_subscription(self, subscription_id):
+        return self._request("update", subscription_id)
+
+    def unsubscribe(self, subscription_id):
+        return self._request("unsubscribe", subscription_id)
+
+    def names(self):
+        """(name, argument) of every request so far."""
+        return [(n, a) for n, a, _ in self.requests]
+
+    def answer(self, index, result=None):
+        self.requests[index][2].callback(result)
+
+
+class RecordingRouter:
+    """Plays the core's part of the event path for a
+    :class:`~csta_connector.services.subscriptions.SubscriptionManager`:
+    routes each event as ``ConnectorCore.broadworks_event`` does (route, then
+    answer the snapshot) and records where each one went."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self.snapshots = []  # (user_id, event_id, requesters)
+        self.events = []  # (user_id, event_id)
+
+    def deliver(self, event) -> bool:
+        """Route ``event``; False when its subscription is unknown."""
+        route = self.manager.route(event)
+        if route is None:
+            return False
+        if event.is_snapshot:
+            self.snapshots.append((route.user_id, event.event_id, route.requesters))
+            self.manager.answer(route, event)
+        else:
+            self.events.append((route.user_id, event.event_id))
+        return True
+
+
+def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):
+    """A CallSubscriptionEvent (or Resync) of a subscription, listing no call."""
+    return xsi.SubscriptionEvent(
+        event_type, event_id, seq, "admin", "app", subscription_id, "ch", None, hook_status="On-Hook"
+    )
+
+
+#: the simulator clock's start in model tests (a plausible epoch)
+T0 = 1_700_000_000
+
+
+def subscription_event_of(notification, seq, owner="app@example.com"):
+    """A simulator Notification in its subscription envelope, as the link
+    delivers it (the owner is the application, the target the user)."""
+    return xsi.SubscriptionEvent(
+        event_type=notification.event_type,
+        event_id="e%d" % seq,
+        sequence_number=seq,
+        user_id=owner,
+        external_application_id="csta-connector",
+        subscription_id="sub-" + notification.user_id,
+        target_id=notification.user_id,
+        call=notification.call,
+        calls=notification.calls,
+        conference=notification.conference,
+        hook_status=notification.hook_status,
+    )
+
+
+def _brief_value(value):
+    from csta_connector.csta import messages as m
+
+    if isinstance(value, m.ConnectionID):
+        if value.device_id is None:
+            return value.call_id
+        return "%s/%s" % (value.call_id, value.device_id)
+    return value
+
+
+def brief(event):
+    """A CSTA event as (name without "Event", every scalar field but the
+    cross ref id, in wire order); connections as 'callID/deviceID'."""
+    from dataclasses import fields
+
+    return (type(event).__name__[: -len("Event")],) + tuple(
+        _brief_value(getattr(event, f.name))
+        for f in fields(event)
+        if f.name != "cross_ref_id" and not isinstance(getattr(event, f.name), tuple)
+    )
+
+
+class Harness:
+    """The simulator's engine on a Clock feeding a CallModel (with call
+    control's Expectations, as the core gives them); every change translated.
+    Snapshot events are kept aside for sync tests."""
+
+    def __init__(self, monitored=None, **engine_options):
+        from csta_connector.model.calls import CallModel
+        from csta_connector.services.callcontrol import Expectations
+        from csta_connector.simulator.engine import CallEngine
+
+        self.clock = Clock()
+        self.clock.advance(T0)
+        self.engine = CallEngine(self.clock, users=20, **engine_options)
+        self.model = CallModel()
+        self.expectations = Expectations()
+        self.monitored = monitored  # None: every user
+        self.changes = []  # (device, change)
+        self.events = []  # (device, CSTA event)
+        self.snapshots = []  # wrapped CallSubscription(Resync)Events
+        self._seq = 0
+        self.engine.add_listener(self._on_notification)
+
+    def _on_notification(self, notification):
+        from csta_connector.services.translate import translate
+
+        self._seq += 1
+        event = subscription_event_of(notification, self._seq)
+        device = notification.user_id.partition("@")[0]
+        if self.monitored is not None and device not in self.monitored:
+            return
+        if event.is_snapshot:
+            self.snapshots.append(event)
+            return
+        for change in self.model.apply(event, expectations=self.expectations):
+            self.changes.append((device, change))
+            for csta in translate(change):
+                self.events.append((device, csta))
+
+    def take(self):
+        """(device, brief event) since the last take."""
+        out = [(device, brief(e)) for device, e in self.events]
+        del self.events[:]
+        return out
+
+    def take_changes(self):
+        out = list(self.changes)
+        del self.changes[:]
+        return out
+
+    def snapshot_event(self, user, event_type="CallSubscriptionEvent"):
+        """A CallSubscriptionEvent of the engine's current view of ``user``."""
+        calls, conference, hook = self.engine.snapshot(user)
+        self._seq += 1
+        return xsi.SubscriptionEvent(
+            event_type=event_type,
+            event_id="e%d" % self._seq,
+            sequence_number=self._seq,
+            user_id="app@example.com",
+            external_application_id="csta-connector",
+            subscription_id="sub-" + user,
+            target_id=user + "@example.com",
+            calls=calls,
+            conference=conference,
+            hook_status=hook,
+        )
+
+    def stop(self):
+        self.engine.stop()
+
+
+def consult_and_answer(h: Harness):
+    """2002 calls 2001, 2001 consults 2003: 2001's (held, active) parties."""
+    h.engine.dial("2002", "2001")
+    h.engine.answer("2001")
+    h.engine.dial("2001", "2003")
+    h.engine.answer("2003")
+    held, active = h.model.parties_of("2001")
+    return held, active
+
+
+# -- Xsi events as a real XSP sends them -----------------------------------------
+
+PARTY = xsi.RemoteParty(
+    name="Agent 1", address="tel:+15550002001", user_id="2001@example.com",
+    user_dn="tel:+15550002001;ext=2001", call_type="Group",
+)
+ALERTING = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000
+)
+RELEASED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
+    releasing_party="remoteRelease", start_time=1, release_time=3,
+)
+REDIRECTED = xsi.Call(
+    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
+    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
+)
+
+
+def xsi_event(event_type, **data):
+    """A SubscriptionEvent of user 2002's subscription ``sub-1`` (eventID
+    ``ev-1``, sequence 4) carrying ``data`` (call=, calls=, hook_status= …)."""
+    return xsi.SubscriptionEvent(
+        event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data
+    )
+
+
+#: One event of each form the one-pass event reader reads.
+READER_EVENTS = [
+    xsi_event("CallReceivedEvent", call=ALERTING),
+    xsi_event("CallReleasedEvent", call=RELEASED),
+    xsi_event("CallHeldEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
+    xsi_event("CallRedirectedEvent", calls=(REDIRECTED,)),
+    xsi_event("CallSubscriptionEvent", calls=(ALERTING, RELEASED), hook_status="Off-Hook"),
+    xsi_event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
+    xsi_event("HookStatusEvent", hook_status="Off-Hook"),
+    xsi_event("SubscriptionTerminatedEvent"),
+    xsi_event("CallAnsweredEvent", call=xsi.Call(
+        "c", "1:0", "Originator", "Active", xsi.RemoteParty(), start_time=0, answer_time=0)),
+]
+
+
+# -- one link, with the test as its XSP ----------------------------------------------
+
+
+@implementer(ILinkListener)
+class RecordingListener:
+    """An ILinkListener (a link's channel set) that keeps every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def link_ready(self, link):
+        self.calls.append(("ready",))
+
+    def link_lost(self, link, reason):
+        self.calls.append(("lost",))
+
+    def event_received(self, link, event):
+        self.calls.append(("event", event))
+
+    def sequence_gap(self, link, gap):
+        self.calls.append(("gap", gap))
+
+    def channel_terminated(self, link, event):
+        self.calls.append(("terminated", event))
+
+    def events(self):
+        return [c[1] for c in self.calls if c[0] == "event"]
+
+
+class Wire:
+    """The XSP's view of one link on a StringTransport and a Clock: the
+    documents the link wrote, decoded; documents the test sends it."""
+
+    def __init__(self, **settings):
+        from csta_connector.broadworks import stream
+        from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+
+        self.clock = Clock()
+        self.listener = RecordingListener()
+        self.settings = LinkSettings("cs1", "app", name="link-1", request_timeout=5, **settings)
+        self.link = XspLinkProtocol(self.settings, self.clock, self.listener)
+        self.transport = StringTransport()
+        self.link.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+
+    def sent(self):
+        """The documents the link wrote since the last call."""
+        from csta_connector.broadworks import xsp
+
+        data = self.transport.value()
+        self.transport.clear()
+        return [xsp.decode(d) for d in self._splitter.feed(data)]
+
+    def receive(self, document, byte_by_byte=False):
+        from csta_connector.broadworks import xsp
+
+        data = xsp.encode(document)
+        if byte_by_byte:
+            for i in range(len(data)):
+                self.link.dataReceived(data[i : i + 1])
+        else:
+            self.link.dataReceived(data)
+
+    def add_channel(self):
+        """Answer the link's AddChannelRequest (channel ``ch-1``, 3600 s)."""
+        from csta_connector.broadworks import xsp
+
+        (request,) = self.sent()
+        assert request.payload.name == "AddChannelRequest"
+        self.receive(
+            xsp.Response(request.request_id, request.session_id, 200, "OK",
+                         xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 3600)))
+        )
+        return request
+
+    def close(self):
+        """The connection ends (as a real transport reports it, once); the
+        delayed calls left on the clock, which should be none."""
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        if self.link._connected:
+            self.link.connectionLost(Failure(ConnectionDone()))
+        return self.clock.getDelayedCalls()
+
+
+# --- CSTA message samples of the contact centre -----------------------------------
+# The contact-centre codec tests round-trip them; the BER codec test checks that
+# its own samples plus these cover every message class.
+
+C = m.ConnectionID
+QUEUED = C(call_id="c1", device_id="5001")
+AT_ROUTE_POINT = C(call_id="c2", device_id="6001")
+BUSY = m.CSTAError(category="systemResourceAvailability", value="resourceBusy")
+
+#: One or more filled-in examples of every contact-centre message (the BER
+#: codec test checks that every class is covered by its samples plus these).
+CONTACT_CENTRE_SAMPLES = [
+    # agents
+    m.SetAgentState(device="2002", requested_agent_state="ready"),
+    m.SetAgentState(
+        device="2002", requested_agent_state="notReady", agent_id="2002@example.com",
+        password="secret", group="5001",
+        extensions=m.make_extensions(unavailableCode="17"),
+    ),
+    m.SetAgentStateResponse(),
+    m.SetAgentStateResponse(pending_agent_state="agentWorkingAfterCall"),
+    m.GetAgentState(device="2002"),
+    m.GetAgentState(device="2002", acd_group="5001"),
+    m.GetAgentStateResponse(
+        agent_state_list=(m.AgentStateEntry(agent_id="2002@example.com", logged_on=False),)
+    ),
+    m.GetAgentStateResponse(
+        agent_state_list=(
+            m.AgentStateEntry(
+                agent_id="2002@example.com", logged_on=True,
+                agent_info=(
+                    m.AgentInfo(acd_group="5001", agent_state="agentNotReady",
+                                pending_agent_state="agentReady",
+                                agent_state_condition="other"),
+                    m.AgentInfo(acd_group="5002", agent_state="agentBusy"),
+                ),
+            ),
+            m.AgentStateEntry(logged_on=True, agent_info=(m.AgentInfo(agent_state="agentReady"),)),
+        ),
+        extensions=m.make_extensions(unavailableCode="Lunch"),
+    ),
+    m.AgentBusyEvent(cross_ref_id="7", agent_device="2002"),
+    m.AgentBusyEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com", acd_group="5001",
+        pending_agent_state="agentWorkingAfterCall", cause="distributed",
+    ),
+    m.AgentLoggedOnEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com", acd_group="5001",
+        agent_password="pw", cause="normal",
+    ),
+    m.AgentLoggedOnEvent(cross_ref_id="7", agent_device=None),
+    m.AgentLoggedOffEvent(cross_ref_id="7", agent_device="2002", acd_group="5001"),
+    m.AgentNotReadyEvent(
+        cross_ref_id="7", agent_device="2002", agent_id="2002@example.com",
+        extensions=m.make_extensions(unavailableCode="17"),
+    ),
+    m.AgentReadyEvent(cross_ref_id="7", agent_device="2002", cause="normal"),
+    m.AgentWorkingAfterCallEvent(cross_ref_id="7", agent_device="2002", pending_agent_state="ready"),
+    # ACD
+    m.QueuedEvent(
+        cross_ref_id="7", queued_connection=QUEUED, queue="5001", calling_device="2001",
+        called_device="5001", number_queued=2, calls_in_front=1,
+        local_connection_info="queued", cause="enteringDistribution",
+    ),
+    m.QueuedEvent(
+        cross_ref_id="7", queued_connection=QUEUED, queue="5001", calling_device=None,
+        called_device="5001", last_redirection_device="2009", cause="redirected",
+    ),
+    m.CallInformationEvent(cross_ref_id="7", connection=QUEUED, device="5001"),
+    m.CallInformationEvent(cross_ref_id="7", connection=QUEUED, device="5001", calling_device="2001"),
+    # routeing
+    m.RouteRegister(),
+    m.RouteRegister(routeing_device="6001"),
+    m.RouteRegisterResponse(route_register_req_id="rr1"),
+    m.RouteRegisterCancel(route_register_req_id="rr1"),
+    m.RouteRegisterCancelResponse(),
+    m.RouteRegisterAbort(route_register_req_id="rr1"),
+    m.RouteRequest(routing_cross_ref_id="x1", current_route="6001"),
+    m.RouteRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", current_route="6001",
+        calling_device="2001", routeing_device="6001", routed_call=AT_ROUTE_POINT,
+        route_sel_algorithm="aCD", priority=False, reply_timeout=10, correlator_data="cd",
+    ),
+    m.ReRouteRequest(routing_cross_ref_id="x1"),
+    m.ReRouteRequest(routing_cross_ref_id="x1", route_register_req_id="rr1", reply_timeout=5,
+                     correlator_data="cd"),
+    m.RouteSelectRequest(routing_cross_ref_id="x1", route_selected="2003"),
+    m.RouteSelectRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", route_selected="+15550001234",
+        remain_retries=2, route_used_req=True, correlator_data="cd",
+    ),
+    m.RouteUsedRequest(routing_cross_ref_id="x1", route_used="2003"),
+    m.RouteUsedRequest(
+        routing_cross_ref_id="x1", route_register_req_id="rr1", route_used="2003",
+        calling_device="2001", domain=True, correlator_data="cd",
+    ),
+    m.RouteEndRequest(routing_cross_ref_id="x1"),
+    m.RouteEndRequest(routing_cross_ref_id="x1", route_register_req_id="rr1", error_value=BUSY),
+    m.RouteEndRequest(routing_cross_ref_id="x1", error_value=m.CSTAError(category="unspecified")),
+    m.RouteReject(routing_cross_ref_id="x1"),
+    m.RouteReject(routing_cross_ref_id="x1", route_register_req_id="rr1",
+                  reject_cause="queueTimeOverflow", correlator_data="cd"),
+    # voice unit
+    m.PlayMessage(message_to_be_played="2", over_connection=AT_ROUTE_POINT),
+    m.PlayMessage(
+        message_to_be_played="4", over_connection=AT_ROUTE_POINT, duration=30,
+        extensions=m.make_extensions(
+            audioUrl=("http://media/a.wav?x=1&y=2", "http://media/b.wav"),
+            videoUrl="http://media/v.mp4", collectDigits="xx#",
+        ),
+    ),
+    m.PlayMessage(message_to_be_played="0", over_connection=AT_ROUTE_POINT,
+                  extensions=m.make_extensions(busyPattern="FastBusy")),
+    m.PlayMessageResponse(),
+    m.PlayEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="1"),
+    m.PlayEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="4", resource="ann",
+                length=12, current_position=0, speed=100, cause="normal"),
+    m.StopEvent(cross_ref_id="7", connection=AT_ROUTE_POINT, message="1", cause="timeout"),
+    m.StopEvent(
+        cross_ref_id="7", connection=AT_ROUTE_POINT, message="3", resource="r", length=5,
+        current_position=5, cause="dTMFDigitDetected",
+        extensions=m.make_extensions(collectDigits="12#"),
+    ),
+    # device maintenance
+    m.OutOfServiceEvent(cross_ref_id="7", device="6001"),
+    m.OutOfServiceEvent(cross_ref_id="7", device="6001", cause="maintenance"),
+    m.BackInServiceEvent(cross_ref_id="7", device="6001", cause="normal"),
+    # the queued state in a snapshot of an ACD device
+    m.SnapshotDeviceResponse(
+        items=(m.SnapshotDeviceItem(connection=QUEUED, local_connection_state="queued"),)
+    ),
+]

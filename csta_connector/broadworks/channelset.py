@@ -23,7 +23,7 @@ from zope.interface import implementer
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import NoLinkAvailable
-from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
+from csta_connector.broadworks.link import DocumentReader, LinkSettings, XspLinkProtocol
 from csta_connector.broadworks.ordering import EventOrdering
 from csta_connector.interfaces import IBroadWorksLink, IEventSink, ILinkListener
 
@@ -35,9 +35,9 @@ class _LinkFactory(Factory):
 
     def buildProtocol(self, addr):
         cs = self.channel_set
-        link = XspLinkProtocol(self.settings, cs.clock, cs, cs.ordering)
-        link.trace = cs.trace
-        return link
+        return XspLinkProtocol(
+            self.settings, cs.clock, cs, cs.ordering, cs.reader, cs.detail, trace=cs.trace
+        )
 
 
 @implementer(IStreamClientEndpoint)
@@ -77,11 +77,14 @@ class ChannelSet(MultiService):
     log = Logger()
 
     def __init__(self, clock, sink=None, recovery_delay=10.0, max_recovery_delay=120.0,
-                 jitter=random.random):
+                 jitter=random.random, detail=lms.EVERY_LEVEL):
         super().__init__()
         self.clock = clock
+        self.detail = detail  # what the log outputs write, for every link
         self.sink = sink if sink is not None else _NullSink()
         self.ordering = EventOrdering()
+        #: decodes every link's documents and counts them by reader
+        self.reader = DocumentReader()
         self.recovery_delay = recovery_delay
         self.max_recovery_delay = max_recovery_delay
         self.jitter = jitter  # seconds added to each back-off delay, so links don't stampede
@@ -96,6 +99,14 @@ class ChannelSet(MultiService):
         self.trace = None
 
     # -- configuration ------------------------------------------------------
+
+    def deliver_to(self, sink) -> None:
+        """Where events and link changes go (an ``IEventSink``), for a sink
+        built after this channel set: the services ask BroadWorks through
+        it, so they need it first. Bound once, before the set starts."""
+        if self.running or not isinstance(self.sink, _NullSink):
+            raise RuntimeError("the channel set's sink is bound once, before it starts")
+        self.sink = sink
 
     def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
         """Add one link (a ClientService connecting ``endpoint``)."""
@@ -138,7 +149,12 @@ class ChannelSet(MultiService):
         """A new Deferred that fires when at least one link is up."""
         if self._up:
             return defer.succeed(self)
-        d = defer.Deferred(lambda d: self._ready_waiters.remove(d))
+
+        def cancel(d):
+            if d in self._ready_waiters:
+                self._ready_waiters.remove(d)
+
+        d = defer.Deferred(cancel)
         self._ready_waiters.append(d)
         return d
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from csta_connector.broadworks import xsp
+from zope.interface import implementer
+
+from csta_connector.broadworks import requests, xsp
+from csta_connector.interfaces import ISubscriptionClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,7 @@ class CallStart:
     ext_tracking_id: str
 
 
+@implementer(ISubscriptionClient)
 class BroadWorksClient:
     def __init__(
         self,
@@ -51,7 +55,7 @@ class BroadWorksClient:
     def subscribe(self, user_id: str):
         """AddUserSubscriptionRequest (Advanced Call); fires with the subscriptionId."""
         d = self.link.request(
-            xsp.add_user_subscription(
+            requests.add_user_subscription(
                 user_id, self.channel_set_id, self.application_id, self.subscription_expires
             )
         )
@@ -61,7 +65,7 @@ class BroadWorksClient:
         """UpdateSubscriptionRequest; fires with the response once BroadWorks accepted it.
         The CallSubscriptionEvent it causes arrives afterwards as an event."""
         return self.link.request(
-            xsp.update_subscription(subscription_id, self.subscription_expires),
+            requests.update_subscription(subscription_id, self.subscription_expires),
             affinity=subscription_id,
         )
 
@@ -72,19 +76,19 @@ class BroadWorksClient:
             forget(subscription_id)
 
     def unsubscribe(self, subscription_id: str):
-        return self.link.request(xsp.delete_subscription(subscription_id)).addCallback(
+        return self.link.request(requests.delete_subscription(subscription_id)).addCallback(
             lambda _: None
         )
 
     def application_controller_state(self, controller_id: str):
-        d = self.link.request(xsp.get_application_controller_state(controller_id))
+        d = self.link.request(requests.get_application_controller_state(controller_id))
         return d.addCallback(lambda r: self._values(r).get("state"))
 
     # -- call control -----------------------------------------------------
 
     def dial(self, user_id: str, address: str):
         """Click-to-dial; fires with a :class:`CallStart`."""
-        d = self.link.request(xsp.dial(user_id, address))
+        d = self.link.request(requests.dial(user_id, address))
 
         def started(response):
             values = self._values(response)
@@ -96,32 +100,32 @@ class BroadWorksClient:
         return self.link.request(cti_request).addCallback(lambda _: None)
 
     def answer(self, user_id: str, call_id: str):
-        return self._done(xsp.talk(user_id, call_id))
+        return self._done(requests.talk(user_id, call_id))
 
     def retrieve(self, user_id: str, call_id: str):
-        return self._done(xsp.talk(user_id, call_id))
+        return self._done(requests.talk(user_id, call_id))
 
     def hold(self, user_id: str, call_id: str):
-        return self._done(xsp.hold(user_id, call_id))
+        return self._done(requests.hold(user_id, call_id))
 
     def reconnect(self, user_id: str, call_id: str):
-        return self._done(xsp.reconnect(user_id, call_id))
+        return self._done(requests.reconnect(user_id, call_id))
 
     def release(self, user_id: str, call_id: str, decline: bool = False):
-        return self._done(xsp.release(user_id, call_id, decline))
+        return self._done(requests.release(user_id, call_id, decline))
 
     def blind_transfer(self, user_id: str, call_id: str, address: str):
-        return self._done(xsp.blind_transfer(user_id, call_id, address))
+        return self._done(requests.blind_transfer(user_id, call_id, address))
 
     def redirect(self, user_id: str, call_id: str, address: str):
         """Deflect an alerting call: Xsi has no separate command, BlindTransfer does it."""
-        return self._done(xsp.blind_transfer(user_id, call_id, address))
+        return self._done(requests.blind_transfer(user_id, call_id, address))
 
     def consultative_transfer(self, user_id: str, call_id1: str, call_id2: str):
-        return self._done(xsp.consultative_transfer(user_id, call_id1, call_id2))
+        return self._done(requests.consultative_transfer(user_id, call_id1, call_id2))
 
     def conference_start(self, user_id: str, call_ids):
-        return self._done(xsp.conference_start(user_id, call_ids))
+        return self._done(requests.conference_start(user_id, call_ids))
 
     def transmit_dtmf(self, user_id: str, call_id: str, digits: str):
-        return self._done(xsp.transmit_dtmf(user_id, call_id, digits))
+        return self._done(requests.transmit_dtmf(user_id, call_id, digits))

@@ -10,7 +10,8 @@ sequences (``XSIBaseEvent.xsd`` for the envelope, ``XSICallSession.xsd`` for
 ``Call``) and builds the typed event straight from the captured text.
 
 It is an accelerator, never a second judge: :func:`read_event` returns None
-for any document it does not fully recognize, and the caller then takes the
+for any document it does not fully recognize, and the caller (the link's
+:class:`~csta_connector.broadworks.link.DocumentReader`) then takes the
 general path (lxml, then :func:`xsi.parse_event`), which decides what is well
 formed and what the document means. What it recognizes:
 
@@ -363,24 +364,11 @@ _NAMESPACES = _Remembered(_judge_namespaces, limit=1024)
 # the reader
 
 
-#: how many documents made the reader fail unexpectedly (each then took the
-#: general path, so nothing was lost; /metrics shows the count)
-failures = 0
-
-
 def read_event(data: bytes):
     """``(request id, SubscriptionEvent)`` of an XSP event document the reader
-    recognizes, else None (the caller takes the general path). Never raises:
-    the reader only accelerates, the general path decides."""
-    global failures
-    try:
-        return _read_event(data)
-    except Exception:
-        failures += 1
-        return None
-
-
-def _read_event(data: bytes):
+    recognizes, else None (the caller takes the general path). An exception
+    is a bug of the reader's, never the peer's fault: the caller counts it
+    and takes the general path too, so nothing is lost."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

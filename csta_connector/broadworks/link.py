@@ -1,14 +1,16 @@
 # -*- test-case-name: tests.protocol.test_link -*-
 """One TCP link to an XSP's CTI interface (SPEC §3).
 
-Framing (stream.py) and documents (xsp.py, xsi.py) are pure; this module owns
-the connection's state: the pending-request table keyed by ``requestId`` with
-timeouts on the injected clock, the channel added on connect, the
-acknowledgement of every event, keepalives, and duplicate/gap detection.
+Framing (stream.py) and documents (xsp.py, xsi.py, eventreader.py) are pure;
+this module owns the connection's state: the pending-request table keyed by
+``requestId`` with timeouts on the injected clock, the channel added on
+connect, the acknowledgement of every event, keepalives, duplicate/gap
+detection, and the choice of reader for each document (:class:`DocumentReader`).
 """
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 
@@ -19,7 +21,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks import eventreader, requests, stream, xsi, xsp
 from csta_connector.broadworks.errors import (
     BroadWorksRequestError,
     BroadWorksTimeout,
@@ -50,6 +52,73 @@ class LinkSettings:
     host: str = "?"
     port: int = 0
 
+    @classmethod
+    def from_config(cls, config, link) -> "LinkSettings":
+        """The settings of one ``[link-NAME]`` section (``link``, a
+        ``config.LinkSection``) with the ``[Connector]`` values it inherits."""
+        c = config.connector
+        return cls(
+            channel_set_id=c.channel_set_name,
+            application_id=c.application_name,
+            name="link-" + link.name if not link.name.startswith("link") else link.name,
+            priority=link.priority,
+            weight=link.weight,
+            channel_expires=c.channel_expire_tout,
+            subscription_expires=c.subscription_expire_tout,
+            credentials=xsp.credentials_for(link.username, link.password or "") if link.username else None,
+            kpl_interval=link.kpl_interval,
+            kpl_tolerance=link.kpl_tolerance,
+            request_timeout=c.request_timeout,
+            max_document_size=c.max_document_size,
+            app_controller=c.app_controller,
+            host=link.hostname,
+            port=link.port,
+        )
+
+
+class Reader(enum.StrEnum):
+    """Which reader decoded an event document (the label /metrics shows)."""
+
+    ONE_PASS = "one pass"  # eventreader: the common forms, straight to typed events
+    LXML = "lxml"  # xsp.decode + xsi.parse_event: every other form
+
+
+class DocumentReader:
+    """Decodes the documents of the links of one channel set, and counts how.
+
+    An event document goes to the one-pass reader first, which declines what
+    it does not fully recognize; everything else, and whatever it declined,
+    takes the general path (``xsp.decode``, lxml). A failure inside the
+    one-pass reader is a bug of its own, never the peer's fault: it is
+    counted and the general path reads the document, so nothing is lost.
+    Shared by the links of a channel set (a reconnected link keeps the
+    counts); ``/status`` and ``/metrics`` read them at scrape time.
+    """
+
+    __slots__ = ("by_reader", "failures")
+
+    def __init__(self):
+        #: event documents decoded, by :class:`Reader`
+        self.by_reader: dict[Reader, int] = {Reader.ONE_PASS: 0, Reader.LXML: 0}
+        #: documents the one-pass reader failed on unexpectedly
+        self.failures = 0
+
+    def decode(self, data: bytes):
+        """The :mod:`xsp` document of ``data``; :class:`xsp.XspDecodeError`
+        when it is not a usable one."""
+        try:
+            read = eventreader.read_event(data)
+        except Exception:
+            self.failures += 1
+            read = None
+        if read is not None:
+            self.by_reader[Reader.ONE_PASS] += 1
+            return xsp.Event(read[0], None, read[1])
+        document = xsp.decode(data)
+        if type(document) is xsp.Event:
+            self.by_reader[Reader.LXML] += 1
+        return document
+
 
 class _Pending:
     __slots__ = ("deferred", "timer", "name")
@@ -66,11 +135,18 @@ class XspLinkProtocol(Protocol):
 
     log = Logger()
 
-    def __init__(self, settings: LinkSettings, clock, listener, ordering=None):
+    def __init__(self, settings: LinkSettings, clock, listener, ordering=None, reader=None,
+                 detail=lms.EVERY_LEVEL, trace=None):
+        """``ordering`` and ``reader`` are shared by the links of a channel
+        set (a link of its own gets its own); ``detail``: what the log
+        outputs write (the per-document Debug lines are built only then);
+        ``trace``: an opt-in wire tap, callable(direction, document bytes)."""
         self.settings = settings
         self.clock = clock
         self.listener = listener
+        self.detail = detail
         self.ordering = ordering if ordering is not None else EventOrdering()
+        self.reader = reader if reader is not None else DocumentReader()
         self.session_id = uuid.uuid4().hex
         self.channel_id: str | None = None
         self.is_up = False
@@ -85,8 +161,7 @@ class XspLinkProtocol(Protocol):
         self._last_received = 0.0
         self._timeouts_in_a_row = 0
         self._unknown_types_logged: set[str] = set()
-        #: optional callable(direction, document bytes): an opt-in wire tap
-        self.trace = None
+        self.trace = trace
 
     # -- connection ---------------------------------------------------------
 
@@ -100,7 +175,7 @@ class XspLinkProtocol(Protocol):
         self._schedule_keepalive()
         s = self.settings
         d = self.request(
-            xsp.add_channel(
+            requests.add_channel(
                 s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id
             )
         )
@@ -144,7 +219,7 @@ class XspLinkProtocol(Protocol):
         self._channel_timer = None
         if not self.is_up:
             return
-        d = self.request(xsp.update_channel(self.channel_id, self.settings.channel_expires))
+        d = self.request(requests.update_channel(self.channel_id, self.settings.channel_expires))
 
         def renewed(response):
             expires = xsp.xsi_values(response.payload).get("expires")
@@ -188,7 +263,7 @@ class XspLinkProtocol(Protocol):
     def _write(self, data: bytes):
         if self.trace is not None:
             self.trace("out", data)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_SENT):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name, document=_dump(data))
         self.transport.write(data)
 
@@ -221,7 +296,7 @@ class XspLinkProtocol(Protocol):
                 xsp.Request(request_id, self.session_id, cti_request, self.settings.credentials)
             )
         )
-        if lms.wants(lms.BROADWORKS_REQUEST_SENT):
+        if self.detail.wants(lms.BROADWORKS_REQUEST_SENT):
             lms.emit(
                 self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
                 request=name, request_id=request_id,
@@ -312,10 +387,10 @@ class XspLinkProtocol(Protocol):
     def _document_received(self, data: bytes):
         if self.trace is not None:
             self.trace("in", data)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name, document=_dump(data))
         try:
-            document = xsp.decode(data)
+            document = self.reader.decode(data)
         except xsp.XspDecodeError as e:
             lms.emit(
                 self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
@@ -415,7 +490,7 @@ class XspLinkProtocol(Protocol):
         self._schedule_keepalive()
 
     def _check_application_controller(self):
-        d = self.request(xsp.get_application_controller_state(self.settings.app_controller))
+        d = self.request(requests.get_application_controller_state(self.settings.app_controller))
 
         def checked(response):
             state = xsp.xsi_values(response.payload).get("state")

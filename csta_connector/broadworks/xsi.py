@@ -109,6 +109,9 @@ class Call(NamedTuple):
     held_time: int | None = None
     detached_time: int | None = None
     release_time: int | None = None
+    # a call-centre call's acdCallInfo (xsi_contact_centre.AcdCallInfo); written,
+    # not read here: the event reader's fast path skips it too
+    acd_call_info: object = None
 
 
 class Conference(NamedTuple):
@@ -131,6 +134,8 @@ class SubscriptionEvent(NamedTuple):
     calls: tuple[Call, ...] = ()
     conference: Conference | None = None
     hook_status: str | None = None
+    # the eventData of the contact-centre packages (xsi_contact_centre)
+    event_data: object = None
 
     @property
     def is_snapshot(self) -> bool:
@@ -296,7 +301,9 @@ def parse_event(el):
     if data is None:
         raise XsiParseError("event without eventData")
     event_type = _type_name(data)
-    if root_type != "SubscriptionEvent" or event_type not in KNOWN_EVENT_TYPES:
+    if root_type != "SubscriptionEvent" or (
+        event_type not in KNOWN_EVENT_TYPES and event_type not in _contact_centre.EVENT_TYPES
+    ):
         return UnknownEvent(
             event_type=event_type or root_type,
             event_id=envelope.get("eventID"),
@@ -318,6 +325,8 @@ def parse_event(el):
             kw["hook_status"] = child.text
     if event_type in CALL_EVENT_TYPES and "call" not in kw:
         raise XsiParseError("%s without call" % event_type)
+    if event_type in _contact_centre.EVENT_TYPES:
+        kw = {"event_data": _contact_centre.parse_event_data(event_type, data)}
     return SubscriptionEvent(
         event_type=event_type,
         event_id=envelope["eventID"],
@@ -400,6 +409,8 @@ def _write_call(out, call: Call, tag: str = "call") -> None:
         _leaf(out, "detachedTime", call.detached_time)
     if call.release_time is not None:
         _leaf(out, "releaseTime", call.release_time)
+    if call.acd_call_info is not None:
+        _contact_centre.write_acd_call_info(out, call.acd_call_info)
     out.append("</xsi:%s>" % tag)
 
 
@@ -458,6 +469,8 @@ def event_xml(event) -> bytes:
         _write_conference(out, event.conference)
     elif event_type == "HookStatusEvent":
         _leaf(out, "hookStatus", event.hook_status)
+    elif event_type in _contact_centre.EVENT_TYPES:
+        _contact_centre.write_event_data(out, event_type, event.event_data)
     out.append("</xsi:eventData></xsi:Event>")
     return "".join(out).encode("utf-8")
 
@@ -466,3 +479,8 @@ def event_element(event):
     """The ``xsi:Event`` element of an event (an lxml tree of :func:`event_xml`)."""
     return etree.fromstring(event_xml(event))
 
+
+# The contact-centre packages (Call Center Queue, Route Point Queue, Call Center
+# Agent) live in their own module, which builds on the types above. Their types
+# stay out of KNOWN_EVENT_TYPES, the event reader's list: they take lxml.
+from csta_connector.broadworks import xsi_contact_centre as _contact_centre  # noqa: E402

@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.unit.test_xsp -*-
-"""XspXMLInterface documents and CTI request payloads (pure: no Twisted).
+"""XspXMLInterface documents: the envelope codec of the CTI interface (pure: no Twisted).
 
 The CTI interface carries ``request``, ``response``, ``event``,
 ``eventResponse``, ``keepalive`` and ``keepaliveResponse`` documents of the
@@ -11,7 +11,10 @@ children and the CTI request children are unqualified, the envelope's own
 ``payload`` is ``xsp:payload``.
 
 Both the connector's link (requests out, responses/events in) and the
-simulator's server (the reverse) use this one module.
+simulator's server (the reverse) use this one module. The payloads of the
+requests the connector sends are built by :mod:`requests`; which reader
+decodes an event document (the one-pass reader or lxml) is the link's
+choice: :func:`decode` is the general path, which reads every form.
 """
 
 from __future__ import annotations
@@ -19,11 +22,9 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from lxml import etree
 
-from csta_connector.broadworks.eventreader import read_event
 from csta_connector.broadworks.xsi import NSMAP as XSI_NSMAP, XSI_NS, _local as _xsi_local, parse_event
 
 XSP_NS = "http://schema.broadsoft.com/XspXMLInterface"
@@ -34,10 +35,6 @@ _X = "{%s}" % XSI_NS
 NSMAP = {"xsp": XSP_NS, "cti": CTI_NS, **XSI_NSMAP}
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 PROTOCOL_VERSION = "18.0"
-
-XSI_EVENTS = "/com.broadsoft.xsi-events/v2.0"
-XSI_ACTIONS = "/com.broadsoft.xsi-actions/v2.0"
-ADVANCED_CALL = "Advanced Call"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -324,31 +321,20 @@ _OUR_EVENT_RESPONSE = re.compile(
 def decode(data: bytes):
     """Decode one document into :class:`Request`, :class:`Response`,
     :class:`Event`, :class:`EventResponse`, :class:`Keepalive` or
-    :class:`KeepaliveResponse`."""
+    :class:`KeepaliveResponse`: the general path, which reads every
+    well-formed form of the documents."""
     match = _OUR_EVENT_RESPONSE.match(data)
     if match is not None:
         request_id, event_id, status, reason = match.groups()
         return EventResponse(request_id.decode(), event_id.decode(), int(status), reason.decode())
-    # the common events, read in one pass; anything else goes to lxml
-    read = read_event(data)
-    if read is not None:
-        EVENT_DOCUMENTS["one pass"] += 1
-        return Event(read[0], None, read[1])
     return decode_tree(parse_document(data))
 
 
-#: event documents decoded, by reader: "one pass" (eventreader) or "lxml"
-#: (every other form; /status and /metrics show both)
-EVENT_DOCUMENTS = {"one pass": 0, "lxml": 0}
-
-
 def decode_tree(root):
-    """:func:`decode` of an already parsed document (its lxml root element):
-    the general path, which accepts every well-formed form of the documents."""
+    """:func:`decode` of an already parsed document (its lxml root element)."""
     name = _local(root.tag)
     values = _children(root)
     if name == "event":
-        EVENT_DOCUMENTS["lxml"] += 1
         body = _payload_element(values)
         if body is None:
             raise XspDecodeError("event without payload")
@@ -447,184 +433,4 @@ def error_info(error_code: int, summary: str):
         ("summary", summary),
         ("summaryEnglish", summary),
         ("errorCode", error_code),
-    )
-
-
-# --------------------------------------------------------------------------
-# CTI request builders (one per request the product sends)
-
-
-def _q(value: str) -> str:
-    return quote(str(value), safe="@+:")
-
-
-def _user_call_uri(user: str, call_id: str, suffix: str = "") -> str:
-    return "%s/user/%s/calls/%s%s" % (XSI_ACTIONS, _q(user), _q(call_id), suffix)
-
-
-def add_channel(
-    channel_set_id: str, priority: int, weight: int, expires: int, application_id: str
-) -> CtiRequest:
-    return CtiRequest(
-        "AddChannelRequest",
-        XSI_EVENTS + "/channel",
-        "POST",
-        (),
-        xsi_element(
-            "Channel",
-            ("channelSetId", channel_set_id),
-            ("priority", priority),
-            ("weight", weight),
-            ("expires", expires),
-            ("applicationId", application_id),
-        ),
-    )
-
-
-def update_channel(channel_id: str, expires: int) -> CtiRequest:
-    """Refresh a channel's expiry (only ``expires`` can change)."""
-    return CtiRequest(
-        "UpdateChannelRequest",
-        "%s/channel/%s" % (XSI_EVENTS, _q(channel_id)),
-        "PUT",
-        (("channelId", channel_id),),
-        xsi_element("Channel", ("expires", expires)),
-    )
-
-
-def delete_channel(channel_id: str) -> CtiRequest:
-    return CtiRequest(
-        "DeleteChannelRequest",
-        "%s/channel/%s" % (XSI_EVENTS, _q(channel_id)),
-        "DELETE",
-        (("channelId", channel_id),),
-    )
-
-
-def add_user_subscription(
-    user_id: str,
-    channel_set_id: str,
-    application_id: str,
-    expires: int,
-    event_package: str = ADVANCED_CALL,
-) -> CtiRequest:
-    return CtiRequest(
-        "AddUserSubscriptionRequest",
-        "%s/user/%s" % (XSI_EVENTS, _q(user_id)),
-        "POST",
-        (("userId", user_id),),
-        xsi_element(
-            "Subscription",
-            ("event", event_package),
-            ("expires", expires),
-            ("channelSetId", channel_set_id),
-            ("applicationId", application_id),
-        ),
-    )
-
-
-def update_subscription(subscription_id: str, expires: int) -> CtiRequest:
-    return CtiRequest(
-        "UpdateSubscriptionRequest",
-        "%s/subscription/%s" % (XSI_EVENTS, _q(subscription_id)),
-        "PUT",
-        (("subscriptionId", subscription_id),),
-        xsi_element("Subscription", ("expires", expires)),
-    )
-
-
-def delete_subscription(subscription_id: str) -> CtiRequest:
-    return CtiRequest(
-        "DeleteSubscriptionRequest",
-        "%s/subscription/%s" % (XSI_EVENTS, _q(subscription_id)),
-        "DELETE",
-        (("subscriptionId", subscription_id),),
-    )
-
-
-def get_application_controller_state(controller_id: str) -> CtiRequest:
-    return CtiRequest(
-        "GetApplicationControllerStateRequest",
-        "%s/system/services/routepoint/applicationcontroller/%s"
-        % (XSI_ACTIONS, _q(controller_id)),
-        "GET",
-        (("applicationcontrollerid", controller_id),),
-    )
-
-
-def dial(user: str, address: str) -> CtiRequest:
-    return CtiRequest(
-        "DialRequest",
-        "%s/user/%s/calls/new?address=%s" % (XSI_ACTIONS, _q(user), _q(address)),
-        "POST",
-        (("subscriberid", user), ("address", address)),
-    )
-
-
-def _call_request(name: str, suffix: str, method: str = "PUT"):
-    def build(user: str, call_id: str) -> CtiRequest:
-        return CtiRequest(
-            name,
-            _user_call_uri(user, call_id, suffix),
-            method,
-            (("subscriberid", user), ("callid", call_id)),
-        )
-
-    build.__name__ = name
-    build.__doc__ = "Build a %s for one call of a user." % name
-    return build
-
-
-talk = _call_request("TalkRequest", "/talk")
-hold = _call_request("HoldRequest", "/hold")
-reconnect = _call_request("ReconnectRequest", "/reconnect")
-
-
-def release(user: str, call_id: str, decline: bool = False) -> CtiRequest:
-    params = [("subscriberid", user), ("callid", call_id)]
-    uri = _user_call_uri(user, call_id)
-    if decline:
-        params.append(("decline", "true"))
-        uri += "?decline=true"
-    return CtiRequest("ReleaseRequest", uri, "DELETE", tuple(params))
-
-
-def blind_transfer(user: str, call_id: str, address: str) -> CtiRequest:
-    return CtiRequest(
-        "BlindTransferRequest",
-        _user_call_uri(user, call_id, "/blindtransfer?address=%s" % _q(address)),
-        "PUT",
-        (("subscriberid", user), ("callid", call_id), ("address", address)),
-    )
-
-
-def consultative_transfer(user: str, call_id1: str, call_id2: str) -> CtiRequest:
-    return CtiRequest(
-        "ConsultativeTransferRequest",
-        _user_call_uri(user, call_id1, "/ConsultTransfer/%s" % _q(call_id2)),
-        "PUT",
-        (("subscriberid", user), ("callid1", call_id1), ("callid2", call_id2)),
-    )
-
-
-def transmit_dtmf(user: str, call_id: str, digits: str) -> CtiRequest:
-    return CtiRequest(
-        "TransmitDTMFRequest",
-        _user_call_uri(user, call_id, "/transmitDTMF?playdtmf=%s" % _q(digits)),
-        "PUT",
-        (("subscriberid", user), ("callid", call_id), ("PlayDTMF", digits)),
-    )
-
-
-def conference_start(user: str, call_ids) -> CtiRequest:
-    conference = etree.Element(_X + "Conference", nsmap=XSI_NSMAP)
-    participants = _sub(conference, _X + "conferenceParticipantList")
-    for call_id in call_ids:
-        _sub(_sub(participants, _X + "conferenceParticipant"), _X + "callId", call_id)
-    return CtiRequest(
-        "ConferenceStartRequest",
-        "%s/user/%s/calls/conference" % (XSI_ACTIONS, _q(user)),
-        "POST",
-        (("subscriberid", user),),
-        conference,
     )

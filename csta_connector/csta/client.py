@@ -1,25 +1,22 @@
 # -*- test-case-name: tests.integration.test_csta_server_loopback -*-
-"""A CSTA client (XML or BER) built on the project's own codecs.
+"""A CSTA client (XML or BER) on the same wires as the server.
 
 Used by csta-cli, the demo, the benchmarks and the integration tests: it
 completes the session start (answers the server's SystemStatus; BER sends
 the AARQ first), sends requests and returns Deferreds of their responses, and
-collects the events.
+collects the events. Encoding and decoding are the connection's
+:mod:`~csta_connector.csta.wire` in the client role.
 """
 
 from __future__ import annotations
-
-import itertools
 
 from twisted.internet import defer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
-from csta_connector.csta import framing, messages as m, xml_codec
+from csta_connector.csta import framing, messages as m, wire as w, xml_codec
 from csta_connector.csta.ber import codec as ber
-from csta_connector.csta.ber.acse import AssociationRequest, AssociationResponse
-from csta_connector.csta.ber.rose import Invoke, Reject, ReturnError, ReturnResult
-from csta_connector.testing import Waitable
+from csta_connector.waiting import Observations
 
 
 class CSTAErrorResponse(Exception):
@@ -62,24 +59,23 @@ class CSTAClientProtocol(Protocol):
     log = Logger()
 
     def __init__(self, clock, encoding="xml", namespace=xml_codec.DEFAULT_NAMESPACE,
-                 ber_framing=framing.LENGTH2, timeout=10.0, send_first=False):
+                 ber_framing=framing.LENGTH2, timeout=10.0):
         self.clock = clock
         self.encoding = encoding
         self.namespace = namespace
         self.ber_framing = ber_framing
         self.timeout = timeout
-        self.send_first = send_first  # XML: speak before the server's SystemStatus
-        self.events = Waitable(clock)
+        #: the CSTA events received, in order (wait on them with events.wait_for)
+        self.events = Observations(clock)
         self.system_statuses: list[str] = []
         self._pending: dict[int, tuple[defer.Deferred, object]] = {}
-        self._ids = itertools.cycle(range(1, 9999))
-        self._ready = Waitable(clock)
+        self._ready = Observations(clock)
         self.connected = False
         self.lost_reason: str | None = None
         if encoding == "xml":
-            self._decoder = framing.XmlFrameDecoder()
+            self.wire = w.XmlWire(namespace, role=w.Role.CLIENT)
         else:
-            self._decoder = framing.BerFrameDecoder(ber_framing)
+            self.wire = w.BerWire(ber_framing, role=w.Role.CLIENT)
 
     # -- connection ---------------------------------------------------------
 
@@ -90,11 +86,7 @@ class CSTAClientProtocol(Protocol):
         if set_no_delay is not None:
             set_no_delay(True)
         if self.encoding == "ber":
-            self.transport.write(
-                framing.encode_ber_frame(
-                    ber.encode_apdu(AssociationRequest(csta_versions=(4,))), self.ber_framing
-                )
-            )
+            self.transport.write(self.wire.request_association())
 
     def connectionLost(self, reason=None):
         self.connected = False
@@ -104,56 +96,54 @@ class CSTAClientProtocol(Protocol):
             if timer.active():
                 timer.cancel()
             d.errback(ClientConnectionLost(self.lost_reason))
-        # a session that never started will not start now
-        self._ready.fail(ClientConnectionLost(self.lost_reason))
+        lost = ClientConnectionLost(self.lost_reason)
+        # a session that never started will not start now, nor will more events come
+        self._ready.fail(lost)
+        self.events.fail(lost)
 
-    def when_ready(self, timeout=5.0):
+    def when_ready(self, timeout=5.0) -> defer.Deferred:
         """Fires once the session started (the server's first SystemStatus);
-        fails with :class:`ClientConnectionLost` if the connection closes first."""
-        if not self._ready.items and self.lost_reason is not None:
-            return defer.fail(ClientConnectionLost(self.lost_reason))
-        return self._ready.wait_for(lambda items: bool(items), timeout, "session start")
+        fails with :class:`ClientConnectionLost` if the connection closes
+        first, with ``WaitTimeout`` after ``timeout`` s; cancelling it stops
+        the wait."""
+        return self._ready.wait_for(bool, timeout, "session start")
 
     # -- requests -------------------------------------------------------------
 
     def request(self, message) -> defer.Deferred:
+        """A Deferred of the response; it fails with :class:`CSTAErrorResponse`,
+        ``defer.TimeoutError`` after ``timeout`` s, or :class:`ClientConnectionLost`.
+        Cancelling it forgets the request (a late answer is dropped)."""
         if not self.connected:
             return defer.fail(ClientConnectionLost("not connected"))
-        invoke_id = next(self._ids)
-        d = defer.Deferred()
-        timer = self.clock.callLater(self.timeout, self._timed_out, invoke_id)
-        self._pending[invoke_id] = (d, timer)
-        self.transport.write(self._encode_request(invoke_id, message))
+        invoke_id = self.wire.next_invoke_id()
+        d = self._expect(invoke_id)
+        self.transport.write(self.wire.request(invoke_id, message))
         return d
 
     def send_raw(self, invoke_id: int, body: bytes) -> defer.Deferred:
         """Send an arbitrary XML body under ``invoke_id`` (tests of bad input)."""
-        d = defer.Deferred()
-        timer = self.clock.callLater(self.timeout, self._timed_out, invoke_id)
-        self._pending[invoke_id] = (d, timer)
+        d = self._expect(invoke_id)
         self.transport.write(framing.encode_xml_frame(invoke_id, body))
         return d
+
+    def _expect(self, invoke_id) -> defer.Deferred:
+        d = defer.Deferred(lambda d: self._forget(invoke_id, d))
+        timer = self.clock.callLater(self.timeout, self._timed_out, invoke_id)
+        self._pending[invoke_id] = (d, timer)
+        return d
+
+    def _forget(self, invoke_id, d):
+        entry = self._pending.get(invoke_id)
+        if entry is not None and entry[0] is d:
+            del self._pending[invoke_id]
+            if entry[1].active():
+                entry[1].cancel()
 
     def _timed_out(self, invoke_id):
         entry = self._pending.pop(invoke_id, None)
         if entry is not None:
             entry[0].errback(defer.TimeoutError("no answer within %g s" % self.timeout))
-
-    def _encode_request(self, invoke_id, message) -> bytes:
-        if self.encoding == "xml":
-            return framing.encode_xml_frame(invoke_id, xml_codec.encode(message, self.namespace))
-        return framing.encode_ber_frame(
-            ber.encode_apdu(ber.invoke(invoke_id, message)), self.ber_framing
-        )
-
-    def _answer(self, invoke_id, response):
-        if self.encoding == "xml":
-            data = framing.encode_xml_frame(invoke_id, xml_codec.encode(response, self.namespace))
-        else:
-            data = framing.encode_ber_frame(
-                ber.encode_apdu(ber.return_result(invoke_id, response)), self.ber_framing
-            )
-        self.transport.write(data)
 
     def _settle(self, invoke_id, result=None, error=None):
         entry = self._pending.pop(invoke_id, None)
@@ -170,41 +160,33 @@ class CSTAClientProtocol(Protocol):
     # -- incoming -------------------------------------------------------------
 
     def dataReceived(self, data):
-        for frame in self._decoder.feed(data):
-            if self.encoding == "xml":
-                self._xml_frame(*frame)
-            else:
-                self._ber_apdu(frame)
-
-    def _xml_frame(self, invoke_id, body):
-        message, _ = xml_codec.decode(body)
-        kind = m.INFO[type(message)].kind
-        if kind is m.MessageKind.EVENT:
-            self.events.add(message)
-        elif kind is m.MessageKind.ERROR:
-            self._settle(invoke_id, error=message)
-        elif isinstance(message, m.SystemStatus):
-            self._system_status(message)
-            self._answer(invoke_id, m.SystemStatusResponse())
-        else:
-            self._settle(invoke_id, result=message)
-
-    def _ber_apdu(self, apdu):
-        decoded = ber.decode_apdu(apdu)
-        if isinstance(decoded, AssociationResponse):
+        try:
+            items = self.wire.feed(data)
+        except framing.FramingError as e:
+            self.log.error("CSTA server {peer} sent an unframeable stream: {reason}",
+                           peer=self.transport.getPeer(), reason=str(e))
+            self.transport.abortConnection()
             return
-        if isinstance(decoded, Invoke):
-            if decoded.is_event:
-                self.events.add(decoded.message)
-            elif isinstance(decoded.message, m.SystemStatus):
-                self._system_status(decoded.message)
-                self._answer(decoded.invoke_id, m.SystemStatusResponse())
-        elif isinstance(decoded, ReturnResult):
-            self._settle(decoded.invoke_id, result=decoded.message)
-        elif isinstance(decoded, ReturnError):
-            self._settle(decoded.invoke_id, error=decoded.error)
-        elif isinstance(decoded, Reject):
-            self._settle(decoded.invoke_id, error=decoded)
+        for item in items:
+            self._incoming(item)
+
+    def _incoming(self, item: w.Incoming):
+        kind = item.kind
+        if kind is w.Kind.EVENT:
+            self.events.add(item.message)
+        elif kind is w.Kind.RESULT:
+            self._settle(item.invoke_id, result=item.message)
+        elif kind in (w.Kind.ERROR, w.Kind.REJECT):
+            self._settle(item.invoke_id, error=item.message)
+        elif kind is w.Kind.REQUEST:
+            if isinstance(item.message, m.SystemStatus):
+                self._system_status(item.message)
+                self.transport.write(self.wire.result(item.invoke_id, m.SystemStatusResponse()))
+            else:
+                self.transport.write(self.wire.unknown(item.invoke_id))
+        elif kind in (w.Kind.UNKNOWN, w.Kind.MALFORMED):
+            self.log.warn("CSTA server sent what this client cannot read ({invoke_id}): {detail}",
+                          invoke_id=item.invoke_id, detail=str(item.detail))
 
     def _system_status(self, message):
         self.system_statuses.append(message.status)

@@ -35,6 +35,7 @@ redirection happened), as ECMA-269 allows for those device types.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Iterator
 
@@ -153,6 +154,12 @@ class Kind(enum.Enum):
     TEXT_LIST = "text_list"  # tuple[str, ...]; path ends in the item name
     STRUCT = "struct"  # a nested record (``item`` names its class)
     STRUCT_LIST = "struct_list"  # tuple of records; path ends in item name
+    #: CSTACommonArguments: the message's ``extensions``, as the tuple of
+    #: (key, text) pairs of the project's private-data encoding (see the
+    #: contact-centre section). Absent on the wire = ``()``.
+    EXTENSIONS = "extensions"
+    #: ErrorValue (= UniversalFailure) inside a message: a :class:`CSTAError`.
+    ERROR_VALUE = "error_value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +242,11 @@ class MessageInfo:
     opcode: int | None  # ROSE local opcode of the operation (requests)
     event_group: str | None  # EventSpecificInfo alternative (events)
     response: type | None  # the positive response class (requests)
+    #: Requests: False for the ECMA-285 operations that are "ALWAYS
+    #: RESPONDS FALSE" (the routeing dialogue): the receiver answers such a
+    #: request with nothing, or with an error only, never with a positive
+    #: response (there is no response class).
+    responds: bool = True
 
 
 #: ECMA-323 root element name -> message class.
@@ -255,6 +267,7 @@ def _register(
     opcode: int | None = None,
     event_group: str | None = None,
     response: type | None = None,
+    responds: bool = True,
 ):
     """Class decorator: make a frozen, slotted, keyword-only dataclass and
     record it in the registries."""
@@ -262,7 +275,8 @@ def _register(
     def decorate(cls: type) -> type:
         cls = dataclass(frozen=True, slots=True, kw_only=True)(cls)
         info = MessageInfo(
-            cls, xml_name, kind, asn1_name, opcode, event_group, response
+            cls, xml_name, kind, asn1_name, opcode, event_group, response,
+            responds,
         )
         if xml_name in BY_XML_NAME:
             raise ValueError(f"duplicate ECMA-323 name {xml_name}")
@@ -955,3 +969,462 @@ def event_connection(event) -> "ConnectionID | None":
             return value
     return None
 
+
+
+# =====================================================================================
+# --- contact centre (SPEC §10): agents, ACD queues, routeing, treatments -------------
+# =====================================================================================
+#
+# ECMA-285 names, opcodes and tags from reference/contact-centre.md §10.3/§10.4
+# and the ECMA-285 modules named in ber/csta-contact-centre.asn. The ECMA-323
+# element names of these messages could not be checked against the XSD: the
+# root elements follow the ECMA-323 pattern (operation name; ``Response``;
+# ``...Event``) and the child elements follow the ECMA-285 component names, as
+# the rest of this module does. Where ECMA-285 gives a SEQUENCE OF no item
+# name, the item element is named after its type (``agentStateEntry``,
+# ``agentInfoItem``).
+
+
+# --- private data: the contact-centre extension keys ---------------------------
+#
+# One encoding for both wires (docs/protocols.md, "Contact-centre extension
+# keys"): a message's ``extensions`` field is a tuple of (key, text) pairs,
+# kept in order, a key repeated for several values (``audioUrl`` up to 4).
+# BER puts each pair in one CSTAPrivateData ``string`` (OCTET STRING, the
+# UTF-8 text ``key=value``); XML puts each pair in one element named after the
+# key, in the namespace :data:`PRIVATE_DATA_NAMESPACE`, inside
+# ``extensions/privateData/private``. Other private data is ignored on input.
+
+#: XML namespace of the project's private-data elements.
+PRIVATE_DATA_NAMESPACE = "urn:csta-connector:private-data:1"
+
+#: PlayMessage "0" (RoutePointPlayBusyRequest): ``Normal`` | ``FastBusy``.
+EXT_BUSY_PATTERN = "busyPattern"
+#: PlayMessage "1".."4": the digit map to collect; StopEvent: the digits.
+EXT_COLLECT_DIGITS = "collectDigits"
+#: PlayMessage "4" (RoutePointPlayTreatmentRequest): audio URLs, repeatable.
+EXT_AUDIO_URL = "audioUrl"
+#: PlayMessage "4": video URLs, repeatable.
+EXT_VIDEO_URL = "videoUrl"
+#: SetAgentState notReady / AgentNotReady / GetAgentState: the agent's
+#: BroadWorks unavailable code.
+EXT_UNAVAILABLE_CODE = "unavailableCode"
+
+CONTACT_CENTRE_EXTENSION_KEYS: tuple[str, ...] = (
+    EXT_BUSY_PATTERN, EXT_COLLECT_DIGITS, EXT_AUDIO_URL, EXT_VIDEO_URL,
+    EXT_UNAVAILABLE_CODE,
+)
+
+#: What a key may look like: an XML NCName without ``:``, so that the same
+#: key is an element name in XML and the text before ``=`` in BER.
+EXTENSION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+
+
+def make_extensions(**values: "str | tuple[str, ...] | list[str] | None") -> tuple[tuple[str, str], ...]:
+    """Build an ``extensions`` value: ``make_extensions(audioUrl=("u1", "u2"),
+    collectDigits="xx#")``. ``None`` values are left out."""
+    pairs = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        for one in (value,) if isinstance(value, str) else value:
+            pairs.append((key, one))
+    return tuple(pairs)
+
+
+def extension_values(message: Any, key: str) -> tuple[str, ...]:
+    """Every value of ``key`` in a message's extensions, in wire order."""
+    return tuple(v for k, v in getattr(message, "extensions", ()) if k == key)
+
+
+def extension_value(message: Any, key: str) -> str | None:
+    """The first value of ``key`` in a message's extensions, or None."""
+    for k, v in getattr(message, "extensions", ()):
+        if k == key:
+            return v
+    return None
+
+
+def _one_way(xml_name, asn1_name, opcode):
+    """An ALWAYS RESPONDS FALSE operation: a request without a response."""
+    return _register(
+        xml_name, MessageKind.REQUEST, asn1_name=asn1_name, opcode=opcode,
+        responds=False,
+    )
+
+
+# --- agents (ECMA-269 §21 logical device features) ------------------------------
+
+#: ECMA-285 ReqAgentState (SetAgentState.requestedAgentState), by value.
+REQUESTED_AGENT_STATES: tuple[str, ...] = (
+    "loggedOn", "loggedOff", "notReady", "ready", "workingAfterCall",
+)
+#: ECMA-285 AgentState, by value.
+AGENT_STATES: tuple[str, ...] = (
+    "agentNotReady", "agentNull", "agentReady", "agentBusy",
+    "agentWorkingAfterCall",
+)
+#: ECMA-285 PendingAgentState, by value (AgentWorkingAfterCallEvent has
+#: its own: notReady, ready, null).
+PENDING_AGENT_STATES: tuple[str, ...] = (
+    "agentNotReady", "agentNull", "agentReady", "agentWorkingAfterCall",
+)
+
+
+@_response("SetAgentStateResponse", "setAgentState", 312)
+class SetAgentStateResponse:
+    pending_agent_state: str | None = wire("pendingAgentState", optional=True)
+
+
+@_request("SetAgentState", "setAgentState", 312, SetAgentStateResponse)
+class SetAgentState:
+    """``requested_agent_state`` is one of :data:`REQUESTED_AGENT_STATES`;
+    ``group`` an ACD device. Extension key: ``unavailableCode``."""
+
+    device: str = wire("device", Kind.DEVICE)
+    requested_agent_state: str = wire("requestedAgentState")
+    agent_id: str | None = wire("agentID", optional=True)
+    password: str | None = wire("password", optional=True)
+    group: str | None = wire("group", Kind.DEVICE, optional=True)
+    extensions: tuple[tuple[str, str], ...] = wire(
+        "extensions", Kind.EXTENSIONS, default=()
+    )
+
+
+@_record
+class AgentInfo:
+    """One queue's view of the agent: ``agent_state`` is one of
+    :data:`AGENT_STATES`."""
+
+    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+    agent_state: str = wire("agentState")
+    pending_agent_state: str | None = wire("pendingAgentState", optional=True)
+    agent_state_condition: str | None = wire(
+        "agentStateCondition", optional=True
+    )
+
+
+@_record
+class AgentStateEntry:
+    agent_id: str | None = wire("agentID", optional=True)
+    logged_on: bool = wire("loggedOn", Kind.BOOL)
+    agent_info: tuple[AgentInfo, ...] = wire(
+        "agentInfo/agentInfoItem", Kind.STRUCT_LIST, item=AgentInfo,
+        optional=True,
+    )
+
+
+@_response("GetAgentStateResponse", "getAgentState", 304)
+class GetAgentStateResponse:
+    """ECMA-285 allows 1..32 entries; the connector sends one per agent."""
+
+    agent_state_list: tuple[AgentStateEntry, ...] = wire(
+        "agentStateList/agentStateEntry", Kind.STRUCT_LIST,
+        item=AgentStateEntry,
+    )
+    extensions: tuple[tuple[str, str], ...] = wire(
+        "extensions", Kind.EXTENSIONS, default=()
+    )
+
+
+@_request("GetAgentState", "getAgentState", 304, GetAgentStateResponse)
+class GetAgentState:
+    """ECMA-269 Phase III's successor of QueryAgentState."""
+
+    device: str = wire("device", Kind.DEVICE)
+    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+
+
+# Agent events: logicalDeviceFeatureEvents [4]. ``agent_device`` is a
+# SubjectDeviceID (None = notKnown); ``cause`` is optional in all of them.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _AgentEventFields:
+    """The components every agent event starts with (not a message)."""
+
+    cross_ref_id: str = wire("monitorCrossRefID")
+    agent_device: str | None = wire("agentDevice", Kind.EXTENDED_DEVICE)
+    agent_id: str | None = wire("agentID", optional=True)
+    acd_group: str | None = wire("acdGroup", Kind.DEVICE, optional=True)
+
+
+@_event("AgentBusyEvent", "agentBusy", group="logicalDeviceFeature")
+class AgentBusyEvent(_AgentEventFields):
+    pending_agent_state: str | None = wire("pendingAgentState", optional=True)
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event("AgentLoggedOnEvent", "agentLoggedOn", group="logicalDeviceFeature")
+class AgentLoggedOnEvent(_AgentEventFields):
+    agent_password: str | None = wire("agentPassword", optional=True)
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event("AgentLoggedOffEvent", "agentLoggedOff", group="logicalDeviceFeature")
+class AgentLoggedOffEvent(_AgentEventFields):
+    agent_password: str | None = wire("agentPassword", optional=True)
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event("AgentNotReadyEvent", "agentNotReady", group="logicalDeviceFeature")
+class AgentNotReadyEvent(_AgentEventFields):
+    """Extension key: ``unavailableCode``."""
+
+    cause: str | None = wire("cause", optional=True)
+    extensions: tuple[tuple[str, str], ...] = wire(
+        "extensions", Kind.EXTENSIONS, default=()
+    )
+
+
+@_event("AgentReadyEvent", "agentReady", group="logicalDeviceFeature")
+class AgentReadyEvent(_AgentEventFields):
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event(
+    "AgentWorkingAfterCallEvent", "agentWorkingAfterCall",
+    group="logicalDeviceFeature",
+)
+class AgentWorkingAfterCallEvent(_AgentEventFields):
+    """``pending_agent_state`` here is notReady | ready | null (the event's
+    own enumeration, not PendingAgentState)."""
+
+    pending_agent_state: str | None = wire("pendingAgentState", optional=True)
+    cause: str | None = wire("cause", optional=True)
+
+
+# --- ACD queues ----------------------------------------------------------------------
+
+
+@_event("QueuedEvent", "queued")
+class QueuedEvent:
+    """callControlEvents queued [14]. ``number_queued`` counts the calls in
+    the queue, ``calls_in_front`` those ahead of this one."""
+
+    cross_ref_id: str = wire("monitorCrossRefID")
+    queued_connection: ConnectionID = wire("queuedConnection", Kind.CONNECTION)
+    queue: str | None = wire("queue", Kind.EXTENDED_DEVICE)
+    calling_device: str | None = wire("callingDevice", Kind.EXTENDED_DEVICE)
+    called_device: str | None = wire("calledDevice", Kind.EXTENDED_DEVICE)
+    last_redirection_device: str | None = wire(
+        "lastRedirectionDevice", Kind.REDIRECTION_DEVICE, default=None
+    )
+    number_queued: int | None = wire("numberQueued", Kind.INT, optional=True)
+    calls_in_front: int | None = wire("callsInFront", Kind.INT, optional=True)
+    local_connection_info: str | None = wire(
+        "localConnectionInfo", optional=True
+    )
+    cause: str = wire("cause")
+
+
+@_event("CallInformationEvent", "callInformation", group="callAssociated")
+class CallInformationEvent:
+    """callAssociatedEvents callInformation [0]; it has no ``cause``."""
+
+    cross_ref_id: str = wire("monitorCrossRefID")
+    connection: ConnectionID = wire("connection", Kind.CONNECTION)
+    device: str | None = wire("device", Kind.EXTENDED_DEVICE)
+    calling_device: str | None = wire(
+        "callingDevice", Kind.EXTENDED_DEVICE, optional=True
+    )
+
+
+# --- routeing (ECMA-269 §20) ---------------------------------------------------------
+#
+# The routeing dialogue's requests are ALWAYS RESPONDS FALSE (MessageInfo
+# ``responds`` is False): RouteRequest, ReRouteRequest, RouteUsedRequest and
+# RouteRegisterAbort go connector -> client, RouteSelectRequest and
+# RouteReject client -> connector, RouteEndRequest either way. The
+# RouteingCrossRefID ([APPLICATION 24] OCTET STRING) names one dialogue; XML
+# also accepts it as <routeingCrossRefID> on input (xml_codec aliases).
+
+#: ECMA-285 SelectValue (RouteRequest.routeSelAlgorithm), by value.
+SELECT_VALUES: tuple[str, ...] = (
+    "normal", "leastCost", "emergency", "aCD", "userDefined",
+)
+#: ECMA-285 RejectCause (RouteReject.rejectCause): name -> number.
+REJECT_CAUSES: dict[str, int] = {
+    "busyOverflow": 1, "queueTimeOverflow": 2, "capacityOverflow": 3,
+    "calendarOverflow": 4, "unknownOverflow": 5,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RouteingDialogueFields:
+    """The components every message of one routeing dialogue starts with:
+    the dialogue's cross reference and, optionally, its registration (not
+    a message)."""
+
+    routing_cross_ref_id: str = wire("crossRefIdentifier")
+    route_register_req_id: str | None = wire(
+        "routeRegisterReqID", optional=True
+    )
+
+
+@_response("RouteRegisterResponse", "routeRegister", 248)
+class RouteRegisterResponse:
+    route_register_req_id: str = wire("routeRegisterReqID")
+
+
+@_request("RouteRegister", "routeRegister", 248, RouteRegisterResponse)
+class RouteRegister:
+    """``routeing_device`` None registers for every routeing device."""
+
+    routeing_device: str | None = wire(
+        "routeingDevice", Kind.DEVICE, optional=True
+    )
+
+
+@_response("RouteRegisterCancelResponse", "routeRegisterCancel", 250)
+class RouteRegisterCancelResponse:
+    pass
+
+
+@_request(
+    "RouteRegisterCancel", "routeRegisterCancel", 250,
+    RouteRegisterCancelResponse,
+)
+class RouteRegisterCancel:
+    route_register_req_id: str = wire("routeRegisterReqID")
+
+
+@_one_way("RouteRegisterAbort", "routeRegisterAbort", 249)
+class RouteRegisterAbort:
+    route_register_req_id: str = wire("routeRegisterReqID")
+
+
+@_one_way("RouteRequest", "routeRequest", 31)
+class RouteRequest(_RouteingDialogueFields):
+    current_route: str | None = wire("currentRoute", Kind.EXTENDED_DEVICE)
+    calling_device: str | None = wire(
+        "callingDevice", Kind.EXTENDED_DEVICE, optional=True
+    )
+    routeing_device: str | None = wire(
+        "routeingDevice", Kind.EXTENDED_DEVICE, optional=True
+    )
+    routed_call: ConnectionID | None = wire(
+        "routedCall", Kind.CONNECTION, optional=True
+    )
+    route_sel_algorithm: str | None = wire("routeSelAlgorithm", optional=True)
+    priority: bool | None = wire("priority", Kind.BOOL, optional=True)
+    reply_timeout: int | None = wire("replyTimeout", Kind.INT, optional=True)
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+@_one_way("ReRouteRequest", "reRouteRequest", 32)
+class ReRouteRequest(_RouteingDialogueFields):
+    reply_timeout: int | None = wire("replyTimeout", Kind.INT, optional=True)
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+@_one_way("RouteSelectRequest", "routeSelectRequest", 33)
+class RouteSelectRequest(_RouteingDialogueFields):
+    """``remain_retries`` is RetryValue's retryCount (its noListAvailable /
+    noCountAvailable forms read as None); alternateRoutes is not kept."""
+
+    route_selected: str = wire("routeSelected", Kind.DEVICE)
+    remain_retries: int | None = wire(
+        "remainRetries/retryCount", Kind.INT, optional=True
+    )
+    route_used_req: bool | None = wire("routeUsedReq", Kind.BOOL, optional=True)
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+@_one_way("RouteUsedRequest", "routeUsedRequest", 34)
+class RouteUsedRequest(_RouteingDialogueFields):
+    route_used: str | None = wire("routeUsed", Kind.EXTENDED_DEVICE)
+    calling_device: str | None = wire(
+        "callingDevice", Kind.EXTENDED_DEVICE, optional=True
+    )
+    domain: bool | None = wire("domain", Kind.BOOL, optional=True)
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+@_one_way("RouteEndRequest", "routeEndRequest", 35)
+class RouteEndRequest(_RouteingDialogueFields):
+    """Ends a dialogue, either way; ``error_value`` None means success."""
+
+    error_value: CSTAError | None = wire(
+        "errorValue", Kind.ERROR_VALUE, optional=True
+    )
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+@_one_way("RouteReject", "routeReject", 36)
+class RouteReject(_RouteingDialogueFields):
+    """``reject_cause`` is one of :data:`REJECT_CAUSES`."""
+
+    reject_cause: str | None = wire("rejectCause", optional=True)
+    correlator_data: str | None = wire("correlatorData", optional=True)
+
+
+# --- voice unit (ECMA-269 §26): treatments on route-point calls ----------------------
+
+
+@_response("PlayMessageResponse", "playMessage", 502)
+class PlayMessageResponse:
+    pass
+
+
+@_request("PlayMessage", "playMessage", 502, PlayMessageResponse)
+class PlayMessage:
+    """``message_to_be_played`` is the MessageID ("0".."4" select the
+    RoutePointPlay{Busy,MOH,Ringback,Silence,Treatment}Request). Extension
+    keys: ``busyPattern``, ``collectDigits``, ``audioUrl``, ``videoUrl``."""
+
+    message_to_be_played: str = wire("messageToBePlayed")
+    over_connection: ConnectionID = wire("overConnection", Kind.CONNECTION)
+    duration: int | None = wire("duration", Kind.INT, optional=True)
+    extensions: tuple[tuple[str, str], ...] = wire(
+        "extensions", Kind.EXTENSIONS, default=()
+    )
+
+
+@_event("PlayEvent", "play", group="voiceUnit")
+class PlayEvent:
+    cross_ref_id: str = wire("monitorCrossRefID")
+    connection: ConnectionID = wire("connection", Kind.CONNECTION)
+    message: str = wire("message")
+    resource: str | None = wire("resource", optional=True)
+    length: int | None = wire("length", Kind.INT, optional=True)
+    current_position: int | None = wire(
+        "currentPosition", Kind.INT, optional=True
+    )
+    speed: int | None = wire("speed", Kind.INT, optional=True)
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event("StopEvent", "stop", group="voiceUnit")
+class StopEvent:
+    """Extension key: ``collectDigits`` (the digits the caller entered)."""
+
+    cross_ref_id: str = wire("monitorCrossRefID")
+    connection: ConnectionID = wire("connection", Kind.CONNECTION)
+    message: str = wire("message")
+    resource: str | None = wire("resource", optional=True)
+    length: int | None = wire("length", Kind.INT, optional=True)
+    current_position: int | None = wire(
+        "currentPosition", Kind.INT, optional=True
+    )
+    cause: str | None = wire("cause", optional=True)
+    extensions: tuple[tuple[str, str], ...] = wire(
+        "extensions", Kind.EXTENSIONS, default=()
+    )
+
+
+# --- device maintenance (ECMA-269 §22) -----------------------------------------------
+
+
+@_event("BackInServiceEvent", "backInService", group="deviceMaintenance")
+class BackInServiceEvent:
+    cross_ref_id: str = wire("monitorCrossRefID")
+    device: str | None = wire("device", Kind.EXTENDED_DEVICE)
+    cause: str | None = wire("cause", optional=True)
+
+
+@_event("OutOfServiceEvent", "outOfService", group="deviceMaintenance")
+class OutOfServiceEvent:
+    cross_ref_id: str = wire("monitorCrossRefID")
+    device: str | None = wire("device", Kind.EXTENDED_DEVICE)
+    cause: str | None = wire("cause", optional=True)

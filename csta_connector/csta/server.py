@@ -1,13 +1,15 @@
 # -*- test-case-name: tests.protocol.test_csta_server -*-
 """The CSTA listener: one protocol per client connection, both encodings (SPEC §5.1).
 
-A connection starts *detecting*: its first bytes tell XML (``00 00`` + length
-+ 4 digits) from BER (a 2-byte length or the ``0x26`` header, then an AARQ);
-a client that sends nothing within ``detect_timeout`` is an XML client
-waiting for the server's SystemStatus. From then on the connection's
-:mod:`~csta_connector.csta.wire` does the encoding and this module does the
-state: session start, the invoke ids of our own requests, a timeout on every
-client request, dispatch of services, and the connection's end.
+A connection goes through four states (:class:`SessionState`): *detecting*
+(its first bytes tell XML, ``00 00`` + length + 4 digits, from BER, a 2-byte
+length or the ``0x26`` header, then an AARQ; a client that sends nothing
+within ``detect_timeout`` is an XML client waiting for the server's
+SystemStatus), *associating* (BER: until the AARQ), *running* and *closed*.
+From detection on the connection's :mod:`~csta_connector.csta.wire` does the
+encoding (and numbers our own requests); this module does the state, a
+timeout on every client request, dispatch of services, and the
+connection's end.
 
 Session-level operations (SystemStatus, SystemRegister, RequestSystemStatus,
 ECMA-354 application sessions) are answered here; every other request goes
@@ -18,7 +20,7 @@ Deferred fires with the response message or fails with a
 
 from __future__ import annotations
 
-import collections
+import enum
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -30,8 +32,28 @@ from twisted.python.failure import Failure
 
 from csta_connector import lms
 from csta_connector.csta import framing, messages as m, wire as w, xml_codec
+from csta_connector.status import NORMAL, SystemStatus
 
-DETECTING, ASSOCIATING, RUNNING, CLOSED = "detecting", "associating", "running", "closed"
+
+class SessionState(enum.StrEnum):
+    """Where a client connection is; the transitions are the protocol's
+    ``_detected_*``, ``_associated`` and ``_closed`` methods. (Text too:
+    the services compare a session's state with ``"closed"``.)"""
+
+    DETECTING = "detecting"  # waiting for the first bytes (or the detect timeout)
+    ASSOCIATING = "associating"  # BER: waiting for the AARQ
+    RUNNING = "running"  # the session started: requests, responses, events
+    CLOSED = "closed"  # nothing more is read or written
+
+
+DETECTING, ASSOCIATING, RUNNING, CLOSED = SessionState
+
+_TRANSITIONS = {
+    DETECTING: (ASSOCIATING, RUNNING, CLOSED),
+    ASSOCIATING: (RUNNING, CLOSED),
+    RUNNING: (CLOSED,),
+    CLOSED: (CLOSED,),
+}
 
 
 class CSTARequestError(Exception):
@@ -49,6 +71,20 @@ class ListenerSettings:
     ber_framing: str = framing.LENGTH2
     xml_namespace: str | None = xml_codec.DEFAULT_NAMESPACE
     request_timeout: float = 30.0
+
+    @classmethod
+    def from_config(cls, config) -> "ListenerSettings":
+        """The listener's settings from a loaded configuration (``[csta]``,
+        and ``[connector]`` for how long a client request may take: a
+        BroadWorks request plus a snapshot, and never under 30 s)."""
+        csta, connector = config.csta, config.connector
+        return cls(
+            encoding=csta.encoding,
+            detect_timeout=csta.detect_timeout,
+            ber_framing=csta.ber_framing,
+            xml_namespace=csta.xml_namespace,
+            request_timeout=max(30.0, connector.request_timeout + connector.snapshot_timeout),
+        )
 
 
 _NAMESPACES = {
@@ -76,15 +112,54 @@ class CSTAServerProtocol(Protocol):
         self.clock = factory.clock
         self.settings = factory.settings
         self.services = factory.services
+        self.detail = factory.detail
         self.state = DETECTING
-        self.wire = None
+        self.wire = None  # the IWire of the detected encoding
         self.name = "client"
         self._buffer = b""
         self._detect_timer = None
-        self._outgoing: dict[int, object] = {}  # our requests awaiting an answer
-        self._xml_invoke_ids = itertools.cycle(range(1, 9999))
+        self._stop_timer = None  # StopApplicationSession: the close to come
+        self._outgoing: dict[int, object] = {}  # our requests awaiting an answer: their timers
         self._pending_requests: set[defer.Deferred] = set()
         self.registered = False  # SystemRegister: wants SystemStatus updates
+
+    # -- state ------------------------------------------------------------------
+
+    def _enter(self, state: SessionState) -> SessionState:
+        previous = self.state
+        if state not in _TRANSITIONS[previous]:
+            raise RuntimeError("session %s cannot go from %s to %s" % (self.name, previous, state))
+        self.state = state
+        return previous
+
+    def _detected_xml(self, how):
+        self._cancel_detect_timer()
+        self.wire = w.XmlWire(namespace_of(self.settings.xml_namespace))
+        self._enter(RUNNING)
+        lms.emit(self.log, lms.CLIENT_ENCODING_DETECTED, client=self.name, encoding="xml", how=how)
+        self.services.session_opened(self)
+        self.send_request(m.SystemStatus(status=self.factory.status.status))
+        lms.emit(self.log, lms.CLIENT_SESSION_STARTED, client=self.name, encoding="xml", protocol="ECMA-323")
+
+    def _detected_ber(self, framing_mode, how):
+        self._cancel_detect_timer()
+        self.wire = w.BerWire(framing_mode)
+        self._enter(ASSOCIATING)
+        lms.emit(
+            self.log, lms.CLIENT_ENCODING_DETECTED, client=self.name,
+            encoding="ber/" + framing_mode, how=how,
+        )
+
+    def _associated(self, request):
+        self.write(self.wire.associate(request))
+        self._enter(RUNNING)
+        self.services.session_opened(self)
+        lms.emit(self.log, lms.CLIENT_SESSION_STARTED, client=self.name, encoding="ber", protocol="ECMA-285")
+        self.send_request(m.SystemStatus(status=self.factory.status.status))
+
+    def _closed(self) -> SessionState:
+        """Nothing more is read or written; the state before."""
+        return self._enter(CLOSED)
 
     # -- connection -----------------------------------------------------------
 
@@ -99,18 +174,21 @@ class CSTAServerProtocol(Protocol):
         lms.emit(self.log, lms.CLIENT_CONNECTED, client=self.name)
         encoding = self.settings.encoding
         if encoding == "xml":
-            self._start_xml("configured")
+            self._detected_xml("configured")
         elif encoding == "ber":
-            self._start_ber(self.settings.ber_framing, "configured")
+            self._detected_ber(self.settings.ber_framing, "configured")
         else:
             self._detect_timer = self.clock.callLater(
                 self.settings.detect_timeout, self._detect_timed_out
             )
 
     def connectionLost(self, reason=None):
-        previous, self.state = self.state, CLOSED
+        self._closed()
         self.factory.sessions.discard(self)
         self._cancel_detect_timer()
+        if self._stop_timer is not None and self._stop_timer.active():
+            self._stop_timer.cancel()
+        self._stop_timer = None
         for timer in self._outgoing.values():
             if timer.active():
                 timer.cancel()
@@ -118,7 +196,7 @@ class CSTAServerProtocol(Protocol):
         pending, self._pending_requests = self._pending_requests, set()
         for d in pending:
             d.cancel()
-        if previous in (RUNNING, ASSOCIATING) or self.wire is not None:
+        if self.wire is not None:
             self.services.session_closed(self)
         lms.emit(
             self.log,
@@ -129,21 +207,16 @@ class CSTAServerProtocol(Protocol):
 
     def _close(self, why: str):
         lms.emit(self.log, lms.MALFORMED_CLIENT_FRAME, client=self.name, reason=why)
-        self.state = CLOSED
+        self._closed()
         if self.transport is not None:
             self.transport.abortConnection()
 
-    def _write(self, data: bytes | None):
-        if data and self.state != CLOSED and self.transport is not None:
-            if lms.wants(lms.CSTA_FRAME_SENT):
-                lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self._dump(data))
+    def write(self, data: bytes | None):
+        """Send bytes of this session's wire (nothing once closed)."""
+        if data and self.state is not CLOSED and self.transport is not None:
+            if self.detail.wants(lms.CSTA_FRAME_SENT):
+                lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self.wire.dump(data))
             self.transport.write(data)
-
-    def _dump(self, data: bytes) -> str:
-        """A frame as a Debug line shows it: XML as text, BER in hex."""
-        if isinstance(self.wire, w.XmlWire):
-            return data.decode("utf-8", "backslashreplace")
-        return data.hex(" ")
 
     # -- encoding detection -------------------------------------------------
 
@@ -154,35 +227,18 @@ class CSTAServerProtocol(Protocol):
 
     def _detect_timed_out(self):
         self._detect_timer = None
-        if self.state == DETECTING:
-            self._start_xml("silent client")
-
-    def _start_xml(self, how):
-        self._cancel_detect_timer()
-        self.wire = w.XmlWire(namespace_of(self.settings.xml_namespace))
-        self.state = RUNNING
-        lms.emit(self.log, lms.CLIENT_ENCODING_DETECTED, client=self.name, encoding="xml", how=how)
-        self.services.session_opened(self)
-        self.send_request(m.SystemStatus(status=self.factory.system_status))
-        lms.emit(self.log, lms.CLIENT_SESSION_STARTED, client=self.name, encoding="xml", protocol="ECMA-323")
-
-    def _start_ber(self, framing_mode, how):
-        self._cancel_detect_timer()
-        self.wire = w.BerWire(framing_mode)
-        self.state = ASSOCIATING
-        lms.emit(
-            self.log, lms.CLIENT_ENCODING_DETECTED, client=self.name,
-            encoding="ber/" + framing_mode, how=how,
-        )
+        if self.state is DETECTING:
+            self._detected_xml("silent client")
 
     # -- incoming -----------------------------------------------------------
 
     def dataReceived(self, data: bytes):
-        if self.state == CLOSED:
+        if self.state is CLOSED:
             return
-        if lms.wants(lms.CSTA_FRAME_RECEIVED):
-            lms.emit(self.log, lms.CSTA_FRAME_RECEIVED, client=self.name, frame=self._dump(data))
-        if self.state == DETECTING:
+        if self.detail.wants(lms.CSTA_FRAME_RECEIVED):
+            frame = self.wire.dump(data) if self.wire is not None else data.hex(" ")
+            lms.emit(self.log, lms.CSTA_FRAME_RECEIVED, client=self.name, frame=frame)
+        if self.state is DETECTING:
             self._buffer += data
             try:
                 detected = framing.detect_framing(self._buffer)
@@ -193,102 +249,72 @@ class CSTAServerProtocol(Protocol):
                 return
             data, self._buffer = self._buffer, b""
             if detected[0] == framing.XML:
-                self._start_xml("first bytes")
+                self._detected_xml("first bytes")
             else:
-                self._start_ber(detected[1], "first bytes")
+                self._detected_ber(detected[1], "first bytes")
         try:
             items = self.wire.feed(data)
         except framing.FramingError as e:
             self._close(str(e))
             return
         for item in items:
-            if self.state == CLOSED:
+            if self.state is CLOSED:
                 return
             try:
                 self._incoming(item)
             except Exception:
                 # one message we failed on must not take the connection down
-                self.log.failure("Serving {client}: {kind} failed", client=self.name, kind=item.kind)
+                self.log.failure("Serving {client}: {kind} failed", client=self.name, kind=item.kind.value)
 
     def _incoming(self, item: w.Incoming):
         kind = item.kind
-        if self.state == ASSOCIATING:
-            if kind == w.ASSOCIATE:
-                self._write(self.wire.associate(item.message))
-                self.state = RUNNING
-                self.services.session_opened(self)
-                lms.emit(self.log, lms.CLIENT_SESSION_STARTED, client=self.name, encoding="ber", protocol="ECMA-285")
-                self.send_request(m.SystemStatus(status=self.factory.system_status))
+        if self.state is ASSOCIATING:
+            if kind is w.Kind.ASSOCIATE:
+                self._associated(item.message)
             else:
                 self._close("BER client did not open with an AARQ")
             return
-        if kind == w.REQUEST:
+        if kind is w.Kind.REQUEST:
             self._request(item.invoke_id, item.message)
-        elif kind in (w.RESULT, w.ERROR):
+        elif kind in (w.Kind.RESULT, w.Kind.ERROR, w.Kind.REJECT):
             timer = self._outgoing.pop(item.invoke_id, None)
             if timer is not None and timer.active():
                 timer.cancel()
-        elif kind == w.UNKNOWN:
+        elif kind is w.Kind.UNKNOWN:
             lms.emit(self.log, lms.UNSUPPORTED_CSTA_OPERATION, client=self.name, operation=item.detail)
-            self._write(self.wire.unknown(item.invoke_id))
-        elif kind == w.MALFORMED:
+            self.write(self.wire.unknown(item.invoke_id))
+        elif kind is w.Kind.MALFORMED:
             lms.emit(
                 self.log, lms.MALFORMED_CLIENT_MESSAGE, client=self.name,
-                invoke_id=item.invoke_id, reason=item.detail,
+                invoke_id=item.invoke_id, reason=str(item.detail),
             )
-            if isinstance(self.wire, w.BerWire):
-                self._write(self.wire.malformed(item.invoke_id, item.message))
-            else:
-                self._write(self.wire.malformed(item.invoke_id))
-        elif kind == w.ASSOCIATE:
-            self._write(self.wire.associate(item.message))  # a repeated AARQ: accept again
-        elif kind == w.RELEASE:
+            self.write(self.wire.malformed(item.invoke_id, item.detail))
+        elif kind is w.Kind.ASSOCIATE:
+            self.write(self.wire.associate(item.message))  # a repeated AARQ: accept again
+        elif kind is w.Kind.RELEASE:
             self.transport.loseConnection()
 
     # -- our requests ----------------------------------------------------------
 
-    def _next_invoke_id(self) -> int:
-        if isinstance(self.wire, w.BerWire):
-            return self.wire.next_invoke_id()
-        return next(self._xml_invoke_ids)
-
     def send_request(self, message):
         """Send a request of ours (SystemStatus); its answer is awaited briefly."""
-        if self.state != RUNNING:
+        if self.state is not RUNNING:
             return
-        invoke_id = self._next_invoke_id()
+        invoke_id = self.wire.next_invoke_id()
         self._outgoing[invoke_id] = self.clock.callLater(
             self.settings.request_timeout, self._outgoing.pop, invoke_id, None
         )
-        self._write(self.wire.request(invoke_id, message))
+        self.write(self.wire.request(invoke_id, message))
 
-    def send_event(self, event):
-        """Deliver one CSTA event (its cross_ref_id already set)."""
-        if self.state == RUNNING:
-            self.factory.events_sent[type(event).__name__] += 1
-            self._write(self.wire.event(event))
-
-    # Fan-out encodes each event once per event_key and stamps each monitor's
-    # cross-reference id into the bytes (services/fanout.py).
-
-    @property
-    def event_key(self):
-        return self.wire.event_key if self.state == RUNNING else None
-
-    def encode_event(self, event) -> bytes:
-        return self.wire.encode_event(event)
-
-    def send_encoded_event(self, name: str, encoded: bytes):
-        if self.state == RUNNING:
-            self.factory.events_sent[name] += 1
-            self._write(self.wire.event_from_encoded(encoded))
+    # Events reach a session through the fan-out (services/fanout.py), which
+    # encodes each one once per wire key and writes it with write().
 
     # -- client requests -------------------------------------------------------
 
     def _request(self, invoke_id, message):
         started = self.clock.seconds()
         name = type(message).__name__
-        if lms.wants(lms.CSTA_REQUEST_RECEIVED):
+        if self.detail.wants(lms.CSTA_REQUEST_RECEIVED):
             lms.emit(self.log, lms.CSTA_REQUEST_RECEIVED, client=self.name, service=name, invoke_id=invoke_id)
         handler = getattr(self, "csta_" + name, None)
         if handler is not None:
@@ -312,10 +338,10 @@ class CSTAServerProtocol(Protocol):
         return result
 
     def _answer(self, response, invoke_id):
-        self._write(self.wire.result(invoke_id, response))
+        self.write(self.wire.result(invoke_id, response))
 
     def _refuse(self, failure, invoke_id, name):
-        if self.state == CLOSED:
+        if self.state is CLOSED:
             return None
         if failure.check(CSTARequestError):
             error = failure.value.error
@@ -331,7 +357,7 @@ class CSTAServerProtocol(Protocol):
             self.log, lms.CSTA_REQUEST_FAILED, client=self.name, service=name,
             invoke_id=invoke_id, error="%s/%s (%s)" % (error.category, error.value, detail),
         )
-        self._write(self.wire.error(invoke_id, error))
+        self.write(self.wire.error(invoke_id, error))
         return None
 
     # -- session-level services -----------------------------------------------
@@ -344,7 +370,7 @@ class CSTAServerProtocol(Protocol):
         return m.SystemRegisterResponse(sys_stat_register_id=self.factory.register_id(self))
 
     def csta_RequestSystemStatus(self, message):
-        return m.RequestSystemStatusResponse(status=self.factory.system_status)
+        return m.RequestSystemStatusResponse(status=self.factory.status.status)
 
     def csta_StartApplicationSession(self, message):
         versions = message.requested_protocol_versions or ()
@@ -362,29 +388,42 @@ class CSTAServerProtocol(Protocol):
         )
 
     def csta_StopApplicationSession(self, message):
-        self.clock.callLater(0, self._stop_session)
+        # after the response is written
+        if self._stop_timer is None:
+            self._stop_timer = self.clock.callLater(0, self._stop_session)
         return m.StopApplicationSessionPosResponse()
 
     def _stop_session(self):
-        if self.transport is not None and self.state != CLOSED:
+        self._stop_timer = None
+        if self.transport is not None and self.state is not CLOSED:
             self.transport.loseConnection()
 
 
 class CSTAServerFactory(Factory):
-    protocol = CSTAServerProtocol
+    """The CSTA listener: builds one protocol per client and tells every
+    session when the :class:`~csta_connector.status.SystemStatus` it
+    observes changes."""
 
-    def __init__(self, services, clock, settings: ListenerSettings | None = None):
+    protocol = CSTAServerProtocol
+    log = Logger()
+
+    def __init__(self, services, clock, settings: ListenerSettings | None = None,
+                 status: SystemStatus | None = None, detail=lms.EVERY_LEVEL,
+                 request_observer=None):
         self.services = services
         self.clock = clock
         self.settings = settings or ListenerSettings()
+        self.detail = detail  # what the log outputs write (per-frame lines only then)
+        #: what clients are told in SystemStatus (a listener of its own, as in
+        #: the tests, is ``normal`` until told otherwise)
+        self.status = status if status is not None else SystemStatus(NORMAL)
         self.sessions: set[CSTAServerProtocol] = set()
-        self.system_status = "normal"
-        #: CSTA events sent, by event type (metrics: one dict increment per event)
-        self.events_sent: collections.Counter[str] = collections.Counter()
         #: optional callable(service name, seconds, Failure or None), told when
         #: a client request is answered (metrics: latency per service)
-        self.request_observer = None
+        self.request_observer = request_observer
         self._register_ids = itertools.count(1)
+        self._observing = False
+        self._observe_status()
 
     def buildProtocol(self, addr):
         return self.protocol(self)
@@ -392,13 +431,24 @@ class CSTAServerFactory(Factory):
     def register_id(self, session) -> str:
         return str(next(self._register_ids))
 
-    def set_system_status(self, status: str):
+    # -- the system status ------------------------------------------------------
+
+    def _observe_status(self):
+        if not self._observing:
+            self._observing = True
+            self.status.add_observer(self._status_changed)
+
+    def startFactory(self):
+        self._observe_status()
+
+    def stopFactory(self):
+        # a listener that stopped tells its last sessions nothing more
+        self._observing = False
+        self.status.remove_observer(self._status_changed)
+
+    def _status_changed(self, status: str):
         """Tell every session (SPEC: link state toward CSTA clients)."""
-        if status == self.system_status:
-            return
-        self.system_status = status
         lms.emit(self.log, lms.SYSTEM_STATUS_SENT, status=status, clients=len(self.sessions))
         for session in list(self.sessions):
             session.send_request(m.SystemStatus(status=status))
 
-    log = Logger()

@@ -67,6 +67,12 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _ERROR_CATEGORY_TO_XML = {"systemResourceAvailability": "systemResourceAvailibility"}
 _ERROR_CATEGORY_FROM_XML = {v: k for k, v in _ERROR_CATEGORY_TO_XML.items()}
 
+# Element names also accepted on input for a field, because the ECMA-323 XSD
+# could not be checked for them: the RouteingCrossRefID of the routeing
+# dialogue is written as its ECMA-285 component name (crossRefIdentifier) and
+# read under its type name too, the way ECMA-323 names monitorCrossRefID.
+_INPUT_ALIASES = {"crossRefIdentifier": "routeingCrossRefID"}
+
 
 # --- errors --------------------------------------------------------------------
 
@@ -192,12 +198,7 @@ def decode(body: bytes, max_size: int = MAX_DOCUMENT_SIZE) -> tuple[Any, str | N
 
 
 def _decode_error(root) -> m.CSTAError:
-    child = _first_element(root)
-    if child is None:
-        raise MalformedMessage("CSTAErrorCode without an error")
-    category = _local(child.tag)
-    category = _ERROR_CATEGORY_FROM_XML.get(category, category)
-    return m.CSTAError(category=category, value=_text(child) or None)
+    return _decode_error_value(root, m.CSTAError, "CSTAErrorCode")
 
 
 def _decode_record(plan, cls, element):
@@ -219,6 +220,8 @@ def _decode_record(plan, cls, element):
                 )
             continue
         target = None if parent is None else _child(parent, name)
+        if target is None and parent is not None and name in _INPUT_ALIASES:
+            target = _child(parent, _INPUT_ALIASES[name])
         if target is None:
             if default is MISSING:
                 if not optional:
@@ -292,6 +295,28 @@ def _decode_connection(element, cls, name):
     )
 
 
+def _decode_extensions(element, cls, name):
+    # extensions/privateData/private/<key xmlns=PRIVATE_DATA_NAMESPACE>; any
+    # other private data (a vendor's namespace, security) is not ours to read.
+    pairs = []
+    for private_data in _children(element, "privateData"):
+        for private in _children(private_data, "private"):
+            for item in private:
+                tag = item.tag
+                if isinstance(tag, str) and _namespace(tag) == m.PRIVATE_DATA_NAMESPACE:
+                    pairs.append((_local(tag), _text(item)))
+    return tuple(pairs)
+
+
+def _decode_error_value(element, cls, name):
+    child = _first_element(element)
+    if child is None:
+        raise MalformedMessage(f"{cls.__name__}: <{name}> without an error")
+    category = _local(child.tag)
+    category = _ERROR_CATEGORY_FROM_XML.get(category, category)
+    return m.CSTAError(category=category, value=_text(child) or None)
+
+
 _DECODERS = {
     Kind.TEXT: _decode_text,
     Kind.INT: _decode_int,
@@ -300,6 +325,8 @@ _DECODERS = {
     Kind.EXTENDED_DEVICE: _decode_extended_device,
     Kind.REDIRECTION_DEVICE: _decode_redirection_device,
     Kind.CONNECTION: _decode_connection,
+    Kind.EXTENSIONS: _decode_extensions,
+    Kind.ERROR_VALUE: _decode_error_value,
 }
 
 
@@ -449,6 +476,47 @@ def _encode_connection(name, value, out):
     out.append(f"</{name}>")
 
 
+_PRIVATE_OPEN = f'<privateData><private xmlns:cc="{m.PRIVATE_DATA_NAMESPACE}">'
+
+
+def _encode_extensions(name, value, out):
+    if not value:
+        return  # no extensions: the element is left out
+    out.append(f"<{name}>{_PRIVATE_OPEN}")
+    for pair in value:
+        try:
+            key, text = pair
+        except (TypeError, ValueError):
+            raise EncodeError(f"<{name}> needs (key, value) pairs, got {pair!r}") from None
+        if not isinstance(key, str) or not m.EXTENSION_KEY.match(key):
+            raise EncodeError(f"bad extension key {key!r}")
+        out.append(f"<cc:{key}>{_escape(text)}</cc:{key}>")
+    out.append(f"</private></privateData></{name}>")
+
+
+def _error_tag(error) -> str:
+    if not isinstance(error, m.CSTAError):
+        raise EncodeError(f"expected a CSTAError, got {error!r}")
+    category = error.category
+    tag = _ERROR_CATEGORY_TO_XML.get(category, category)
+    if not isinstance(tag, str) or not tag.isidentifier():
+        raise EncodeError(f"bad error category {category!r}")
+    return tag
+
+
+def _encode_error(tag, value, out):
+    if value is None:
+        out.append(f"<{tag}/>")
+    else:
+        out.append(f"<{tag}>{_escape(value)}</{tag}>")
+
+
+def _encode_error_value(name, value, out):
+    out.append(f"<{name}>")
+    _encode_error(_error_tag(value), value.value, out)
+    out.append(f"</{name}>")
+
+
 _ENCODERS = {
     Kind.TEXT: _encode_text,
     Kind.DEVICE: _encode_text,
@@ -457,6 +525,8 @@ _ENCODERS = {
     Kind.EXTENDED_DEVICE: _encode_extended_device,
     Kind.REDIRECTION_DEVICE: _encode_redirection_device,
     Kind.CONNECTION: _encode_connection,
+    Kind.EXTENSIONS: _encode_extensions,
+    Kind.ERROR_VALUE: _encode_error_value,
 }
 
 _ROOT_TAGS: dict[tuple[type, str | None], tuple[str, str, str]] = {}
@@ -496,14 +566,7 @@ def encode(message: Any, namespace: str | None = DEFAULT_NAMESPACE) -> bytes:
     opening, closing, empty = _root_tags(cls, namespace)
     out = [opening]
     if cls is m.CSTAError:
-        category = message.category
-        tag = _ERROR_CATEGORY_TO_XML.get(category, category)
-        if not isinstance(tag, str) or not tag.isidentifier():
-            raise EncodeError(f"bad error category {category!r}")
-        if message.value is None:
-            out.append(f"<{tag}/>")
-        else:
-            out.append(f"<{tag}>{_escape(message.value)}</{tag}>")
+        _encode_error(_error_tag(message), message.value, out)
     else:
         _encode_record(_plan(cls), message, out)
     if len(out) == 1:

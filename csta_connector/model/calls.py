@@ -18,24 +18,37 @@ Identifiers (SPEC §5.3)
   pickup): a party then moves from one call to another.
 
 The model only knows what the subscribed users' events told it; a call's
-"last known connection" is the last one of a *monitored* device.
+"last known connection" is the last one of a *monitored* device. What the
+connector itself asked BroadWorks for (a transfer, a redirect) changes how
+some events read; call control keeps those intentions
+(``services/callcontrol.py`` ``Expectations``) and hands them to
+:meth:`CallModel.apply`, so the model holds nothing but the calls.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Union
+from typing import Callable, Union
 
 from csta_connector.broadworks import xsi
 
 # --- LocalConnectionState (ECMA-269 names) ------------------------------------
 
-NULL = "null"
-INITIATED = "initiated"
-ALERTING = "alerting"
-CONNECTED = "connected"
-HOLD = "hold"
-FAIL = "fail"
+
+class ConnectionState(enum.StrEnum):
+    """A party's LocalConnectionState, by its ECMA-269 name (the value the
+    CSTA messages carry)."""
+
+    NULL = "null"
+    INITIATED = "initiated"
+    ALERTING = "alerting"
+    CONNECTED = "connected"
+    HOLD = "hold"
+    FAIL = "fail"
+
+
+NULL, INITIATED, ALERTING, CONNECTED, HOLD, FAIL = ConnectionState
 
 # BroadWorks personalities and states (XSICallSession.xsd)
 ORIGINATOR = "Originator"
@@ -81,12 +94,9 @@ SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 # How many redirections of calls no party of which the model knows any more
 # are remembered (for the lastRedirectionDevice of a later CallReceived).
 _MAX_REDIRECTIONS = 4096
-# How many transfers (two entries each) and redirections asked for, whose
-# events have not come, are remembered.
-_MAX_TRANSFERS = 2048
 
 
-def local_state(call: xsi.Call) -> str:
+def local_state(call: xsi.Call) -> ConnectionState:
     """The device's LocalConnectionState in ``call`` (ECMA-269 names).
 
     Xsi ``Alerting`` means three things: the user's own phone ringing for an
@@ -143,7 +153,7 @@ class Party:
     party_id: str  # BroadWorks call-half id
     call_id: str  # extTrackingId = CSTA callID
     device: str
-    state: str  # LocalConnectionState
+    state: ConnectionState
     xsi_state: str  # the BroadWorks state (tells Held from Remote Held)
     personality: str
     remote: str | None  # the other party as a CSTA device; None = not known
@@ -314,10 +324,7 @@ _ORIGINATION_EVENTS = frozenset(
 class CallModel:
     """Devices, calls and connections; :meth:`apply` Xsi events to it."""
 
-    __slots__ = (
-        "_device_of", "_parties", "_by_device", "_calls", "_redirections", "_transfers",
-        "_destinations",
-    )
+    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections")
 
     def __init__(self, device_of: Callable[[str], str] = user_local_part):
         self._device_of = device_of
@@ -327,10 +334,6 @@ class CallModel:
         self._calls: dict[str, dict[str, None]] = {}
         # callID -> (redirecting device, cause) of a redirected call
         self._redirections: dict[str, tuple[str | None, str]] = {}
-        # party id -> (held party id, active party id) of a transfer asked for
-        self._transfers: dict[str, tuple[str, str]] = {}
-        # party id -> the destination a client gave when it asked to redirect it
-        self._destinations: dict[str, str] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -395,10 +398,6 @@ class CallModel:
         party = self._parties.pop(party_id, None)
         if party is None:
             return None, False
-        if self._transfers:
-            self._transfers.pop(party_id, None)
-        if self._destinations:
-            self._destinations.pop(party_id, None)
         ids = self._by_device.get(party.device)
         if ids is not None:
             ids.pop(party_id, None)
@@ -427,10 +426,7 @@ class CallModel:
 
     def new_party(self, call: xsi.Call, device: str, old: Party | None = None) -> Party:
         """The Party for an Xsi Call, keeping the links an older version had."""
-        if old is not None and old.call_id == call.ext_tracking_id:
-            last, cause = old.last_redirection, old.redirection_cause
-        else:
-            last, cause = self._redirections.get(call.ext_tracking_id, (None, None))
+        last, cause = self._redirection_of(call, old)
         return Party(
             call.call_id,
             call.ext_tracking_id,
@@ -445,6 +441,13 @@ class CallModel:
             cause,
         )
 
+    def _redirection_of(self, call: xsi.Call, old: Party | None) -> tuple[str | None, str | None]:
+        """(last redirection, its cause) of the party ``call`` makes of ``old``:
+        kept while the party stays in its call, else the call's own."""
+        if old is not None and old.call_id == call.ext_tracking_id:
+            return old.last_redirection, old.redirection_cause
+        return self._redirections.get(call.ext_tracking_id, (None, None))
+
     def _held_call_of(self, device: str, but: str) -> str | None:
         ids = self._by_device.get(device)
         if ids:
@@ -453,36 +456,6 @@ class CallModel:
                 if party.state == HOLD and pid != but:
                     return party.call_id
         return None
-
-    def expect_transfer(self, held_id: str, active_id: str) -> None:
-        """The connector asks BroadWorks to transfer the held party to the
-        active one (both call halves of one device): their releases, which
-        may come before BroadWorks' answer, will mean a transfer."""
-        transfers = self._transfers
-        transfers[held_id] = transfers[active_id] = (held_id, active_id)
-        while len(transfers) > _MAX_TRANSFERS:
-            del transfers[next(iter(transfers))]
-
-    def forget_transfer(self, held_id: str, active_id: str) -> None:
-        """The transfer was refused: the releases will mean releases again."""
-        for party_id in (held_id, active_id):
-            if self._transfers.get(party_id) == (held_id, active_id):
-                del self._transfers[party_id]
-
-    def expect_redirect(self, party_id: str, destination: str) -> None:
-        """The connector asks BroadWorks to send this party's call to
-        ``destination`` (DeflectCall, SingleStepTransferCall): its Diverted
-        names the destination as the client gave it, not the number
-        BroadWorks puts in the redirect (``tel:+15550002003`` for ``2003``)."""
-        destinations = self._destinations
-        destinations.pop(party_id, None)
-        destinations[party_id] = destination
-        if len(destinations) > _MAX_TRANSFERS:
-            del destinations[next(iter(destinations))]
-
-    def forget_redirect(self, party_id: str, destination: str) -> None:
-        if self._destinations.get(party_id) == destination:
-            del self._destinations[party_id]
 
     def _remember_redirection(self, call_id: str, device: str | None, cause: str):
         redirections = self._redirections
@@ -493,7 +466,7 @@ class CallModel:
 
     # -------------------------------------------------------------------- apply
 
-    def apply(self, event: xsi.SubscriptionEvent, device: str | None = None) -> list:
+    def apply(self, event: xsi.SubscriptionEvent, device: str | None = None, expectations=None) -> list:
         """Apply one user's Xsi event; return the :class:`Change` list.
 
         ``device`` is the subscribed user's device; by default it comes from
@@ -501,41 +474,62 @@ class CallModel:
         which maps events by subscriptionId, should pass it. Snapshot events
         (CallSubscriptionEvent, CallSubscriptionResyncEvent), hook status and
         unknown events change nothing here: snapshots go to model/sync.py.
+
+        ``expectations``: what the connector asked BroadWorks for, whose
+        events have not come (call control's ``Expectations``, or None): a
+        transfer asked for reads its releases as one transfer, a redirect
+        names the destination as the client gave it. The model reads and
+        forgets them (``transfer_of``, ``destination_of``, ``party_gone``),
+        never keeps them.
         """
         handler = _HANDLERS.get(event.event_type)
         if handler is None:
             return []
         if device is None:
             device = self._device_of(event.target_id or event.user_id)
-        return handler(self, event, device)
+        return handler(self, event, device, expectations)
 
     # ---------------------------------------------------------------- handlers
+    # Each builds every Party it stores once, from the event's Call.
 
-    def _on_call(self, event, device):
+    def _party(self, call, device, state, consultation_of, conference, redirection) -> Party:
+        return Party(
+            call.call_id,
+            call.ext_tracking_id,
+            device,
+            state,
+            call.state,
+            call.personality,
+            self.remote_device(call.remote_party),
+            consultation_of,
+            conference,
+            redirection[0],
+            redirection[1],
+        )
+
+    def _on_call(self, event, device, expectations):
         """Originating/Originated/Collecting/Received/Answered/Held/Retrieved,
         pickups: store the new state; report it."""
         call = event.call
         event_type = event.event_type
         old = self._parties.get(call.call_id)
-        party = self.new_party(call, device, old)
         if event_type == "CallReceivedEvent" and call.state == XSI_ALERTING:
-            # a recall rings the phone even after an earlier answer
-            party = replace(party, state=ALERTING)
-        if old is None:
-            if event_type in _ORIGINATION_EVENTS:
-                held = self._held_call_of(device, call.call_id)
-                if held is not None:
-                    party = replace(party, consultation_of=held)
-            self.put(party)
-            return [PartyAdded(event_type, call, party)]
-        if event_type in _ORIGINATION_EVENTS and old.consultation_of is None:
-            held = self._held_call_of(device, call.call_id)
-            if held is not None:
-                party = replace(party, consultation_of=held)
+            state = ALERTING  # a recall rings the phone even after an earlier answer
+        else:
+            state = local_state(call)
+        consultation_of = old.consultation_of if old is not None else None
+        if consultation_of is None and event_type in _ORIGINATION_EVENTS:
+            consultation_of = self._held_call_of(device, call.call_id)
+        party = self._party(
+            call, device, state, consultation_of,
+            old.conference if old is not None else None, self._redirection_of(call, old),
+        )
         self.put(party)
+        if old is None:
+            return [PartyAdded(event_type, call, party)]
         return [PartyChanged(event_type, call, party, old)]
 
-    def _on_updated(self, event, device):
+    def _on_updated(self, event, device, expectations):
         """CallUpdated: quietly stored, unless the far end changed (the other
         side of a consultative transfer): then it is a transfer."""
         call = event.call
@@ -554,24 +548,25 @@ class CallModel:
             return [PartyChanged(event.event_type, call, party, old)]
         return []
 
-    def _on_transferred(self, event, device):
+    def _on_transferred(self, event, device, expectations):
         """CallTransferred: the far end was transferred (blind: back to
         ringback in the same call; consultative: into another call)."""
         call = event.call
         old = self._parties.get(call.call_id)
-        party = self.new_party(call, device, old)
         if old is None:
+            party = self.new_party(call, device)
             self.put(party)
             return [PartyAdded(event.event_type, call, party)]
-        if old.call_id != party.call_id:
-            # the party left its call: it is no consultation or conference leg
-            party = replace(party, consultation_of=None, conference=None)
+        same_call = old.call_id == call.ext_tracking_id
+        # a party that left its call is no consultation or conference leg
+        party = self._party(
+            call, device, local_state(call),
+            old.consultation_of if same_call else None,
+            old.conference if same_call else None,
+            self._redirection_of(call, old),
+        )
         self.put(party)
-        if (
-            old.call_id == party.call_id
-            and call.state == XSI_ALERTING
-            and old.xsi_state != XSI_ALERTING
-        ):
+        if same_call and call.state == XSI_ALERTING and old.xsi_state != XSI_ALERTING:
             cause = "singleStepTransfer"  # blind: back to ringback, same call
         else:
             cause = "transfer"
@@ -581,7 +576,7 @@ class CallModel:
             )
         ]
 
-    def _on_forwarded(self, event, device):
+    def _on_forwarded(self, event, device, expectations):
         """CallForwarded: the device's far end forwarded the call elsewhere."""
         call = event.call
         old = self._parties.get(call.call_id)
@@ -589,9 +584,13 @@ class CallModel:
         reason = call.redirect.reason if call.redirect is not None else "deflection"
         cause = REDIRECT_CAUSES.get(reason, "redirected")
         self._remember_redirection(call.ext_tracking_id, diverting, cause)
-        party = self.new_party(call, device, old)
-        if diverting is not None:
-            party = replace(party, last_redirection=diverting, redirection_cause=cause)
+        redirection = (diverting, cause) if diverting is not None else self._redirection_of(call, old)
+        party = self._party(
+            call, device, local_state(call),
+            old.consultation_of if old is not None else None,
+            old.conference if old is not None else None,
+            redirection,
+        )
         self.put(party)
         return [
             PartyDiverted(
@@ -599,7 +598,7 @@ class CallModel:
             )
         ]
 
-    def _on_redirected(self, event, device):
+    def _on_redirected(self, event, device, expectations):
         """CallRedirected (a list): the device sent its calls elsewhere; its
         connections are gone, the calls are not."""
         changes = []
@@ -607,10 +606,12 @@ class CallModel:
             reason = call.redirect.reason if call.redirect is not None else "unknown"
             cause = REDIRECT_CAUSES.get(reason, "redirected")
             self._remember_redirection(call.ext_tracking_id, device, cause)
-            asked = self._destinations.pop(call.call_id, None) if self._destinations else None
+            asked = expectations.destination_of(call.call_id) if expectations is not None else None
             old, _ = self.discard(call.call_id)
             if old is None:
                 continue  # never reported to a client: nothing to divert
+            if expectations is not None:
+                expectations.party_gone(old.party_id)
             party = self.new_party(call, device, old)
             destination = asked or (
                 address_device(call.redirect.address) if call.redirect else None
@@ -622,27 +623,34 @@ class CallModel:
             )
         return changes
 
-    def _on_releasing(self, event, device):
+    def _on_releasing(self, event, device, expectations):
         call = event.call
         old = self._parties.get(call.call_id)
-        party = self.new_party(call, device, old)
-        if party.state != FAIL:
-            party = replace(party, state=FAIL)
+        party = self._party(
+            call, device, FAIL,
+            old.consultation_of if old is not None else None,
+            old.conference if old is not None else None,
+            self._redirection_of(call, old),
+        )
         self.put(party)
         cause = RELEASE_CAUSES.get(call.release_cause, "destNotObtainable")
         return [PartyFailed(event.event_type, call, party, old, cause)]
 
-    def _on_released(self, event, device):
+    def _on_released(self, event, device, expectations):
         call = event.call
-        if self._transfers and call.call_id in self._transfers:
-            changes = self._transferred_away(event, device)
-            if changes is not None:
-                return changes
+        if expectations is not None:
+            transfer = expectations.transfer_of(call.call_id)
+            if transfer is not None:
+                changes = self._transferred_away(event, device, transfer, expectations)
+                if changes is not None:
+                    return changes
         old, call_gone = self.discard(call.call_id)
         if old is None:
             # Unknown (never reported, or already diverted away): no client
             # holds this connection.
             return []
+        if expectations is not None:
+            expectations.party_gone(old.party_id)
         if call_gone:
             self._redirections.pop(old.call_id, None)
         if call.release_cause:
@@ -652,15 +660,16 @@ class CallModel:
         party = replace(old, state=NULL, xsi_state=call.state)
         return [PartyRemoved(event.event_type, call, party, call_gone, cause)]
 
-    def _transferred_away(self, event, device):
+    def _transferred_away(self, event, device, transfer, expectations):
         """The first release of a transfer asked for: both connections go in
         one change; the second release then finds nothing."""
-        held_id, active_id = self._transfers[event.call.call_id]
+        held_id, active_id = transfer
         held = self._parties.get(held_id)
         active = self._parties.get(active_id)
         if held is None or active is None or held.device != device or active.device != device:
             return None
         for party in (held, active):
+            expectations.party_gone(party.party_id)
             if self.discard(party.party_id)[1]:
                 self._redirections.pop(party.call_id, None)
         return [
@@ -671,7 +680,7 @@ class CallModel:
             )
         ]
 
-    def _on_conference_started(self, event, device):
+    def _on_conference_started(self, event, device, expectations):
         conference = event.conference
         if conference is None:
             return []
@@ -687,7 +696,7 @@ class CallModel:
             parties.append(party)
         return [Conferenced(event.event_type, device, tuple(parties))]
 
-    def _on_conference_released(self, event, device):
+    def _on_conference_released(self, event, device, expectations):
         # No CSTA event: the legs' own releases (or their staying up as plain
         # calls) tell the clients what happened. Only the links go.
         for party in self.parties_of(device):
@@ -696,31 +705,29 @@ class CallModel:
         return []
 
 
-def _iter_handlers() -> Iterable[tuple[str, Callable]]:
-    for name in (
-        "CallOriginatingEvent",
-        "CallOriginatedEvent",
-        "CallCollectingEvent",
-        "CallReceivedEvent",
-        "CallAnsweredEvent",
-        "CallHeldEvent",
-        "CallRetrievedEvent",
-        "CallPickedUpEvent",
-        "CallBargedInEvent",
-        "CallMonitoredEvent",
-        "CallParkRetrievedEvent",
-    ):
-        yield name, CallModel._on_call
-    yield "CallUpdatedEvent", CallModel._on_updated
-    yield "CallTransferredEvent", CallModel._on_transferred
-    yield "CallForwardedEvent", CallModel._on_forwarded
-    yield "CallRedirectedEvent", CallModel._on_redirected
-    yield "CallReleasingEvent", CallModel._on_releasing
-    yield "CallReleasedEvent", CallModel._on_released
-    yield "CallDetachedEvent", CallModel._on_released
-    yield "ConferenceStartedEvent", CallModel._on_conference_started
-    yield "ConferenceReleasedEvent", CallModel._on_conference_released
+def _handlers() -> dict[str, Callable]:
+    """Event type -> handler, for every call event type xsi knows: each
+    single-call event is stored and reported as it says (``_on_call``) unless
+    it means more."""
+    meaning = {
+        "CallUpdatedEvent": CallModel._on_updated,
+        "CallTransferredEvent": CallModel._on_transferred,
+        "CallForwardedEvent": CallModel._on_forwarded,
+        "CallReleasingEvent": CallModel._on_releasing,
+        "CallReleasedEvent": CallModel._on_released,
+        "CallDetachedEvent": CallModel._on_released,
+    }
+    lists = {"CallRedirectedEvent": CallModel._on_redirected}
+    conferences = {
+        "ConferenceStartedEvent": CallModel._on_conference_started,
+        "ConferenceReleasedEvent": CallModel._on_conference_released,
+    }
+    handlers = {event_type: CallModel._on_call for event_type in sorted(xsi.CALL_EVENT_TYPES)}
+    handlers.update(meaning)
+    handlers.update(lists)
+    handlers.update(conferences)
+    return handlers
 
 
 # event type -> handler: the one dispatch of the hot path
-_HANDLERS: dict[str, Callable] = dict(_iter_handlers())
+_HANDLERS: dict[str, Callable] = _handlers()

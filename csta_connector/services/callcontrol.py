@@ -6,6 +6,10 @@ the BroadWorks call half (``callhalf-…``) behind it. Each service answers
 after BroadWorks answered; a BroadWorks refusal becomes the closest
 CSTAErrorCode. A connection the model does not know is refused here without
 bothering BroadWorks, and changes nothing.
+
+What call control asks for that changes how later events read (a transfer,
+a redirect) is kept in its :class:`Expectations`, which the core hands to
+``CallModel.apply``: the model itself holds only the calls.
 """
 
 from __future__ import annotations
@@ -52,6 +56,84 @@ def broadworks_error_to_csta(failure, about="connection"):
     return failure
 
 
+#: How many transfers (two entries each) and redirections asked for, whose
+#: events have not come, are remembered.
+MAX_EXPECTED = 2048
+
+
+class Expectations:
+    """The call-control requests whose events have not come yet, as the call
+    model needs to read those events (LRU-capped: an answer that never comes
+    costs a bounded entry).
+
+    Call control writes (``expect_*`` before the request, ``forget_*`` when
+    BroadWorks refuses); the model reads while it applies an event
+    (:meth:`transfer_of`, :meth:`destination_of`) and tells when a party is
+    gone (:meth:`party_gone`).
+    """
+
+    __slots__ = ("transfers", "destinations")
+
+    def __init__(self):
+        #: party id -> (held party id, active party id) of a transfer asked for
+        self.transfers: dict[str, tuple[str, str]] = {}
+        #: party id -> the destination a client gave when it asked to redirect it
+        self.destinations: dict[str, str] = {}
+
+    def expect_transfer(self, held_id: str, active_id: str) -> None:
+        """The connector asks BroadWorks to transfer the held party to the
+        active one (both call halves of one device): their releases, which
+        may come before BroadWorks' answer, will mean a transfer."""
+        transfers = self.transfers
+        transfers[held_id] = transfers[active_id] = (held_id, active_id)
+        while len(transfers) > MAX_EXPECTED:
+            del transfers[next(iter(transfers))]
+
+    def forget_transfer(self, held_id: str, active_id: str) -> None:
+        """The transfer was refused: the releases will mean releases again."""
+        for party_id in (held_id, active_id):
+            if self.transfers.get(party_id) == (held_id, active_id):
+                del self.transfers[party_id]
+
+    def expect_redirect(self, party_id: str, destination: str) -> None:
+        """The connector asks BroadWorks to send this party's call to
+        ``destination`` (DeflectCall, SingleStepTransferCall): its Diverted
+        names the destination as the client gave it, not the number
+        BroadWorks puts in the redirect (``tel:+15550002003`` for ``2003``)."""
+        destinations = self.destinations
+        destinations.pop(party_id, None)
+        destinations[party_id] = destination
+        if len(destinations) > MAX_EXPECTED:
+            del destinations[next(iter(destinations))]
+
+    def forget_redirect(self, party_id: str, destination: str) -> None:
+        if self.destinations.get(party_id) == destination:
+            del self.destinations[party_id]
+
+    # -- what the model asks while it applies an event --------------------------
+
+    def transfer_of(self, party_id: str) -> tuple[str, str] | None:
+        """(held, active) of the transfer asked for that ``party_id`` is in."""
+        return self.transfers.get(party_id)
+
+    def destination_of(self, party_id: str) -> str | None:
+        """The destination asked for ``party_id``'s redirect, taken: it is
+        redirected once."""
+        return self.destinations.pop(party_id, None) if self.destinations else None
+
+    def party_gone(self, party_id: str) -> None:
+        if self.transfers:
+            self.transfers.pop(party_id, None)
+        if self.destinations:
+            self.destinations.pop(party_id, None)
+
+    def forget_parties(self, parties) -> None:
+        """Parties the model dropped outside an event (a device no longer
+        monitored, a stuck party cleared by synchronization)."""
+        for party in parties:
+            self.party_gone(party.party_id)
+
+
 def _forget_if_refused(d, forget, *args):
     """What the model was told to expect is forgotten if BroadWorks refuses."""
 
@@ -63,13 +145,17 @@ def _forget_if_refused(d, forget, *args):
 
 
 class CallControl:
-    def __init__(self, client, model, user_of, device_key):
+    def __init__(self, client, model, user_of, device_key, expectations=None):
         """``user_of(device) -> BroadWorks user id``; ``device_key(device) ->
-        the model's device id`` (a full user id names the same device)."""
+        the model's device id`` (a full user id names the same device);
+        ``expectations``: where to keep what is asked for (its own by default)."""
         self.client = client
         self.model = model
         self.user_of = user_of
         self.device_key = device_key
+        #: what was asked for and not yet seen in events; the core gives it
+        #: to the model with every event
+        self.expectations = expectations if expectations is not None else Expectations()
 
     def _party(self, connection: m.ConnectionID | None, what="connection"):
         if connection is None or not connection.call_id or not connection.device_id:
@@ -172,9 +258,9 @@ class CallControl:
         device, held = self._party(request.held_call, "heldCall")
         _, active = self._party(request.active_call, "activeCall")
         # the releases that follow may overtake BroadWorks' answer
-        self.model.expect_transfer(held.party_id, active.party_id)
+        self.expectations.expect_transfer(held.party_id, active.party_id)
         d = self.client.consultative_transfer(self.user_of(device), held.party_id, active.party_id)
-        _forget_if_refused(d, self.model.forget_transfer, held.party_id, active.party_id)
+        _forget_if_refused(d, self.expectations.forget_transfer, held.party_id, active.party_id)
         return self._send(
             d,
             m.TransferCallResponse(
@@ -195,12 +281,12 @@ class CallControl:
         )
 
     def _redirect(self, send, device, party, destination):
-        """``send`` (a BlindTransfer) of ``party`` to ``destination``; the
-        model is told first (the event may overtake the answer) and forgets
-        on refusal."""
-        self.model.expect_redirect(party.party_id, destination)
+        """``send`` (a BlindTransfer) of ``party`` to ``destination``; it is
+        expected first (the event may overtake the answer) and forgotten on
+        refusal."""
+        self.expectations.expect_redirect(party.party_id, destination)
         d = send(self.user_of(device), party.party_id, destination)
-        return _forget_if_refused(d, self.model.forget_redirect, party.party_id, destination)
+        return _forget_if_refused(d, self.expectations.forget_redirect, party.party_id, destination)
 
     def SingleStepTransferCall(self, request: m.SingleStepTransferCall):
         device, party = self._party(request.active_call, "activeCall")

@@ -1,13 +1,14 @@
 # -*- test-case-name: tests.integration.test_csta_end_to_end -*-
 """The services: where the BroadWorks side and the CSTA side meet.
 
-The event path (ARCHITECTURE.md) runs through here in a straight line:
-channel set -> :meth:`broadworks_event` -> subscription manager ->
-:meth:`subscription_event` -> ``model.apply`` -> ``translate`` ->
-``monitors.deliver`` -> the CSTA sessions. CallSubscriptionEvents take the
-synchronization branch (SPEC §6): ``synchronize`` -> translate -> every
-monitor of the device except the snapshot's requesters, and one LMS 37205
-line per party cleared.
+The event path (docs/architecture.md) is one function, :meth:`broadworks_event`:
+count it -> ``subscriptions.route`` (which user, which requesters) ->
+``model.apply`` -> ``translate`` -> ``monitors.deliver`` -> the CSTA
+sessions; each step returns to it, none calls back up. CallSubscriptionEvents
+take the synchronization branch (SPEC §6): ``synchronize`` -> translate ->
+every monitor of the device except the snapshot's requesters, one LMS 37205
+line per party cleared, then ``subscriptions.answer`` gives the requesters
+their snapshot.
 
 Requests come the other way: the CSTA server calls :meth:`handle`, which
 serves monitoring here and hands call control to :class:`CallControl`.
@@ -21,14 +22,16 @@ from zope.interface import implementer
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
-from csta_connector.csta.server import CSTARequestError
+from csta_connector.csta.server import CLOSED, CSTARequestError
 from csta_connector.interfaces import ICSTAServices, IEventSink
 from csta_connector.model.calls import CallModel
 from csta_connector.model.sync import synchronize
 from csta_connector.services import translate
 from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta
+from csta_connector.services.counts import EventCounts
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
 from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
+from csta_connector.status import SystemStatus
 
 
 def local_part(user_or_device: str) -> str:
@@ -40,36 +43,46 @@ class ConnectorCore:
     log = Logger()
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
-                 renew_jitter=600.0, resync_concurrency=10):
+                 renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
+                 detail=lms.EVERY_LEVEL):
+        """``status``: the :class:`SystemStatus` the CSTA listener shows, set
+        here from the link state; ``counts``: the :class:`EventCounts` of the
+        event path (BroadWorks events in are counted here, CSTA events out by
+        the fan-out); ``detail``: what the log outputs write (the per-event
+        Interaction lines are built only when some output writes them)."""
         self.client = client
         self.clock = clock
+        self.status = status if status is not None else SystemStatus()
+        self.counts = counts if counts is not None else EventCounts()
+        self.detail = detail
         self.model = CallModel(local_part)
-        self.monitors = MonitorRegistry()
-        self.monitors.on_sent = self._events_sent
+        self.monitors = MonitorRegistry(
+            counts=self.counts,
+            on_sent=self._events_sent if detail.wants(lms.CSTA_EVENT_SENT) else None,
+        )
         self.subscriptions = SubscriptionManager(
             client,
             clock,
-            self,
             snapshot_timeout=snapshot_timeout,
             renew_interval=renew_interval,
             renew_jitter=renew_jitter,
             resync_concurrency=resync_concurrency,
         )
         self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
-        self.server_factory = None  # set by the assembly: system status toward clients
-        self.links_up = 0
-        self.stats = {"events_in": 0, "events_out": 0, "parties_cleared": 0, "synchronizations": 0}
+        self.expectations = self.callcontrol.expectations
+        self._stopped = False
+        #: what synchronization found (metrics, benchmarks)
+        self.stats = {"parties_cleared": 0, "synchronizations": 0}
 
     def _events_sent(self, monitor, events):
-        if lms.wants(lms.CSTA_EVENT_SENT):
-            for event in events:
-                connection = m.event_connection(event)
-                lms.emit(
-                    self.log, lms.CSTA_EVENT_SENT, client=getattr(monitor.session, "name", "?"),
-                    event=type(event).__name__, device=monitor.device,
-                    call_id=connection.call_id if connection is not None else "-",
-                    cross_ref_id=monitor.cross_ref_id,
-                )
+        for event in events:
+            connection = m.event_connection(event)
+            lms.emit(
+                self.log, lms.CSTA_EVENT_SENT, client=getattr(monitor.session, "name", "?"),
+                event=type(event).__name__, device=monitor.device,
+                call_id=connection.call_id if connection is not None else "-",
+                cross_ref_id=monitor.cross_ref_id,
+            )
 
     def user_of(self, device: str) -> str:
         return self.client.user_id(device)
@@ -77,13 +90,32 @@ class ConnectorCore:
     # -- IEventSink (the channel set) ------------------------------------------
 
     def broadworks_event(self, event):
-        self.stats["events_in"] += 1
-        if not self.subscriptions.event_received(event):
+        """The event path: count, route, then the model and the monitors."""
+        self.counts.received[event.event_type] += 1
+        route = self.subscriptions.route(event)
+        if route is None:
             self.log.debug(
                 "Event {event_type} for unknown subscription {subscription_id} ignored",
                 event_type=event.event_type,
                 subscription_id=event.subscription_id,
             )
+            return
+        user_id = route.user_id
+        if self.detail.wants(lms.BROADWORKS_EVENT_RECEIVED):
+            lms.emit(
+                self.log, lms.BROADWORKS_EVENT_RECEIVED, event_type=event.event_type,
+                user=user_id, subscription_id=event.subscription_id, sequence=event.sequence_number,
+            )
+        device = local_part(user_id)
+        if event.is_snapshot:
+            self._synchronize(device, user_id, event, route.requesters)
+            self.subscriptions.answer(route, event)
+            return
+        # a SubscriptionTerminatedEvent, hook status and conference updates
+        # change nothing in the model: no changes, nothing sent
+        changes = self.model.apply(event, device, self.expectations)
+        if changes and self.monitors.is_monitored(device):
+            self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
     def broadworks_sequence_gap(self, gap):
         user = self.subscriptions.user_of_subscription(gap.subscription_id)
@@ -95,28 +127,19 @@ class ConnectorCore:
             self.subscriptions.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
-        self.links_up = up_links
-        if self.server_factory is not None:
-            # while one link is up nothing changes for clients (SPEC §3, genesys §6)
-            self.server_factory.set_system_status("normal" if up_links else "disabled")
+        if not self._stopped:  # links closed by our own stop are no news for clients
+            self.status.links_changed(up_links)
 
     def broadworks_link_recovered(self, link_name):
         # events may have been lost with the link: repair by refreshing every
         # subscription and synchronizing on the CallSubscriptionEvents (SPEC §6)
         self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
 
-    # -- subscription listener --------------------------------------------------
-
-    def subscription_event(self, user_id, event):
-        device = local_part(user_id)
-        changes = self.model.apply(event, device)
-        if changes and self.monitors.is_monitored(device):
-            events = translate.translate_all(changes, PLACEHOLDER)
-            self.stats["events_out"] += self.monitors.deliver(device, events)
-
-    def subscription_snapshot(self, user_id, event, requesters):
-        device = local_part(user_id)
+    def _synchronize(self, device, user_id, event, requesters):
+        """A CallSubscriptionEvent: the model made to match it; every monitor
+        but the snapshot's requesters told what changed (SPEC §6)."""
         result = synchronize(self.model, device, event)
+        self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
         for party, _ in result.cleared:
             self.stats["parties_cleared"] += 1
@@ -141,7 +164,7 @@ class ConnectorCore:
                 corrected=len(result.corrected),
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
-            self.stats["events_out"] += self.monitors.deliver(device, events, exclude=requesters)
+            self.monitors.deliver(device, events, exclude=requesters)
 
     # -- ICSTAServices ----------------------------------------------------------
 
@@ -154,7 +177,7 @@ class ConnectorCore:
 
     def _monitor_gone(self, monitor):
         if not self.monitors.is_monitored(monitor.device):
-            self.model.remove_device(monitor.device)
+            self.expectations.forget_parties(self.model.remove_device(monitor.device))
         self.subscriptions.release(monitor.user_id).addErrback(
             lambda f: self.log.failure("Releasing {user}", f, user=monitor.user_id)
         )
@@ -177,7 +200,7 @@ class ConnectorCore:
         d = self.subscriptions.acquire(user, requester=session)
 
         def subscribed(_):
-            if session.state == "closed":
+            if session.state == CLOSED:
                 self.subscriptions.release(user)
                 raise CSTARequestError("operation", "generic", "client gone")
             monitor = self.monitors.add(session, device, user)
@@ -235,10 +258,12 @@ class ConnectorCore:
             event = translate.digits_generated(
                 connection.call_id, device, request.char_to_send, PLACEHOLDER
             )
-            self.stats["events_out"] += self.monitors.deliver(device, [event])
+            self.monitors.deliver(device, [event])
             return response
 
         return d.addCallback(sent)
 
     def stop(self):
+        """No more timers, waiters or system status changes (the connector stops)."""
+        self._stopped = True
         self.subscriptions.stop()

@@ -10,16 +10,21 @@ snapshots of a user share one request while it is unanswered. A user nobody
 monitors is snapshotted through a temporary subscription, whose initial
 CallSubscriptionEvent is the snapshot.
 
-Every CallSubscriptionEvent (initial, solicited, unsolicited, renewal, resync)
-is handed to the listener with the requesters it answers, so the service can
-synchronize the call model and tell everyone else (SPEC §6). Renewal refreshes
-each subscription every ``renew_interval`` + 0…``renew_jitter`` seconds,
-counted from its last UpdateSubscriptionRequest.
+The manager is bookkeeping, not a stage of the event path: the core asks
+:meth:`SubscriptionManager.route` where each event goes (the subscribed user;
+for a CallSubscriptionEvent — initial, solicited, unsolicited, renewal,
+resync — also the requesters it answers), synchronizes the call model and
+tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
+so the snapshot's waiters get the event. Nothing here calls back up.
+Renewal refreshes each subscription every ``renew_interval`` +
+0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
 """
 
 from __future__ import annotations
 
+import enum
 import random
+from typing import NamedTuple
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -64,29 +69,93 @@ class _Snapshot:
         self.early = None
 
 
+class Route(NamedTuple):
+    """Where one BroadWorks event goes (:meth:`SubscriptionManager.route`)."""
+
+    user_id: str
+    #: the CSTA sessions a CallSubscriptionEvent answers: they get the
+    #: SnapshotDevice response, not the synchronization's events
+    requesters: tuple = ()
+    #: the request the event answers; the core hands it back to
+    #: :meth:`SubscriptionManager.answer` once the model is synchronized
+    snapshot: _Snapshot | None = None
+
+
+class SubscriptionState(enum.Enum):
+    #: AddUserSubscriptionRequest sent, not answered yet
+    SUBSCRIBING = "subscribing"
+    #: BroadWorks gave the subscriptionId: events come
+    ACTIVE = "active"
+    #: released by its last user, refused by BroadWorks, or the manager stopped
+    #: (a subscription released while subscribing is removed once answered)
+    REMOVED = "removed"
+
+
 class Subscription:
+    """One user's subscription: its state, its users, its waiters.
+
+    ``SUBSCRIBING -> ACTIVE`` (:meth:`subscribed`), ``ACTIVE -> SUBSCRIBING``
+    (:meth:`resubscribing`: BroadWorks terminated it), any state ``->
+    REMOVED`` (:meth:`remove`). ``ready`` holds the acquirers waiting for
+    the subscriptionId while it is subscribing.
+    """
+
     __slots__ = (
         "user_id",
+        "route",
+        "state",
         "subscription_id",
         "refs",
         "temporary_refs",
         "ready",
         "pending",
         "renew_timer",
-        "removed",
         "failure",
     )
 
     def __init__(self, user_id):
         self.user_id = user_id
+        self.route = Route(user_id)  # of every event that answers no request
+        self.state = SubscriptionState.SUBSCRIBING
         self.subscription_id: str | None = None
         self.refs = 0
         self.temporary_refs = 0
-        self.ready: list[defer.Deferred] | None = []  # None once subscribed
+        self.ready: list[defer.Deferred] = []
         self.pending: list[_Snapshot] = []  # in request order
         self.renew_timer = None
-        self.removed = False
         self.failure = None
+
+    @property
+    def subscribing(self) -> bool:
+        return self.state is SubscriptionState.SUBSCRIBING
+
+    @property
+    def removed(self) -> bool:
+        return self.state is SubscriptionState.REMOVED
+
+    def subscribed(self, subscription_id: str) -> list[defer.Deferred]:
+        """BroadWorks answered the subscribe: the waiters to fire. A
+        subscription removed meanwhile stays removed (it is unsubscribed)."""
+        self.subscription_id = subscription_id
+        if self.state is SubscriptionState.SUBSCRIBING:
+            self.state = SubscriptionState.ACTIVE
+        ready, self.ready = self.ready, []
+        return ready
+
+    def resubscribing(self) -> None:
+        """BroadWorks ended the subscription, which is still wanted."""
+        self.subscription_id = None
+        self.state = SubscriptionState.SUBSCRIBING
+
+    def remove(self, failure=None) -> list[defer.Deferred]:
+        """No longer wanted, or refused (``failure``); the waiters to fail
+        when it was refused."""
+        self.state = SubscriptionState.REMOVED
+        if failure is None:
+            return []
+        self.failure = failure
+        ready, self.ready = self.ready, []
+        return ready
 
 
 class SubscriptionManager:
@@ -96,19 +165,15 @@ class SubscriptionManager:
         self,
         client,
         clock,
-        listener,
         snapshot_timeout=5.0,
         renew_interval=1800.0,
         renew_jitter=600.0,
         resync_concurrency=10,
         rng=None,
     ):
-        """``client``: a BroadWorksClient; ``listener``: an object with
-        ``subscription_snapshot(user_id, event, requesters)`` and
-        ``subscription_event(user_id, event)``."""
+        """``client``: a BroadWorksClient."""
         self.client = client
         self.clock = clock
-        self.listener = listener
         self.snapshot_timeout = snapshot_timeout
         self.renew_interval = renew_interval
         self.renew_jitter = renew_jitter
@@ -158,11 +223,17 @@ class SubscriptionManager:
             sub.temporary_refs += 1
         else:
             sub.refs += 1
-        if sub.ready is None:
+        if not sub.subscribing:
             return defer.succeed(sub.subscription_id)
-        d = defer.Deferred()
+        d = defer.Deferred(lambda d: self._acquire_cancelled(sub, d, temporary))
         sub.ready.append(d)
         return d
+
+    def _acquire_cancelled(self, sub, d, temporary):
+        # the caller no longer waits: its acquire is undone
+        if d in sub.ready:
+            sub.ready.remove(d)
+            self._unref(sub, temporary)
 
     def _subscribe(self, sub: Subscription):
         # the subscribe's initial CallSubscriptionEvent answers a snapshot too
@@ -172,7 +243,6 @@ class SubscriptionManager:
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
     def _subscribed(self, subscription_id, sub, snapshot):
-        sub.subscription_id = subscription_id
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -182,25 +252,20 @@ class SubscriptionManager:
             user=sub.user_id,
             expires=self.client.subscription_expires,
         )
-        ready, sub.ready = sub.ready, None
-        for d in ready or ():
-            if not d.called:
-                d.callback(subscription_id)
+        for d in sub.subscribed(subscription_id):
+            d.callback(subscription_id)
         self._schedule_renewal(sub)
         if sub.removed:
             self._unsubscribe(sub)
 
     def _subscribe_failed(self, failure, sub):
-        sub.failure = failure
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
-        sub.removed = True
+        ready = sub.remove(failure)
         self._fail_pending(sub, failure)
-        ready, sub.ready = sub.ready, None
-        for d in ready or ():
-            if not d.called:
-                d.errback(failure)
+        for d in ready:
+            d.errback(failure)
 
     def release(self, user_id) -> defer.Deferred:
         """One monitor fewer; the last one deletes the subscription."""
@@ -210,14 +275,17 @@ class SubscriptionManager:
         sub = self._by_user.get(user_id)
         if sub is None:
             return defer.succeed(None)
+        return self._unref(sub, temporary)
+
+    def _unref(self, sub, temporary):
         if temporary:
             sub.temporary_refs = max(0, sub.temporary_refs - 1)
         else:
             sub.refs = max(0, sub.refs - 1)
-        if sub.refs or sub.temporary_refs:
+        if sub.refs or sub.temporary_refs or self._by_user.get(sub.user_id) is not sub:
             return defer.succeed(None)
-        del self._by_user[user_id]
-        sub.removed = True
+        del self._by_user[sub.user_id]
+        sub.remove()
         if sub.subscription_id is None:
             return defer.succeed(None)  # unsubscribed once the subscribe answers
         return self._unsubscribe(sub)
@@ -253,27 +321,32 @@ class SubscriptionManager:
         if sub is None or sub.removed:
             return self._temporary_snapshot(user_id, requester)
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        d = defer.Deferred()
         # join an unanswered request: its event is newer than this call
         for snapshot in sub.pending:
             if not snapshot.answered:
-                snapshot.waiters.append(d)
-                if requester is not None:
-                    snapshot.requesters.append(requester)
-                return d
+                return self._wait(snapshot, requester)
+        if sub.subscribing:
+            # the initial event answers this as well
+            return self._wait(sub.pending[0], requester)
         snapshot = _Snapshot()
+        sub.pending.append(snapshot)
+        d = self._wait(snapshot, requester)
+        self._update(sub, snapshot)
+        return d
+
+    @staticmethod
+    def _wait(snapshot: _Snapshot, requester=None) -> defer.Deferred:
+        """A new waiter for ``snapshot``'s event; cancelling it removes it
+        (the request goes on: its event still synchronizes the model)."""
+
+        def cancel(d):
+            if d in snapshot.waiters:
+                snapshot.waiters.remove(d)
+
+        d = defer.Deferred(cancel)
         snapshot.waiters.append(d)
         if requester is not None:
             snapshot.requesters.append(requester)
-        sub.pending.append(snapshot)
-        if sub.ready is not None:
-            # subscribing: the initial event answers this as well
-            sub.pending.remove(snapshot)
-            first = sub.pending[0]
-            first.waiters.append(d)
-            first.requesters.extend(snapshot.requesters)
-            return d
-        self._update(sub, snapshot)
         return d
 
     def _temporary_snapshot(self, user_id, requester):
@@ -283,22 +356,18 @@ class SubscriptionManager:
         if sub is None:
             return acquired  # the subscribe failed at once: that is the answer
         snapshot = sub.pending[0] if sub.pending else None
-        d = defer.Deferred()
         if snapshot is None:
             # already subscribed by another temporary user: request a fresh one
             snapshot = _Snapshot()
             sub.pending.append(snapshot)
             acquired.addCallback(lambda _: self._update(sub, snapshot))
         acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
-        snapshot.waiters.append(d)
-        if requester is not None:
-            snapshot.requesters.append(requester)
 
         def done(result):
             self._release(user_id, temporary=True).addErrback(lambda f: None)
             return result
 
-        return d.addBoth(done)
+        return self._wait(snapshot, requester).addBoth(done)
 
     def _update(self, sub: Subscription, snapshot: _Snapshot):
         self.update_requests += 1
@@ -328,14 +397,14 @@ class SubscriptionManager:
         snapshot.timer = None
         if snapshot in sub.pending:
             sub.pending.remove(snapshot)
-        self._resolve(sub, snapshot, snapshot.early)
+        self._resolve(sub.user_id, snapshot, snapshot.early)
 
-    def _resolve(self, sub, snapshot, event):
-        for d in snapshot.waiters:
-            if not d.called:  # a waiter may have been cancelled
-                d.callback(event)
-        if snapshot.waiters:
-            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=sub.user_id, calls=len(event.calls))
+    def _resolve(self, user_id, snapshot, event):
+        waiters, snapshot.waiters = snapshot.waiters, []
+        for d in waiters:
+            d.callback(event)
+        if waiters:
+            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=len(event.calls))
 
     def _start_snapshot_timer(self, sub, snapshot):
         if snapshot.waiters:
@@ -357,8 +426,7 @@ class SubscriptionManager:
         snapshot.timer = None
         waiters, snapshot.waiters = snapshot.waiters, []
         for d in waiters:
-            if not d.called:
-                d.errback(error)
+            d.errback(error)
 
     def _fail_pending(self, sub, error):
         pending, sub.pending = sub.pending, []
@@ -367,16 +435,14 @@ class SubscriptionManager:
 
     # -- events --------------------------------------------------------------
 
-    def event_received(self, event) -> bool:
-        """Route one SubscriptionEvent; False when its subscription is unknown."""
+    def route(self, event) -> Route | None:
+        """Where one SubscriptionEvent goes; None when its subscription is
+        unknown. A CallSubscriptionEvent is matched to the request it
+        answers (hand the route to :meth:`answer` once the model is
+        synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            return False
-        if lms.wants(lms.BROADWORKS_EVENT_RECEIVED):
-            lms.emit(
-                self.log, lms.BROADWORKS_EVENT_RECEIVED, event_type=event.event_type,
-                user=sub.user_id, subscription_id=event.subscription_id, sequence=event.sequence_number,
-            )
+            return None
         if event.is_snapshot:
             # the oldest answered request is the one this event answers
             for snapshot in sub.pending:
@@ -384,25 +450,21 @@ class SubscriptionManager:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    self.listener.subscription_snapshot(
-                        sub.user_id, event, tuple(snapshot.requesters)
-                    )
-                    self._resolve(sub, snapshot, event)
-                    return True
+                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot)
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
                     snapshot.early = event
-                    self.listener.subscription_snapshot(
-                        sub.user_id, event, tuple(snapshot.requesters)
-                    )
-                    return True
-            self.listener.subscription_snapshot(sub.user_id, event, ())
+                    return Route(sub.user_id, tuple(snapshot.requesters))
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
-        else:
-            self.listener.subscription_event(sub.user_id, event)
-        return True
+        return sub.route
+
+    def answer(self, route: Route, event) -> None:
+        """The snapshot ``event`` of ``route`` went through the model: its
+        request's waiters get it now."""
+        if route.snapshot is not None:
+            self._resolve(route.user_id, route.snapshot, event)
 
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""
@@ -410,8 +472,7 @@ class SubscriptionManager:
         self._by_id.pop(sub.subscription_id, None)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
-        sub.subscription_id = None
-        sub.ready = []
+        sub.resubscribing()
         self._subscribe(sub)
 
     # -- renewal and resynchronization ------------------------------------

@@ -6,12 +6,15 @@ document; errors are 4xx with ``{"error": "..."}`` (a 500 only for a bug, and
 never with a traceback).
 
 ====================================  ==========================================
-``GET  /status``                      ``{"active_as", "users", "calls", "orphaned_calls"}``
+``GET  /status``                      ``{"active_as", "users", "calls", "orphaned_calls",
+                                      "queued_calls", "route_point_calls",
+                                      "agents_available", "app_controller"}``
 ``POST /calls``                       ``{"from": "2001", "to": "2002"}``: the user picks up
                                       the phone and dials -> ``{"extTrackingId", "callId"}``
                                       (the caller's half). ``from`` may be a network
                                       number (7+ digits, not the platform's): an
-                                      external party calls in.
+                                      external party calls in. ``to`` may be a
+                                      call center (``5001``) or route point (``6001``).
 ``GET  /users/<u>``                   the user's settings and hook status
 ``POST /users/<u>/settings``          ``{"busy": bool, "callWaiting": bool}`` (either);
                                       busy: every call to the user fails with Busy;
@@ -33,12 +36,36 @@ never with a traceback).
                                       ones), or keeps them open but stops
                                       answering and delivering
 ``POST /xsp/<n>/up``                  front-end n works again
+``GET  /queues``                      the call centers: ``[{"acd", "userId", "policy",
+                                      "agents": [{"agent", "joined"}], "calls"}]``
+``GET  /queues/<q>/calls``            its queue entries on the active AS (ACDQueueEntry)
+``GET  /agents/<u>``                  ``{"agent", "userId", "state", "unavailableCode",
+                                      "queues": [{"acd", "joined"}]}``
+``POST /agents/<u>/state``            ``{"state": "Available", "unavailableCode": "..."}``:
+                                      the agent changes state on the phone
+``POST /agents/<u>/join``             ``{"acd": "5001", "joined": bool}``: the
+                                      administrator joins or removes the agent
+``GET  /routepoints``                 the route points and their failure policy
+``GET  /routepoints/<r>/calls``       its queue entries (RoutePointQueueEntry)
+``POST /routepoints/<r>/state``       ``{"state": "Failed"|"Normal"}`` (as
+                                      ModifyRoutePointStateRequest)
+``POST /routepoints/<r>/policy``      ``{"no-request-seconds": 10, "failed-destination":
+                                      "2009"}`` (either; a null destination: busy)
+``POST /calls/<extTrackingId>/digits`` ``{"digits": "12#"}``: the caller of a route point
+                                      call presses keys -> ``{"result": "Match" |
+                                      "NoMatch" | "collecting"}``
 ====================================  ==========================================
 
-``<u>`` is an extension (``2002``), a user id, or a number. A call is
+``<u>`` is an extension (``2002``), a user id, or a number; so are ``<q>``
+and ``<r>`` for call centers and route points. A call is
 ``{"callId", "extTrackingId", "personality", "state", "remoteParty"
 (address), "remoteName", "remoteUserId", "startTime", "answerTime",
-"heldTime"}``.
+"heldTime"}``. A queue entry has the schema's names: ``{"position",
+"callId", "extTrackingId", "remoteParty", "remoteName", "remoteUserId",
+"addTime", "removeTime", "bounced", "acdName", "acdNumber", "acdPriority",
+"answeringUserId", "answeringCallId"}`` (a route point's: ``routePointName``,
+``routePointNumber``, ``playCollectInfo`` ``{"playCollectId",
+"playCollectType"}`` instead of the acd ones).
 """
 
 from __future__ import annotations
@@ -49,7 +76,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from csta_connector import lms
-from csta_connector.simulator.engine import SimulatorError
+from csta_connector.simulator.errors import SimulatorError
 
 _USER_ACTIONS = ("answer", "hold", "retrieve", "release")
 _NETWORK_ACTIONS = ("answer", "release")
@@ -62,6 +89,36 @@ class ControlError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def entry_json(position, entry) -> dict:
+    """A queue entry (ACD or route point) in the schema's names."""
+    party = entry.remote_party
+    body = {
+        "position": position,
+        "callId": entry.call_id,
+        "extTrackingId": entry.ext_tracking_id,
+        "remoteParty": party.address,
+        "remoteName": party.name,
+        "remoteUserId": party.user_id,
+        "addTime": entry.add_time,
+        "removeTime": entry.remove_time,
+        "bounced": entry.bounced,
+    }
+    if hasattr(entry, "acd_name"):
+        body.update(acdName=entry.acd_name, acdNumber=entry.acd_number, acdPriority=entry.acd_priority)
+    else:
+        info = entry.play_collect_info
+        body.update(
+            routePointName=entry.route_point_name,
+            routePointNumber=entry.route_point_number,
+            playCollectInfo=(
+                {"playCollectId": info.play_collect_id, "playCollectType": info.play_collect_type}
+                if info is not None else None
+            ),
+        )
+    body.update(answeringUserId=entry.answering_user_id, answeringCallId=entry.answering_call_id)
+    return body
 
 
 def call_json(call) -> dict:
@@ -153,6 +210,28 @@ class ControlResource(resource.Resource):
                 return {"POST": self._user_action}, (path[1], path[2])
         if len(path) == 3 and path[0] == "network" and path[2] in _NETWORK_ACTIONS:
             return {"POST": self._network_action}, (path[1], path[2])
+        return self._contact_centre_route(path)
+
+    def _contact_centre_route(self, path):
+        if path == ["queues"]:
+            return {"GET": self._queues}, ()
+        if len(path) == 3 and path[0] == "queues" and path[2] == "calls":
+            return {"GET": self._queue_calls}, (path[1],)
+        if len(path) == 2 and path[0] == "agents":
+            return {"GET": self._agent}, (path[1],)
+        if len(path) == 3 and path[0] == "agents" and path[2] in ("state", "join"):
+            return {"POST": self._agent_state if path[2] == "state" else self._agent_join}, (path[1],)
+        if path == ["routepoints"]:
+            return {"GET": self._route_points}, ()
+        if len(path) == 3 and path[0] == "routepoints":
+            if path[2] == "calls":
+                return {"GET": self._route_point_calls}, (path[1],)
+            if path[2] == "state":
+                return {"POST": self._route_point_state}, (path[1],)
+            if path[2] == "policy":
+                return {"POST": self._route_point_policy}, (path[1],)
+        if len(path) == 3 and path[0] == "calls" and path[2] == "digits":
+            return {"POST": self._digits}, (path[1],)
         return None
 
     @staticmethod
@@ -249,6 +328,66 @@ class ControlResource(resource.Resource):
                 raise ControlError(400, "'mode' must be 'close' or 'hang'")
             self.xsp.front_end_down(index, mode)
         return 200, self.xsp.front_end_status()[index]
+
+    # ------------------------------------------------------- contact centre
+
+    def _queues(self):
+        return 200, [center.view() for center in self.engine.call_centers.centers]
+
+    def _queue_calls(self, queue):
+        center = self.engine.call_centers.center(queue)
+        return 200, [entry_json(n, entry) for n, entry in enumerate(center.entries(), 1)]
+
+    def _agent(self, agent):
+        return 200, self.engine.call_centers.agent_view(agent)
+
+    def _agent_state(self, body, agent):
+        unknown = set(body) - {"state", "unavailableCode"}
+        if unknown:
+            raise ControlError(400, "unknown fields: %s" % ", ".join(sorted(unknown)))
+        state = self._string(body, "state")
+        code = self._string(body, "unavailableCode", required=False)
+        self.engine.call_centers.set_agent_state(agent, state, code)
+        return 200, self.engine.call_centers.agent_view(agent)
+
+    def _agent_join(self, body, agent):
+        queue = self._string(body, "acd")
+        joined = body.get("joined", True)
+        if not isinstance(joined, bool):
+            raise ControlError(400, "'joined' must be true or false")
+        self.engine.call_centers.join(agent, queue, joined)
+        return 200, self.engine.call_centers.agent_view(agent)
+
+    def _route_points(self):
+        return 200, [route_point.view() for route_point in self.engine.route_points.route_points]
+
+    def _route_point_calls(self, route_point):
+        holder = self.engine.route_points.route_point(route_point)
+        return 200, [entry_json(n, entry) for n, entry in enumerate(holder.entries(), 1)]
+
+    def _route_point_state(self, body, route_point):
+        holder = self.engine.route_points.route_point(route_point)
+        holder.set_state(self._string(body, "state"))
+        return 200, holder.view()
+
+    def _route_point_policy(self, body, route_point):
+        holder = self.engine.route_points.route_point(route_point)
+        unknown = set(body) - {"no-request-seconds", "failed-destination"}
+        if unknown:
+            raise ControlError(400, "unknown fields: %s" % ", ".join(sorted(unknown)))
+        seconds = body.get("no-request-seconds")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))):
+            raise ControlError(400, "'no-request-seconds' must be a number")
+        destination = None
+        if body.get("failed-destination") is not None:
+            destination = self._string(body, "failed-destination")
+        return 200, holder.set_policy(
+            seconds, destination, clear_destination="failed-destination" in body and destination is None
+        )
+
+    def _digits(self, body, ext_tracking_id):
+        digits = self._string(body, "digits")
+        return 200, {"result": self.engine.route_points.press(ext_tracking_id, digits)}
 
     def _network_calls(self):
         return 200, [call_json(c) for c in self.engine.network_calls()]

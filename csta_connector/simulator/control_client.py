@@ -61,3 +61,22 @@ class ControlClient:
 
     def failover(self, mode: str):
         return self.post("/failover", {"mode": mode})
+
+    # the contact centre (SPEC §10)
+    def agent_state(self, agent: str, state: str, unavailable_code: str | None = None):
+        body = {"state": state}
+        if unavailable_code is not None:
+            body["unavailableCode"] = unavailable_code
+        return self.post("/agents/%s/state" % agent, body)
+
+    def join(self, agent: str, queue: str, joined: bool = True):
+        return self.post("/agents/%s/join" % agent, {"acd": queue, "joined": joined})
+
+    def queue_calls(self, queue: str):
+        return self.get("/queues/%s/calls" % queue)
+
+    def route_point_calls(self, route_point: str):
+        return self.get("/routepoints/%s/calls" % route_point)
+
+    def press_digits(self, ext_tracking_id: str, digits: str):
+        return self.post("/calls/%s/digits" % ext_tracking_id, {"digits": digits})

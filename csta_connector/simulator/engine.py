@@ -1,11 +1,27 @@
 # -*- test-case-name: tests.unit.test_sim_engine -*-
-"""The simulator's call engine: users, call halves, Advanced Call events, AS failover.
+"""The simulator's call engine: call halves, sessions, Advanced Call events, actions.
 
 Pure call logic: no sockets. The clock (an ``IReactorTime``, ``task.Clock`` in
 tests) is injected; it stamps the events (epoch milliseconds) and runs the
 delayed work (the post-failover resync, treatments). Listeners receive one
 :class:`Notification` per Xsi event per user, synchronously and in event order;
 the XSP server adds the subscription envelope (eventID, sequenceNumber, ...).
+
+The engine is built of these parts:
+
+* ``addressing.py``: the users and where an address leads (a :class:`Route`);
+* ``failover.py``: the AS pair (the active AS, its call-id space, orphans,
+  who gets a resync);
+* this module: the calls (``sessions.py`` holds their records) and every
+  action on them. :meth:`CallEngine._deliver` is where a call to a route
+  arrives, one delivery per :class:`RouteKind`;
+* the contact centre (SPEC §10): ``call_centers.py`` (queues, agents),
+  ``route_points.py`` (routing, treatments), ``contact_centre.py`` (what they
+  share). A call to a call center or route point is delivered to it; the
+  engine tells it when the agent it offered a call answers or refuses, and
+  when its caller hangs up (:meth:`CallEngine._answer`, ``_release``).
+  Its events are :class:`Notification` objects too, for the virtual
+  subscriber (or the agent), with their package and typed ``event_data``.
 
 Call model (SPEC §4)
 --------------------
@@ -16,18 +32,15 @@ call-id space, fresh after an ungraceful failover. A half belongs to a user
 number: no events, driven through the control API). A half in a terminal state
 (Released, Detached) is removed at once; a session goes with its last half.
 
-Addresses and destinations
---------------------------
-* A **user** is found by extension (``2002``), user id (``2002@example.com``),
-  number (``+15550002002``, ``15550002002``), ``tel:`` or ``sip:`` URI.
-* **Unknown destination**: a short number (1-6 digits) or a number of the
-  platform's own block (``+1555000…``) that is no user -> the caller gets
-  CallReleasing + CallReleased with releaseCause ``User Not Found``.
-* **Network party**: any other number of 7 or more digits (``+4930123456``,
-  ``tel:0301234567``). It alerts with no events; the control API answers or
+Destinations (see ``addressing.py`` for the addresses)
+-------------------------------------------------------
+* A **user**: its phone alerts (CallReceived).
+* **Unknown destination**: the caller gets CallReleasing + CallReleased with
+  releaseCause ``User Not Found``.
+* **Network party**: it alerts with no events; the control API answers or
   releases it (``network_answer`` / ``network_release``), and may place calls
   from it (``network_call``). remoteParty callType ``Network``.
-* Anything else (letters, empty) is refused: ``SimulatorError`` 400.
+* Anything else is refused: ``SimulatorError`` 400.
 
 Busy rule: a destination user is busy when its ``busy`` flag is set (control
 API ``POST /users/N/settings {"busy": true}``: the phone rejects every call), or
@@ -44,20 +57,15 @@ that takes the phone off-hook, after the CallReleased that puts it on-hook.
 A phone takes one active call: answering, retrieving or dialling while another
 call is active first holds that call (CallHeld), like a real handset.
 
-AS failover (SPEC §4, broadworks-xsi.md §7): ``graceful`` flips the active AS
-and nothing else. ``ungraceful`` orphans every call: the peer AS forgets them
-(:meth:`CallEngine.snapshot`, :meth:`CallEngine.calls_of` omit them), call
-control on them raises ``SimulatorError`` (404, ``CALL_ORPHANED``), and a
-phone hang-up (:meth:`CallEngine.hang_up`, the control API's release) removes
-one silently. For each user with an orphaned *answered call received by that
-user* the peer AS sends, ``resync_delay`` seconds later, a ``resync_event``
-notification listing the calls it knows (nothing for calls the user
-originated or that were still alerting).
+AS failover (``failover.py``): after an ungraceful failover the peer AS
+forgets every call (:meth:`CallEngine.snapshot`, :meth:`CallEngine.calls_of`
+omit them), call control on them raises ``SimulatorError`` (404,
+``CALL_ORPHANED``), and a phone hang-up (:meth:`CallEngine.hang_up`, the
+control API's release) removes one silently.
 """
 
 from __future__ import annotations
 
-import enum
 import re
 from collections import deque
 from dataclasses import dataclass
@@ -65,39 +73,64 @@ from dataclasses import dataclass
 from twisted.logger import Logger
 
 from csta_connector import lms
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.xsi import Call, Conference, Redirect, RemoteParty
+from csta_connector.broadworks.requests import ADVANCED_CALL
+from csta_connector.simulator.addressing import (
+    Directory,
+    Route,
+    RouteKind,
+    local_part,
+)
+from csta_connector.simulator.call_centers import CallCenters
+from csta_connector.simulator.contact_centre import ContactCentreSettings
+from csta_connector.simulator.errors import ErrorCode, SimulatorError, bad_state, invalid
+from csta_connector.simulator.failover import (
+    FAILOVER_MODES,
+    RESYNC_EVENTS,
+    ApplicationServerPair,
+)
+from csta_connector.simulator.route_points import RoutePoints
+from csta_connector.simulator.sessions import (
+    ACTIVE,
+    ALERTING,
+    BUSY,
+    CLICK_TO_DIAL,
+    DETACHED,
+    HELD,
+    LOCAL_RELEASE,
+    OFF_HOOK,
+    ON_HOOK,
+    ORIGINATOR,
+    RELEASED,
+    REMOTE_HELD,
+    REMOTE_RELEASE,
+    TEMPORARILY_UNAVAILABLE,
+    TERMINATOR,
+    USER_NOT_FOUND,
+    CallHalf,
+    Session,
+)
 
-ORIGINATOR = "Originator"
-TERMINATOR = "Terminator"
-CLICK_TO_DIAL = "Click-to-Dial"
-
-ALERTING = "Alerting"
-ACTIVE = "Active"
-HELD = "Held"
-REMOTE_HELD = "Remote Held"
-RELEASED = "Released"
-DETACHED = "Detached"
-
-OFF_HOOK = "Off-Hook"
-ON_HOOK = "On-Hook"
-
-LOCAL_RELEASE = "localRelease"
-REMOTE_RELEASE = "remoteRelease"
-
-BUSY = "Busy"
-USER_NOT_FOUND = "User Not Found"
-TEMPORARILY_UNAVAILABLE = "Temporarily Unavailable"
-
-FAILOVER_MODES = ("graceful", "ungraceful")
-RESYNC_EVENTS = ("CallSubscriptionEvent", "CallSubscriptionResyncEvent")
+__all__ = [
+    "CallEngine",
+    "ErrorCode",
+    "FAILOVER_MODES",
+    "Notification",
+    "RESYNC_EVENTS",
+    "Route",
+    "RouteKind",
+    "SimulatorError",
+]
 
 _DTMF = re.compile(r"^[0-9*#A-Da-d,]+$")
-_DIGITS = re.compile(r"^\+?[0-9]+$")
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """One Xsi event for one user, before the subscription envelope is added."""
+    """One Xsi event for one subscriber (a user, a call center, a route point),
+    before the subscription envelope is added; it goes to the subscriptions of
+    ``package``."""
 
     user_id: str
     event_type: str
@@ -105,184 +138,8 @@ class Notification:
     calls: tuple[Call, ...] = ()
     conference: Conference | None = None
     hook_status: str | None = None
-
-
-class ErrorCode(enum.IntEnum):
-    """The ``errorCode`` of a refused action (the simulator's own table).
-
-    ======  =====  ============================================================
-    code    HTTP   meaning
-    ======  =====  ============================================================
-    4001    400    invalid argument (address, digits, mode, call list)
-    4002    400    the call's state does not allow the action
-    4041    404    unknown user
-    4042    404    unknown call (not a call of that user on the active AS)
-    4043    404    orphaned call: the active AS lost it in a failover
-    4044    404    transfer destination does not exist
-    4091    409    transfer destination busy
-    4092    409    the user already has a conference
-    ======  =====  ============================================================
-    """
-
-    INVALID_ARGUMENT = 4001
-    INVALID_STATE = 4002
-    UNKNOWN_USER = 4041
-    UNKNOWN_CALL = 4042
-    CALL_ORPHANED = 4043
-    DESTINATION_NOT_FOUND = 4044
-    DESTINATION_BUSY = 4091
-    CONFERENCE_EXISTS = 4092
-
-
-class SimulatorError(Exception):
-    """Call control refused; the XSP server turns it into a CTI error response."""
-
-    def __init__(self, status_code: int, error_code: int, summary: str):
-        super().__init__(summary)
-        self.status_code = status_code
-        self.error_code = int(error_code)
-        self.summary = summary
-
-    def __repr__(self):
-        return "SimulatorError(%d, %d, %r)" % (
-            self.status_code,
-            self.error_code,
-            self.summary,
-        )
-
-
-def _invalid(summary):
-    return SimulatorError(400, ErrorCode.INVALID_ARGUMENT, summary)
-
-
-def _bad_state(summary):
-    return SimulatorError(400, ErrorCode.INVALID_STATE, summary)
-
-
-# --------------------------------------------------------------------------
-# internal, mutable records (never handed out: listeners get frozen Calls)
-
-
-class _User:
-    __slots__ = (
-        "user_id",
-        "extension",
-        "number",
-        "party",
-        "busy",
-        "call_waiting",
-        "halves",
-        "orphans",
-        "conference",
-        "hook",
-    )
-
-    def __init__(self, user_id, extension, number):
-        self.user_id = user_id
-        self.extension = extension
-        self.number = number
-        self.party = RemoteParty(
-            name="User %s" % extension,
-            address="tel:" + number,
-            user_id=user_id,
-            user_dn="tel:%s;ext=%s" % (number, extension),
-            call_type="Group",
-        )
-        self.busy = False
-        self.call_waiting = True
-        self.halves = []  # halves the active AS knows, oldest first
-        self.orphans = []  # halves lost in an ungraceful failover
-        self.conference = None  # list of the participating halves
-        self.hook = ON_HOOK
-
-
-class _Session:
-    __slots__ = ("ext_tracking_id", "halves", "orphaned")
-
-    def __init__(self, ext_tracking_id):
-        self.ext_tracking_id = ext_tracking_id
-        self.halves = []
-        self.orphaned = False
-
-
-class _Half:
-    __slots__ = (
-        "call_id",
-        "session",
-        "user",
-        "number",
-        "personality",
-        "base",
-        "local_held",
-        "remote_held",
-        "start_time",
-        "answer_time",
-        "held_time",
-        "release_cause",
-        "dialled",
-        "route",
-        "treatment",
-    )
-
-    def __init__(self, call_id, session, user, number, personality, now):
-        self.call_id = call_id
-        self.session = session
-        self.user = user  # _User, or None for a network party
-        self.number = number  # the network party's number
-        self.personality = personality
-        self.base = ALERTING  # ALERTING or ACTIVE; hold is kept in the flags
-        self.local_held = False
-        self.remote_held = False
-        self.start_time = now
-        self.answer_time = None
-        self.held_time = None
-        self.release_cause = None
-        self.dialled = None  # remote party shown while there is no peer
-        self.route = None  # where a click-to-dial goes once off-hook
-        self.treatment = None  # the pending delayed release of a failed call
-
-    @property
-    def state(self):
-        if self.base == ALERTING:
-            return ALERTING
-        if self.local_held:
-            return HELD
-        if self.remote_held:
-            return REMOTE_HELD
-        return ACTIVE
-
-    @property
-    def ringing(self):
-        """Alerting at this party's phone, never answered: the phone is on-hook."""
-        return (
-            self.base == ALERTING
-            and self.personality != ORIGINATOR
-            and self.answer_time is None
-        )
-
-    @property
-    def peer(self):
-        for half in self.session.halves:
-            if half is not self:
-                return half
-        return None
-
-    @property
-    def party(self) -> RemoteParty:
-        if self.user is not None:
-            return self.user.party
-        return RemoteParty(address="tel:" + self.number, call_type="Network")
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    kind: str  # 'user' | 'network' | 'unknown'
-    party: RemoteParty
-    user: _User | None = None
-    number: str | None = None
-
-
-# --------------------------------------------------------------------------
+    package: str = ADVANCED_CALL
+    event_data: object = None  # the contact-centre packages' (xsi_contact_centre)
 
 
 class CallEngine:
@@ -300,36 +157,31 @@ class CallEngine:
         resync_event="CallSubscriptionEvent",
         treatment_time=0.0,
         click_to_dial_auto_offhook=True,
+        contact_centre: ContactCentreSettings | None = None,
     ):
-        if resync_event not in RESYNC_EVENTS:
-            raise ValueError("resync_event must be one of %s" % (RESYNC_EVENTS,))
+        self._servers = ApplicationServerPair(resync_delay, resync_event)
+        self._directory = Directory(domain, users, first_extension)
         self._clock = clock
         self.domain = domain
-        self.resync_delay = resync_delay
-        self.resync_event = resync_event
         self.treatment_time = treatment_time
         self.click_to_dial_auto_offhook = click_to_dial_auto_offhook
         self._listeners = []
         self._queue = deque()
         self._delivering = False
         self._delayed = []
-        self._users = {}
-        self._by_extension = {}
-        self._by_number = {}
-        for extension in range(first_extension, first_extension + users):
-            ext = str(extension)
-            user = _User("%s@%s" % (ext, domain), ext, "+1555000" + ext)
-            self._users[user.user_id] = user
-            self._by_extension[ext] = user
-            self._by_number[user.number] = user
-        self._active_as = 0  # 0 primary, 1 secondary
-        self._space = 1  # the AS call-id space: the ``k`` of the ids
-        self._next_session = 1
-        self._next_half = 1
-        self._sessions = {}  # ext_tracking_id -> _Session (the active AS knows)
-        self._halves = {}  # call_id -> _Half (the active AS knows)
-        self._orphan_sessions = {}
-        self._orphan_halves = {}
+        self._sessions = {}  # ext_tracking_id -> Session (the active AS knows)
+        self._halves = {}  # call_id -> CallHalf (the active AS knows)
+        self._settling = []  # work for the end of the current action (agents freed)
+        self.contact_centre = contact_centre or ContactCentreSettings()
+        self.call_centers = CallCenters(self, self.contact_centre)
+        self.route_points = RoutePoints(self, self.contact_centre)
+        self._deliveries = {
+            RouteKind.USER: self._deliver_to_user,
+            RouteKind.NETWORK: self._deliver_to_network,
+            RouteKind.UNKNOWN: self._deliver_nowhere,
+            RouteKind.CALL_CENTER: self._deliver_to_holder,
+            RouteKind.ROUTE_POINT: self._deliver_to_holder,
+        }
 
     # ---------------------------------------------------------------- listeners
 
@@ -342,6 +194,12 @@ class CallEngine:
     def _emit(self, user, event_type, **kw):
         self._queue.append(Notification(user.user_id, event_type, **kw))
 
+    def _after(self, work):
+        """Run ``work`` once the current action is complete (before its events
+        go out): an agent whose call ended takes the next queued call then,
+        not in the middle of the operation that ended it."""
+        self._settling.append(work)
+
     def _flush(self):
         # Delivered after the state change is complete, in order; a listener
         # that calls back into the engine queues behind the current events.
@@ -349,7 +207,11 @@ class CallEngine:
             return
         self._delivering = True
         try:
-            while self._queue:
+            while self._queue or self._settling:
+                while self._settling:
+                    self._settling.pop(0)()
+                if not self._queue:
+                    break
                 notification = self._queue.popleft()
                 for fn in list(self._listeners):
                     try:
@@ -410,15 +272,13 @@ class CallEngine:
             half.treatment = None
 
     def _new_session(self):
-        session = _Session("%d:%d" % (self._next_session, self._space))
-        self._next_session += 1
+        session = Session(self._servers.new_session_id())
         self._sessions[session.ext_tracking_id] = session
         return session
 
     def _new_half(self, session, user, number, personality):
-        call_id = "callhalf-%d:%d" % (self._next_half, self._space)
-        self._next_half += 1
-        half = _Half(call_id, session, user, number, personality, self._now())
+        call_id = self._servers.new_call_id()
+        half = CallHalf(call_id, session, user, number, personality, self._now())
         session.halves.append(half)
         self._halves[call_id] = half
         if user is not None:
@@ -441,6 +301,8 @@ class CallEngine:
             start_time=half.start_time,
             answer_time=half.answer_time,
             held_time=half.held_time if state in (HELD, REMOTE_HELD) else None,
+            redirect=half.redirect,
+            acd_call_info=half.acd_call_info,
         )
         fields.update(override)
         return Call(**fields)
@@ -490,6 +352,11 @@ class CallEngine:
             other.dialled = half.party  # what the party still sees as remote
         if not session.halves:
             self._sessions.pop(session.ext_tracking_id, None)
+        if half.on_end is not None:
+            end, half.on_end = half.on_end, None
+            self._after(end)  # an agent's ACD call: its wrap-up
+        if user is not None and not user.halves and user.user_id in self.call_centers.agents:
+            self._after(lambda: self.call_centers.user_free(user))
 
     def _leave_conference(self, half):
         user = half.user
@@ -526,76 +393,18 @@ class CallEngine:
     def resolve_user(self, address) -> str | None:
         """The user id an address names, or None: ``2002``, ``2002@example.com``,
         ``+15550002002``, ``tel:+15550002002``, ``sip:2002@example.com``."""
-        user = self._user_by_address(address)
-        return user.user_id if user is not None else None
-
-    @staticmethod
-    def _local_part(address):
-        """Strip scheme, URI parameters and domain: (local part, domain)."""
-        text = str(address).strip()
-        lowered = text.lower()
-        for scheme in ("tel:", "sip:", "sips:"):
-            if lowered.startswith(scheme):
-                text = text[len(scheme) :]
-                break
-        text = text.split(";", 1)[0]
-        local, _, domain = text.partition("@")
-        return local.strip(), domain.strip().lower()
-
-    def _user_by_address(self, address):
-        if address is None:
-            return None
-        local, domain = self._local_part(address)
-        if domain and domain != self.domain.lower():
-            return None
-        if local in self._by_extension:
-            return self._by_extension[local]
-        if local in self._by_number:
-            return self._by_number[local]
-        if "+" + local in self._by_number:
-            return self._by_number["+" + local]
-        return None
-
-    def _route(self, address) -> _Route:
-        user = self._user_by_address(address)
-        if user is not None:
-            return _Route("user", user.party, user=user)
-        local, domain = self._local_part(address or "")
-        if not _DIGITS.match(local) or (domain and domain != self.domain.lower()):
-            raise _invalid("invalid address %r" % (address,))
-        digits = local.lstrip("+")
-        own_block = local.startswith("+1555000") or (
-            local.startswith("1555000") and len(digits) == 11
-        )
-        if len(digits) <= 6 or own_block:
-            return _Route("unknown", RemoteParty(address="tel:" + local))
-        return _Route(
-            "network",
-            RemoteParty(address="tel:" + local, call_type="Network"),
-            number=local,
-        )
-
-    def _user(self, user_id) -> _User:
-        user = self._users.get(user_id)
-        if user is None:
-            user = self._user_by_address(user_id)
-        if user is None:
-            raise SimulatorError(
-                404, ErrorCode.UNKNOWN_USER, "unknown user %r" % (user_id,)
-            )
-        return user
+        return self._directory.resolve_user(address)
 
     def _is_busy(self, user):
         return user.busy or (not user.call_waiting and bool(user.halves))
 
     # ------------------------------------------------------------- call lookup
 
-    def _half_of(self, user, call_id) -> _Half:
+    def _half_of(self, user, call_id) -> CallHalf:
         half = self._halves.get(call_id)
         if half is not None and half.user is user:
             return half
-        orphan = self._orphan_halves.get(call_id)
-        if orphan is not None and orphan.user is user:
+        if self._servers.orphan_of(user, call_id) is not None:
             raise SimulatorError(
                 404,
                 ErrorCode.CALL_ORPHANED,
@@ -619,7 +428,7 @@ class CallEngine:
                 ErrorCode.CALL_ORPHANED,
                 "the %s call of %s was lost in the AS failover" % (what, user.user_id),
             )
-        raise _bad_state("user %s has no %s call" % (user.user_id, what))
+        raise bad_state("user %s has no %s call" % (user.user_id, what))
 
     def _current(self, user, halves):
         """The call a hang-up ends: active first, then alerting, then held."""
@@ -666,16 +475,25 @@ class CallEngine:
         self._deliver(half, route)
 
     def _deliver(self, caller, route):
-        session = caller.session
-        if route.kind == "unknown":
-            self._fail(caller, USER_NOT_FOUND)
-        elif route.kind == "network":
-            self._new_half(session, None, route.number, TERMINATOR)
-        elif self._is_busy(route.user):
+        """A call from ``caller`` arrives at ``route``: the destination alerts,
+        or the caller is connected to a treatment."""
+        self._deliveries[route.kind](caller, route)
+
+    def _deliver_to_user(self, caller, route):
+        if self._is_busy(route.user):
             self._fail(caller, BUSY)
         else:
-            callee = self._new_half(session, route.user, None, TERMINATOR)
+            callee = self._new_half(caller.session, route.user, None, TERMINATOR)
             self._notify(callee, "CallReceivedEvent")
+
+    def _deliver_to_network(self, caller, route):
+        self._new_half(caller.session, None, route.number, TERMINATOR)
+
+    def _deliver_nowhere(self, caller, route):
+        self._fail(caller, USER_NOT_FOUND)
+
+    def _deliver_to_holder(self, caller, route):
+        route.subscriber.holder.accept(caller, route)
 
     def _fail(self, caller, cause):
         """Connect the caller to a treatment (CallReleasing), release it later."""
@@ -696,10 +514,10 @@ class CallEngine:
     @_action
     def dial(self, user_id, address) -> Call:
         """The user picks up the phone and dials ``address``: the caller's half."""
-        user = self._user(user_id)
-        route = self._route(address)
+        user = self._directory.user(user_id)
+        route = self._directory.route(address)
         if route.user is user:
-            raise _invalid("%s cannot call itself" % user.user_id)
+            raise invalid("%s cannot call itself" % user.user_id)
         session = self._new_session()
         half = self._new_half(session, user, None, ORIGINATOR)
         self.log.debug(
@@ -715,10 +533,10 @@ class CallEngine:
     def click_to_dial(self, user_id, address) -> Call:
         """Xsi DialRequest: CallOriginating (the user's phone rings), then
         off-hook -> CallOriginated, then the destination alerts."""
-        user = self._user(user_id)
-        route = self._route(address)
+        user = self._directory.user(user_id)
+        route = self._directory.route(address)
         if route.user is user:
-            raise _invalid("%s cannot call itself" % user.user_id)
+            raise invalid("%s cannot call itself" % user.user_id)
         session = self._new_session()
         half = self._new_half(session, user, None, CLICK_TO_DIAL)
         half.dialled = route.party
@@ -731,10 +549,10 @@ class CallEngine:
 
     @_action
     def answer(self, user_id, call_id=None) -> Call:
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._pick(user, call_id, lambda h: h.ringing, "alerting")
         if not half.ringing:
-            raise _bad_state("call %s is not alerting" % half.call_id)
+            raise bad_state("call %s is not alerting" % half.call_id)
         self._answer(half)
         return self._call(half)
 
@@ -742,6 +560,14 @@ class CallEngine:
         if half.personality == CLICK_TO_DIAL:
             self._originate(half, half.route)
             return
+        if half.offer is not None:
+            # a call center or route point offered it: the call leaves the queue
+            half.offer.holder.answered(half.offer, half)
+            return
+        self._connect(half)
+
+    def _connect(self, half):
+        """``half`` answers: it and its peer are Active."""
         user = half.user
         now = self._now()
         if user is not None:
@@ -761,7 +587,7 @@ class CallEngine:
     @_action
     def talk(self, user_id, call_id) -> Call:
         """Xsi TalkRequest: answer an alerting call or retrieve a held one."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._half_of(user, call_id)
         if half.ringing:
             self._answer(half)
@@ -769,7 +595,7 @@ class CallEngine:
             self._hold_active(user, keep=half)
             self._retrieve(half)
         else:
-            raise _bad_state("call %s is %s" % (call_id, half.state))
+            raise bad_state("call %s is %s" % (call_id, half.state))
         return self._call(half)
 
     @_action
@@ -778,7 +604,7 @@ class CallEngine:
 
         Without ``call_id``: the current call (active, else alerting, else
         held); when it is a conference leg, the whole conference."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         if call_id is None:
             half = self._current(user, user.halves)
             if half is None:
@@ -789,7 +615,7 @@ class CallEngine:
                         "the calls of %s were lost in the AS failover"
                         % user.user_id,
                     )
-                raise _bad_state("user %s has no call" % user.user_id)
+                raise bad_state("user %s has no call" % user.user_id)
             if user.conference and half in user.conference:
                 # Hanging up ends the conference first, then each of its legs.
                 legs, user.conference = list(user.conference), None
@@ -806,10 +632,18 @@ class CallEngine:
         self._release(half, decline=decline)
 
     def _release(self, half, decline=False):
+        if half.offer is not None:
+            # the agent refuses a call a call center or route point offered
+            half.offer.holder.refused(half.offer, half)
+            return
         peer = half.peer
         rejected = half.ringing and half.personality == TERMINATOR
         self._released(half, LOCAL_RELEASE)
         if peer is None:
+            return
+        if peer.held is not None:
+            # the caller hung up while a call center or route point held the call
+            peer.held.holder.abandoned(peer.held)
             return
         if rejected and decline:
             self._fail(peer, TEMPORARILY_UNAVAILABLE)
@@ -822,7 +656,7 @@ class CallEngine:
 
         Unlike CTI :meth:`release`, this also ends an orphaned call: silently,
         since no AS knows it any more (both parties' media ends)."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         if call_id is None and user.conference:
             # hanging up the phone ends the user's three-way call: every leg
             for leg in list(user.conference):
@@ -834,43 +668,35 @@ class CallEngine:
             if half is None:
                 half = self._current(user, user.orphans)
             if half is None:
-                raise _bad_state("user %s has no call" % user.user_id)
+                raise bad_state("user %s has no call" % user.user_id)
             if user.conference and half in user.conference:
                 # hanging up the phone ends the three-way call: every leg
                 self.release(user.user_id)
                 return
             call_id = half.call_id
-        orphan = self._orphan_halves.get(call_id)
-        if orphan is not None and orphan.user is user:
-            self._drop_orphan(orphan.session)
+        orphan = self._servers.orphan_of(user, call_id)
+        if orphan is not None:
+            self._servers.drop(orphan.session)
             return
         self.release(user.user_id, call_id)
 
-    def _drop_orphan(self, session):
-        self.log.debug("orphaned call {call} hung up", call=session.ext_tracking_id)
-        self._orphan_sessions.pop(session.ext_tracking_id, None)
-        for half in session.halves:
-            self._orphan_halves.pop(half.call_id, None)
-            if half.user is not None:
-                half.user.orphans.remove(half)
-
     @_action
     def hold(self, user_id, call_id=None) -> Call:
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._pick(
             user, call_id, lambda h: h.state in (ACTIVE, REMOTE_HELD), "active"
         )
         if half.base != ACTIVE or half.local_held:
-            raise _bad_state("call %s is %s" % (half.call_id, half.state))
+            raise bad_state("call %s is %s" % (half.call_id, half.state))
         self._hold(half)
         return self._call(half)
 
     @_action
     def retrieve(self, user_id, call_id=None) -> Call:
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._pick(user, call_id, lambda h: h.state == HELD, "held")
         if half.state != HELD:
-            raise _bad_state("call %s is %s" % (half.call_id, half.state))
+            raise bad_state("call %s is %s" % (half.call_id, half.state))
         self._hold_active(user, keep=half)
         self._retrieve(half)
         return self._call(half)
@@ -878,10 +704,10 @@ class CallEngine:
     @_action
     def reconnect(self, user_id, call_id) -> Call:
         """Retrieve this held call and release the user's other calls."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._half_of(user, call_id)
         if half.state != HELD:
-            raise _bad_state("call %s is %s" % (call_id, half.state))
+            raise bad_state("call %s is %s" % (call_id, half.state))
         for other in list(user.halves):
             if other is not half and other.call_id in self._halves:
                 self._release(other)
@@ -891,20 +717,20 @@ class CallEngine:
     @_action
     def transmit_dtmf(self, user_id, call_id, digits) -> None:
         """No event exists for DTMF: only check the call can carry it."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._half_of(user, call_id)
         if not digits or not _DTMF.match(str(digits)):
-            raise _invalid("invalid DTMF digits %r" % (digits,))
+            raise invalid("invalid DTMF digits %r" % (digits,))
         if half.state != ACTIVE:
-            raise _bad_state("call %s is %s" % (call_id, half.state))
+            raise bad_state("call %s is %s" % (call_id, half.state))
 
     # --------------------------------------------------------------- transfers
 
     def _check_transferable(self, user, half):
         if user.conference and half in user.conference:
-            raise _bad_state("call %s is in a conference" % half.call_id)
+            raise bad_state("call %s is in a conference" % half.call_id)
         if half.peer is None:
-            raise _bad_state("call %s has no remote party" % half.call_id)
+            raise bad_state("call %s has no remote party" % half.call_id)
 
     @_action
     def blind_transfer(self, user_id, call_id, address) -> None:
@@ -914,24 +740,26 @@ class CallEngine:
         or ``deflection``), then CallReleased. The far party: CallTransferred
         (its state goes back to Alerting) or, for a deflected call,
         CallForwarded. The destination: CallReceived."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         half = self._half_of(user, call_id)
         self._check_transferable(user, half)
+        if half.offer is not None:
+            raise bad_state("call %s is offered by %s: answer or refuse it" % (call_id, half.offer.holder.subscriber.user_id))
         if half.ringing and half.personality == TERMINATOR:
             reason = "deflection"
         elif half.base == ACTIVE:
             reason = "transfer"
         else:
-            raise _bad_state("call %s is %s" % (call_id, half.state))
-        route = self._route(address)
+            raise bad_state("call %s is %s" % (call_id, half.state))
+        route = self._directory.route(address)
         peer = half.peer
-        if route.kind == "unknown":
+        if route.kind is RouteKind.UNKNOWN:
             raise SimulatorError(
                 404, ErrorCode.DESTINATION_NOT_FOUND, "no such destination %r" % address
             )
         if route.user is not None:
             if route.user is user or route.user is peer.user:
-                raise _invalid("cannot transfer %s to %r" % (call_id, address))
+                raise invalid("cannot transfer %s to %r" % (call_id, address))
             if self._is_busy(route.user):
                 raise SimulatorError(
                     409, ErrorCode.DESTINATION_BUSY, "destination %r is busy" % address
@@ -952,12 +780,18 @@ class CallEngine:
         peer.base = ALERTING
         peer.remote_held = False
         self._fix_held_time(peer, before[0])
+        if route.subscriber is not None:
+            # into a call center or route point: it holds the call (or refuses it)
+            self._deliver(peer, route)
+            if peer.call_id in self._halves and peer.release_cause is None:
+                self._notify(peer, "CallForwardedEvent" if reason == "deflection" else "CallTransferredEvent")
+            return
         self._new_half(peer.session, route.user, route.number, TERMINATOR)
         if reason == "deflection":
             self._notify(peer, "CallForwardedEvent")
         else:
             self._notify_transferred(peer, before)
-        if route.kind == "user":
+        if route.kind is RouteKind.USER:
             self._notify(peer.peer, "CallReceivedEvent")
 
     def _notify_transferred(self, half, before):
@@ -975,20 +809,20 @@ class CallEngine:
         2 in the user's place (taking its extTrackingId and personality):
         CallTransferred. The far party of call 2 sees a new remote party:
         CallUpdated (CallTransferred if its state changed)."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         if call_id1 == call_id2:
-            raise _invalid("transfer needs two different calls")
+            raise invalid("transfer needs two different calls")
         half1 = self._half_of(user, call_id1)
         half2 = self._half_of(user, call_id2)
         for half in (half1, half2):
             self._check_transferable(user, half)
         if half1.base != ACTIVE:
-            raise _bad_state("call %s is %s" % (call_id1, half1.state))
+            raise bad_state("call %s is %s" % (call_id1, half1.state))
         if half2.base != ACTIVE and half2.personality != ORIGINATOR:
-            raise _bad_state("call %s is %s" % (call_id2, half2.state))
+            raise bad_state("call %s is %s" % (call_id2, half2.state))
         far1, far2 = half1.peer, half2.peer
         if far1.user is not None and far1.user is far2.user:
-            raise _invalid("both calls go to %s" % far1.user.user_id)
+            raise invalid("both calls go to %s" % far1.user.user_id)
         before1 = (far1.state, far1.session.ext_tracking_id)
         before2 = (far2.state, far2.session.ext_tracking_id)
         self._released(half1, LOCAL_RELEASE)
@@ -1008,16 +842,18 @@ class CallEngine:
         self._fix_held_time(far2, before2[0])
         self._notify_transferred(far1, before1)
         self._notify_transferred(far2, before2)
+        if far2.held is not None:
+            far2.held.holder.caller_changed(far2.held, far1)
 
     # -------------------------------------------------------------- conference
 
     @_action
     def conference_start(self, user_id, call_ids) -> Conference:
         """Three-way (n-way) conference of the user's answered calls."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         call_ids = list(call_ids or ())
         if len(call_ids) < 2 or len(set(call_ids)) != len(call_ids):
-            raise _invalid("a conference needs two or more different calls")
+            raise invalid("a conference needs two or more different calls")
         if user.conference:
             raise SimulatorError(
                 409, ErrorCode.CONFERENCE_EXISTS, "%s already has a conference" % user_id
@@ -1025,7 +861,7 @@ class CallEngine:
         halves = [self._half_of(user, call_id) for call_id in call_ids]
         for half in halves:
             if half.base != ACTIVE or half.peer is None:
-                raise _bad_state("call %s is %s" % (half.call_id, half.state))
+                raise bad_state("call %s is %s" % (half.call_id, half.state))
         for half in halves:
             if half.local_held:
                 self._retrieve(half)
@@ -1044,11 +880,12 @@ class CallEngine:
     # ------------------------------------------------------------ network side
 
     def _network_half(self, number, ext_tracking_id, accept):
-        local, _ = self._local_part(number or "")
+        local, _ = local_part(number or "")
         candidates = [
             half
-            for half in list(self._halves.values()) + list(self._orphan_halves.values())
+            for half in list(self._halves.values()) + list(self._servers.orphan_halves.values())
             if half.user is None
+            and half.held is None
             and half.number.lstrip("+") == local.lstrip("+")
             and (ext_tracking_id is None or half.session.ext_tracking_id == ext_tracking_id)
         ]
@@ -1062,12 +899,12 @@ class CallEngine:
     @_action
     def network_call(self, from_number, address) -> Call:
         """An external party calls ``address``; returns the network party's half."""
-        route = self._route(from_number)
-        if route.kind != "network":
-            raise _invalid("%r is not a network number" % (from_number,))
-        target = self._route(address)
-        if target.kind == "network":
-            raise _invalid("network to network calls do not touch this platform")
+        route = self._directory.route(from_number)
+        if route.kind is not RouteKind.NETWORK:
+            raise invalid("%r is not a network number" % (from_number,))
+        target = self._directory.route(address)
+        if target.kind is RouteKind.NETWORK:
+            raise invalid("network to network calls do not touch this platform")
         session = self._new_session()
         half = self._new_half(session, None, route.number, ORIGINATOR)
         half.dialled = target.party
@@ -1088,18 +925,18 @@ class CallEngine:
         """The external party hangs up (orphaned calls end silently)."""
         half = self._network_half(number, ext_tracking_id, lambda h: True)
         if half.session.orphaned:
-            self._drop_orphan(half.session)
+            self._servers.drop(half.session)
         else:
             self._release(half)
 
     def network_calls(self) -> tuple[Call, ...]:
         """The network parties' halves the active AS knows."""
-        return tuple(self._call(h) for h in self._halves.values() if h.user is None)
+        return tuple(self._call(h) for h in self._halves.values() if h.user is None and h.held is None)
 
     # -------------------------------------------------------------- user setup
 
     def set_user_options(self, user_id, busy=None, call_waiting=None) -> dict:
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         if busy is not None:
             user.busy = bool(busy)
         if call_waiting is not None:
@@ -1107,7 +944,7 @@ class CallEngine:
         return self.user_info(user.user_id)
 
     def user_info(self, user_id) -> dict:
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         return {
             "userId": user.user_id,
             "extension": user.extension,
@@ -1123,87 +960,126 @@ class CallEngine:
 
     def calls_of(self, user_id) -> tuple[Call, ...]:
         """The user's calls the active AS knows."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         return tuple(self._call(half) for half in user.halves)
 
     def snapshot(self, user_id):
         """(calls, conference, hookStatus) for a CallSubscriptionEvent."""
-        user = self._user(user_id)
+        user = self._directory.user(user_id)
         return self.calls_of(user.user_id), self._conference(user), self._hook_of(user)
 
     def status(self) -> dict:
         return {
-            "active_as": "primary" if self._active_as == 0 else "secondary",
-            "users": len(self._users),
+            "active_as": self._servers.active_name,
+            "users": len(self._directory),
             "calls": len(self._sessions),
-            "orphaned_calls": len(self._orphan_sessions),
+            "orphaned_calls": len(self._servers.orphan_sessions),
+            "queued_calls": self.call_centers.queued_calls,
+            "route_point_calls": self.route_points.route_point_calls,
+            "agents_available": self.call_centers.agents_available,
+            "app_controller": self.route_points.controller_state,
         }
+
+    # ----------------------------------------------------- subscriptions
+
+    def resolve_subscriber(self, address) -> str | None:
+        """The id of the user, call center or route point an address names, or None."""
+        user_id = self._directory.resolve_user(address)
+        if user_id is not None:
+            return user_id
+        subscriber = self._directory.virtual(address)
+        return subscriber.user_id if subscriber is not None else None
+
+    def check_subscription(self, package, target) -> None:
+        """``SimulatorError`` unless ``target`` (an id) takes a subscription to ``package``."""
+        if package == ADVANCED_CALL:
+            self._directory.user(target)
+        elif package == cc.CALL_CENTER_AGENT:
+            self.call_centers.agent(target)
+        elif package == cc.CALL_CENTER_QUEUE:
+            self.call_centers.center(target)
+        elif package == cc.ROUTE_POINT_QUEUE:
+            self.route_points.route_point(target)
+        else:
+            raise SimulatorError(
+                400, ErrorCode.INVALID_ARGUMENT, "the simulator has no event package %r" % (package,)
+            )
+
+    def subscription_snapshot(self, package, target) -> tuple[str, dict]:
+        """(event type, Notification fields) of the event that follows a
+        subscription's Add or Update: CallSubscriptionEvent, ACDSubscriptionEvent,
+        RoutePointSubscriptionEvent or AgentSubscriptionEvent."""
+        if package == cc.CALL_CENTER_QUEUE:
+            data = cc.QueueSnapshot(self.call_centers.center(target).entries())
+            return "ACDSubscriptionEvent", {"event_data": data}
+        if package == cc.ROUTE_POINT_QUEUE:
+            data = cc.QueueSnapshot(self.route_points.route_point(target).entries())
+            return "RoutePointSubscriptionEvent", {"event_data": data}
+        if package == cc.CALL_CENTER_AGENT:
+            return "AgentSubscriptionEvent", {"event_data": self.call_centers.agent_snapshot(target)}
+        calls, conference, hook = self.snapshot(target)
+        return "CallSubscriptionEvent", {"calls": tuple(calls), "conference": conference, "hook_status": hook}
 
     @property
     def user_ids(self) -> tuple[str, ...]:
-        return tuple(self._users)
+        return self._directory.user_ids
 
     # ---------------------------------------------------------------- failover
 
     @_action
     def failover(self, mode) -> None:
         """Fail the active AS over to its peer: ``graceful`` or ``ungraceful``."""
-        if mode not in FAILOVER_MODES:
-            raise _invalid("failover mode must be graceful or ungraceful, not %r" % (mode,))
-        self._active_as = 1 - self._active_as
+        self._servers.switch(mode)
         self.log.info(
             "AS failover ({mode}): {active} AS active",
             mode=mode,
-            active=self.status()["active_as"],
+            active=self._servers.active_name,
         )
         if mode == "graceful":
             return  # the peer takes the calls over as they are
-        # Ungraceful: the peer knows none of the calls, and allocates ids in a
-        # fresh space so new calls never collide with the orphans.
-        self._space += 1
-        self._next_session = 1
-        self._next_half = 1
-        resync = []
-        resync_set = set()  # a list keeps the order; the set keeps it O(n)
-        for session in self._sessions.values():
-            session.orphaned = True
-            self._orphan_sessions[session.ext_tracking_id] = session
-            for half in session.halves:
-                self._cancel(half.treatment)
-                half.treatment = None
-                self._orphan_halves[half.call_id] = half
-                user = half.user
-                if user is None:
-                    continue
-                user.orphans.append(half)
-                if (
-                    half.personality == TERMINATOR
-                    and half.answer_time is not None
-                    and user not in resync_set
-                ):
-                    resync.append(user)
-                    resync_set.add(user)
+        resync = self._servers.orphan(self._sessions.values())
+        for half in self._halves.values():
+            self._cancel(half.treatment)
+            half.treatment = None
         self._sessions = {}
         self._halves = {}
-        for user in self._users.values():
+        for user in self._directory:
             user.halves = []
             user.conference = None
             user.hook = ON_HOOK  # what the peer AS believes; nothing is sent
         for user in resync:
-            self._call_later(self.resync_delay, self._resync, user)
+            self._call_later(self._servers.resync_delay, self._resync, user)
+        # queue entries are orphans too; the peer AS sends nothing for them
+        # unless queue-resync-unsolicited asks it to (reference §10.6)
+        holders = self.call_centers.forget_calls() + self.route_points.forget_calls()
+        if self.contact_centre.resync_unsolicited:
+            for holder in holders:
+                self._call_later(self._servers.resync_delay, self._resync_queue, holder)
 
     def _resync(self, user):
         calls, conference, hook = self.snapshot(user.user_id)
+        event_type = self._servers.resync_event
         lms.emit(
-            self.log, lms.SIMULATOR_RESYNC_SENT, event_type=self.resync_event,
+            self.log, lms.SIMULATOR_RESYNC_SENT, event_type=event_type,
             user=user.user_id, calls=len(calls),
         )
         self._emit(
             user,
-            self.resync_event,
+            event_type,
             calls=calls,
             conference=conference,
             hook_status=hook,
         )
+
+    def _resync_queue(self, holder):
+        event_type = (
+            "ACDSubscriptionResyncEvent" if holder.package == cc.CALL_CENTER_QUEUE
+            else "RoutePointSubscriptionResyncEvent"
+        )
+        lms.emit(
+            self.log, lms.SIMULATOR_RESYNC_SENT, event_type=event_type,
+            user=holder.subscriber.user_id, calls=len(holder.calls),
+        )
+        holder.emit_snapshot(event_type)
 
     del _action

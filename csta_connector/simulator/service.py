@@ -14,6 +14,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 
 from csta_connector import lms
+from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.control import make_control_site
 from csta_connector.simulator.engine import CallEngine
 from csta_connector.simulator.xsp_server import XspServer
@@ -34,6 +35,7 @@ class SimulatorService(Service):
             domain=settings.domain,
             resync_delay=settings.resync_delay,
             resync_event=settings.resync_event,
+            contact_centre=ContactCentreSettings.from_section(settings),
         )
         self.xsp = XspServer(
             self.engine, reactor, domain=settings.domain,

@@ -16,8 +16,15 @@ This module owns channels, channel sets, subscriptions and event delivery:
   acknowledged within ``ack_timeout`` or whose channel dies is re-sent on
   another channel of the set; with no channel in the set at all it is lost;
 * AddUserSubscriptionRequest and UpdateSubscriptionRequest are answered, and
-  then followed by a CallSubscriptionEvent (the user's calls as the active AS
-  knows them).
+  then followed by the package's subscription event: a CallSubscriptionEvent
+  (``Advanced Call``: the user's calls as the active AS knows them),
+  ACDSubscriptionEvent (``Call Center Queue``), RoutePointSubscriptionEvent
+  (``Route Point Queue``) or AgentSubscriptionEvent (``Call Center Agent``);
+  an engine notification goes to the subscriptions of its own package only;
+* the contact centre's CTI requests (CTISchema ACD, Agent, RoutePoint,
+  System) are the engine's call center and route point actions
+  (``call_centers.py``, ``route_points.py``); those the simulator does not
+  model answer 501.
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ from twisted.logger import Logger
 from zope.interface import Attribute, Interface, implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsi, xsp
-from csta_connector.simulator.engine import SimulatorError
+from csta_connector.broadworks import requests, stream, xsi, xsp
+from csta_connector.broadworks import xsi_contact_centre as cc
+from csta_connector.simulator.errors import ErrorCode, SimulatorError
 
 MIN_EXPIRES = 3600
 
@@ -273,7 +281,9 @@ class XspServer:
     # -- subscriptions ----------------------------------------------------
 
     def add_subscription(self, user_id, owner, values) -> Subscription:
-        package = values.get("event") or xsp.ADVANCED_CALL
+        """``SimulatorError`` when the target takes no subscription to the package."""
+        package = values.get("event") or requests.ADVANCED_CALL
+        self.engine.check_subscription(package, user_id)
         application_id = values.get("applicationId")
         # a subscription identical in owner, target, application and package replaces the old one
         for old in list(self._by_user.get(user_id, ())):
@@ -299,11 +309,10 @@ class XspServer:
         if notify:
             self._deliver(sub, "SubscriptionTerminatedEvent")
 
-    def send_snapshot(self, sub: Subscription, event_type="CallSubscriptionEvent"):
-        calls, conference, hook_status = self.engine.snapshot(sub.user_id)
-        self._deliver(
-            sub, event_type, calls=tuple(calls), conference=conference, hook_status=hook_status
-        )
+    def send_snapshot(self, sub: Subscription):
+        """The subscription event of the subscription's package, now."""
+        event_type, data = self.engine.subscription_snapshot(sub.event_package, sub.user_id)
+        self._deliver(sub, event_type, **data)
 
     # -- events -------------------------------------------------------------
 
@@ -322,7 +331,10 @@ class XspServer:
         if self._held is not None:
             self._held.append(notification)
             return
+        package = notification.package
         for sub in tuple(self._by_user.get(notification.user_id, ())):
+            if sub.event_package != package:
+                continue
             self._deliver(
                 sub,
                 notification.event_type,
@@ -330,6 +342,7 @@ class XspServer:
                 calls=notification.calls,
                 conference=notification.conference,
                 hook_status=notification.hook_status,
+                event_data=notification.event_data,
             )
 
     def _deliver(self, sub: Subscription, event_type: str, **data):
@@ -452,7 +465,7 @@ class CtiRequestHandlers:
         raise NotImplementedError
 
     def _error(self, request, status, error_code, summary):
-        reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+        reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 501: "Not Implemented"}
         self._respond(
             request, status, reasons.get(status, "Error"), xsp.error_info(error_code, summary)
         )
@@ -469,7 +482,7 @@ class CtiRequestHandlers:
             handler(request, cti)
         except SimulatorError as e:
             self._error(request, e.status_code, e.error_code, e.summary)
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError) as e:  # xsi.XsiParseError among them
             self._error(request, 400, 100002, "bad %s: %s" % (cti.name, e))
         finally:
             server.release_notifications()
@@ -519,7 +532,10 @@ class CtiRequestHandlers:
         return user_id
 
     def cti_AddUserSubscriptionRequest(self, request, cti):
-        user_id = self._user(cti.param("userId") or cti.uri.rsplit("/", 1)[-1])
+        address = cti.param("userId") or cti.uri.rsplit("/", 1)[-1]
+        user_id = self.server.engine.resolve_subscriber(address or "")
+        if user_id is None:
+            raise SimulatorError(404, 110001, "user %s not found" % address)
         owner = _owner_from_credentials(request.credentials, self.server.domain)
         sub = self.server.add_subscription(user_id, owner, xsp.xsi_values(cti.body))
         self._respond(
@@ -556,7 +572,118 @@ class CtiRequestHandlers:
         self.server.remove_subscription(sub, notify=True)
 
     def cti_GetApplicationControllerStateRequest(self, request, cti):
-        self._respond(request, payload=xsp.xsi_element("ApplicationController", ("state", "ready")))
+        state = self.server.engine.route_points.controller_state
+        self._respond(request, payload=cc.application_controller_element(state))
+
+    def cti_SetApplicationControllerStateRequest(self, request, cti):
+        state = cc.parse_single_text(cti.body)
+        if state == "ready" and self.channel is None:
+            # "ready" needs a channel set to route to [CTISystem]
+            raise SimulatorError(409, ErrorCode.NO_CHANNEL, "no channel: the application controller cannot be ready")
+        self.server.engine.route_points.set_controller_state(state)
+        self._respond(request)
+
+    # -- the contact centre: agents (CTIAgent) ------------------------------
+
+    def cti_SetAgentStateRequest(self, request, cti):
+        settings = cc.parse_call_center(cti.body)
+        if settings.agent_acd_state is None:
+            raise SimulatorError(400, ErrorCode.INVALID_ARGUMENT, "SetAgentStateRequest without agentACDState")
+        self.server.engine.call_centers.set_agent_state(
+            cti.param("subscriberid") or "", settings.agent_acd_state, settings.agent_unavailable_code
+        )
+        self._respond(request)
+
+    def cti_GetAgentStateRequest(self, request, cti):
+        settings = self.server.engine.call_centers.agent_settings(cti.param("subscriberid") or "")
+        self._respond(request, payload=cc.call_center_element(settings))
+
+    def _not_modelled(self, request, cti):
+        raise SimulatorError(501, ErrorCode.NOT_IMPLEMENTED, "%s is not modelled by the simulator" % cti.name)
+
+    cti_EscalateToSupervisorRequest = _not_modelled
+    cti_EmergencyCallToSupervisorRequest = _not_modelled
+    cti_TagDispositionCodeRequest = _not_modelled
+    cti_TagDispositionCodeToCallIdRequest = _not_modelled
+
+    # -- the contact centre: call centers (CTIACD) --------------------------
+
+    def _center(self, cti):
+        return self.server.engine.call_centers.center(cti.param("callcenterid") or "")
+
+    def cti_ACDBlindTransferRequest(self, request, cti):
+        self._center(cti).blind_transfer(cti.param("callid"), cti.param("phoneno") or "")
+        self._respond(request)
+
+    def cti_ACDReleaseCallRequest(self, request, cti):
+        self._center(cti).release(cti.param("callid"))
+        self._respond(request)
+
+    def cti_ACDPromoteCallRequest(self, request, cti):
+        position = self._center(cti).promote(cti.param("callid"), cc.parse_single_text(cti.body))
+        self._respond(request, payload=cc.queue_call_order_element(position))
+
+    def cti_ACDReorderCallRequest(self, request, cti):
+        position = self._center(cti).reorder(cti.param("callid"), cti.param("index"))
+        self._respond(request, payload=cc.queue_call_order_element(position))
+
+    def cti_GetACDRequest(self, request, cti):
+        self._respond(request, payload=cc.queue_element(self._center(cti).entries(), route_point=False))
+
+    # -- the contact centre: route points (CTIRoutePoint) -------------------
+
+    def _route_point(self, cti):
+        return self.server.engine.route_points.route_point(cti.param("routepointId") or "")
+
+    def _route_point_call(self, request, cti, method, *extra):
+        getattr(self._route_point(cti), method)(cti.param("callId"), *extra)
+        self._respond(request)
+
+    def cti_RoutePointDistributeCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "distribute", cc.parse_route_point_distribute(cti.body))
+
+    def cti_RoutePointBlindTransferRequest(self, request, cti):
+        self._route_point_call(request, cti, "blind_transfer", cti.param("address") or "")
+
+    def cti_RoutePointFailCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "fail")
+
+    def cti_RoutePointReleaseCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "release")
+
+    def cti_RoutePointBounceCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "bounce")
+
+    def cti_RoutePointAdmitCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "admit")
+
+    def cti_RoutePointRejectCallRequest(self, request, cti):
+        self._route_point_call(request, cti, "reject")
+
+    def _play(self, request, cti):
+        play = cc.parse_route_point_play(cti.name, cti.body)
+        play_collect_id = self._route_point(cti).play(cti.param("callId"), play)
+        self._respond(request, payload=cc.route_point_play_info_element(play_collect_id))
+
+    cti_RoutePointPlayBusyRequest = _play
+    cti_RoutePointPlayMOHRequest = _play
+    cti_RoutePointPlayRingbackRequest = _play
+    cti_RoutePointPlaySilenceRequest = _play
+    cti_RoutePointPlayTreatmentRequest = _play
+
+    def cti_GetRoutePointRequest(self, request, cti):
+        self._respond(request, payload=cc.queue_element(self._route_point(cti).entries(), route_point=True))
+
+    def cti_GetRoutePointStateRequest(self, request, cti):
+        route_point = self._route_point(cti)
+        self._respond(request, payload=cc.route_point_state_element("Failed" if route_point.failed else "Normal"))
+
+    def cti_ModifyRoutePointStateRequest(self, request, cti):
+        self._route_point(cti).set_state(cc.parse_single_text(cti.body))
+        self._respond(request)
+
+    cti_RoutePointOutgoingDialRequest = _not_modelled
+    cti_RoutePointConnectToVoiceXMLRequest = _not_modelled
 
     def cti_DialRequest(self, request, cti):
         user_id = self._user(cti.param("subscriberid"))

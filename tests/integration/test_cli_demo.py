@@ -6,73 +6,23 @@ in this process on free loopback ports, on the reactor the subprocesses are
 driven from.
 """
 
-import os
 import socket
-import sys
-from pathlib import Path
 
 import pytest_twisted
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.internet.protocol import Factory, Protocol, ProcessProtocol
+from twisted.internet.protocol import Factory, Protocol
 
-from csta_connector.testing import Waitable
-
-REPO = Path(__file__).resolve().parents[2]
-PROCESS_TIMEOUT = 20.0
-
-
-class Captured(ProcessProtocol):
-    """A subprocess's stdout, stderr (also as lines one can wait for) and exit code."""
-
-    def __init__(self):
-        self.out = b""
-        self.err = b""
-        self.err_lines = Waitable(reactor)
-        self.ended = defer.Deferred()
-
-    def outReceived(self, data):
-        self.out += data
-
-    def errReceived(self, data):
-        self.err += data
-        for line in data.decode().splitlines():
-            self.err_lines.add(line)
-
-    def processEnded(self, reason):
-        self.ended.callback(reason.value.exitCode)
-
-    @property
-    def stdout_lines(self):
-        return self.out.decode().splitlines()
-
-    @property
-    def stderr_lines(self):
-        return self.err.decode().splitlines()
+from csta_connector.testing import run_cli, spawn_module
 
 
 def spawn(module, *args):
-    captured = Captured()
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    transport = reactor.spawnProcess(
-        captured, sys.executable, [sys.executable, "-m", module, *args], env=env, path=str(REPO)
-    )
-
-    def kill_if_stuck():
-        if not captured.ended.called:
-            transport.signalProcess("KILL")
-
-    timer = reactor.callLater(PROCESS_TIMEOUT, kill_if_stuck)
-    captured.ended.addBoth(lambda result: (timer.active() and timer.cancel(), result)[1])
-    return captured
+    return spawn_module(reactor, module, *args)
 
 
-@defer.inlineCallbacks
 def cli(port, *args):
     """Run csta-cli to the end: (exit code, stdout lines, stderr lines)."""
-    captured = spawn("csta_connector.cli", "--port", str(port), *args)
-    code = yield captured.ended
-    return code, captured.stdout_lines, captured.stderr_lines
+    return run_cli(reactor, port, *args)
 
 
 def parse_monitor_line(line):

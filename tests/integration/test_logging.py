@@ -1,14 +1,28 @@
 """The per-event LMS lines over loopback: written at interaction/debug, not
 even built at the default verbosity (standard)."""
 
+import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
 from csta_connector import lms
+from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
+from csta_connector.testing import free_port_config
 
 PER_EVENT = {37130, 37131, 37190, 37191, 37320, 37321, 37390, 37391}
+
+
+@pytest.fixture
+def connector_writing(request):
+    """The embedded default whose log outputs write ``request.param`` (levels)."""
+    service = ConnectorService(free_port_config(), reactor, lms.LogDetail(request.param))
+    service.startService()
+    pytest_twisted.blockon(service.started)
+    pytest_twisted.blockon(service.channel_set.when_ready())
+    yield service
+    pytest_twisted.blockon(service.stopService())
 
 
 @pytest_twisted.inlineCallbacks
@@ -24,10 +38,10 @@ def call_2001_to_2002(service, encoding="xml"):
         client.transport.loseConnection()
 
 
+@pytest.mark.parametrize("connector_writing", [lms.LEVELS], indirect=True)
 @pytest_twisted.inlineCallbacks
-def test_every_event_request_and_frame_has_its_line_at_debug(embedded_connector, lms_lines):
-    lms.set_detail(lms.LEVELS)
-    cross_ref_id = yield call_2001_to_2002(embedded_connector)
+def test_every_event_request_and_frame_has_its_line_at_debug(connector_writing, lms_lines):
+    cross_ref_id = yield call_2001_to_2002(connector_writing)
 
     def of(lms_id):
         return [e for e in lms_lines if e["lms_id"] == lms_id]
@@ -49,17 +63,17 @@ def test_every_event_request_and_frame_has_its_line_at_debug(embedded_connector,
     assert any(line.split(" ", 1)[1].startswith("Int 37321 CSTA client ") for line in lines)
 
 
+@pytest.mark.parametrize("connector_writing", [lms.LEVELS[:3]], indirect=True)
 @pytest_twisted.inlineCallbacks
-def test_at_interaction_no_wire_dump(embedded_connector, lms_lines):
-    lms.set_detail(lms.LEVELS[:3])
-    yield call_2001_to_2002(embedded_connector, "ber")
+def test_at_interaction_no_wire_dump(connector_writing, lms_lines):
+    yield call_2001_to_2002(connector_writing, "ber")
     ids = {e["lms_id"] for e in lms_lines}
     assert {37130, 37320, 37321} <= ids
     assert not ids & {37131, 37190, 37191, 37390, 37391}
 
 
+@pytest.mark.parametrize("connector_writing", [lms.LEVELS[:2]], indirect=True)
 @pytest_twisted.inlineCallbacks
-def test_at_standard_no_per_event_line_is_built(embedded_connector, lms_lines):
-    lms.set_detail(lms.LEVELS[:2])
-    yield call_2001_to_2002(embedded_connector)
+def test_at_standard_no_per_event_line_is_built(connector_writing, lms_lines):
+    yield call_2001_to_2002(connector_writing)
     assert not {e["lms_id"] for e in lms_lines} & PER_EVENT

@@ -4,7 +4,6 @@ simulator's control API, then ``/metrics`` and ``/status`` read over HTTP."""
 
 import dataclasses
 import json
-import types
 
 import prometheus_client
 import pytest
@@ -13,7 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from twisted.internet import defer, reactor, task
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, readBody
-from zope.interface.verify import verifyClass
 
 from csta_connector import lms
 from csta_connector.config import MetricsSection
@@ -21,8 +19,7 @@ from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 from csta_connector.csta.server import CSTARequestError
-from csta_connector.interfaces import IEventSink
-from csta_connector.metrics import LATENCY_BUCKETS, EventTypeCounter, RequestRecorder, request_result
+from csta_connector.metrics import LATENCY_BUCKETS, RequestRecorder, request_result
 from csta_connector.simulator.control_client import ControlClient
 from csta_connector.testing import free_port_config as embedded_config
 
@@ -101,7 +98,7 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert status["synchronizations"] >= 3  # two initial events and the snapshot
     assert status["parties_cleared"] == 0
     # the simulator writes every event in the form the one-pass reader reads
-    # (the counts are the process's, so other tests' documents are in them too)
+    # (the reader also counts documents no subscription of the core wanted)
     assert status["event_documents_by_reader"]["one pass"] >= events_in["total"]
     assert status["event_reader_failures"] == 0
 
@@ -143,29 +140,12 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
 
 
 def test_no_metrics_section_no_endpoint():
-    """Without [metrics] nothing is counted per type and nothing listens."""
+    """Without [metrics] no request is recorded and nothing listens; the
+    channel set delivers straight to the services."""
     service = ConnectorService(embedded_config(), reactor)
     assert service.metrics is None
     assert service.csta_factory.request_observer is None
     assert service.channel_set.sink is service.core
-
-
-def test_event_type_counter_forwards_every_sink_method():
-    """The counting sink between the channel set and the core implements all
-    of IEventSink, so no notification is lost when metrics are on."""
-    verifyClass(IEventSink, EventTypeCounter)
-    calls = []
-
-    class Sink:
-        def __getattr__(self, name):
-            return lambda *args: calls.append((name,) + args)
-
-    counter = EventTypeCounter(Sink())
-    arg = types.SimpleNamespace(event_type="CallReceivedEvent")
-    for name in IEventSink.names():
-        getattr(counter, name)(*[arg] * len(IEventSink[name].required))
-    assert sorted(c[0] for c in calls) == sorted(IEventSink.names())
-    assert counter.counts == {"CallReceivedEvent": 1}
 
 
 def test_request_recorder_buckets_and_results():

@@ -12,7 +12,7 @@ from csta_connector.config import parse_config
 from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
-from csta_connector.testing import free_port_config
+from csta_connector.testing import free_port_config, run_cli
 from csta_connector import tls
 
 pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
@@ -128,30 +128,26 @@ def test_unusable_tls_files_are_one_line_errors(tmp_path):
 def test_csta_cli_over_tls(tls_connector, certificate):
     """csta-cli --tls-ca against a TLS listener; a certificate it cannot verify,
     and plain TCP to a TLS listener, are one-line errors (exit 3)."""
-    from tests.integration.test_cli_demo import cli
-
     cert_path = certificate[0]
     port = tls_connector.csta_port
     for encoding in ("xml", "ber"):
-        code, out, err = yield cli(port, "--tls-ca", cert_path, "--encoding", encoding, "system-status")
+        code, out, err = yield run_cli(reactor, port, "--tls-ca", cert_path, "--encoding", encoding, "system-status")
         assert (code, out, err) == (0, ["normal"], [])
-    code, out, err = yield cli(port, "--tls-ca", cert_path, "makecall", "2001", "2002")
+    code, out, err = yield run_cli(reactor, port, "--tls-ca", cert_path, "makecall", "2001", "2002")
     assert code == 0 and out[0].strip()
     # the system's trust store does not know the self-signed certificate
-    code, out, err = yield cli(port, "--tls", "--timeout", "5", "system-status")
+    code, out, err = yield run_cli(reactor, port, "--tls", "--timeout", "5", "system-status")
     assert code == 3 and out == []
     assert err == ["cannot connect to 127.0.0.1:%d: TLS handshake failed: certificate verify failed" % port]
     # and without TLS the listener hears no session start
-    code, out, err = yield cli(port, "--timeout", "2", "system-status")
+    code, out, err = yield run_cli(reactor, port, "--timeout", "2", "system-status")
     assert code == 3 and len(err) == 1 and err[0].startswith("cannot connect to 127.0.0.1:%d: " % port)
     assert err[0].endswith("wrong --encoding, or a TLS listener (--tls)?")
 
 
 @pytest_twisted.inlineCallbacks
 def test_csta_cli_with_tls_to_a_plain_listener(embedded_connector, certificate):
-    from tests.integration.test_cli_demo import cli
-
-    code, out, err = yield cli(embedded_connector.csta_port, "--tls-ca", certificate[0], "system-status")
+    code, out, err = yield run_cli(reactor, embedded_connector.csta_port, "--tls-ca", certificate[0], "system-status")
     assert code == 3 and out == [] and len(err) == 1
     assert err[0].startswith("cannot connect to 127.0.0.1:%d: " % embedded_connector.csta_port)
     assert "TLS" in err[0]

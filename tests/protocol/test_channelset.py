@@ -1,5 +1,6 @@
 """The channel set on a Clock: back-off schedule, routing by priority, link state, no timers left."""
 
+import pytest
 from twisted.internet import defer
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import Clock
@@ -8,7 +9,7 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsp
+from csta_connector.broadworks import requests, stream, xsp
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.errors import NoLinkAvailable
 from csta_connector.broadworks.link import LinkSettings
@@ -85,7 +86,7 @@ def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
     sink = RecordingEventSink(clock)
     channel_set = ChannelSet(clock, sink=sink, recovery_delay=5, jitter=lambda: 0.0)
     failures = []
-    channel_set.request(xsp.update_subscription("s", 3600)).addErrback(failures.append)
+    channel_set.request(requests.update_subscription("s", 3600)).addErrback(failures.append)
     assert failures[0].check(NoLinkAvailable)
     primary, secondary = StringEndpoint(clock), StringEndpoint(clock)
     channel_set.add_link(settings("link-a", priority=2), secondary)
@@ -95,14 +96,14 @@ def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
     primary.accept_channel()
     assert sink.link_states[-1] == (2, 2)
     for _ in range(3):
-        channel_set.request(xsp.update_subscription("s", 3600)).addErrback(lambda f: None)
+        channel_set.request(requests.update_subscription("s", 3600)).addErrback(lambda f: None)
     assert b"UpdateSubscriptionRequest" in primary.protocols[-1][1].value()
     assert b"UpdateSubscriptionRequest" not in secondary.protocols[-1][1].value()
     # the preferred link goes: requests move to the other one
     protocol, transport = primary.protocols[-1]
     protocol.connectionLost(Failure(ConnectionRefusedError("gone")))
     assert sink.link_states[-1] == (1, 2)
-    channel_set.request(xsp.update_subscription("s", 3600)).addErrback(lambda f: None)
+    channel_set.request(requests.update_subscription("s", 3600)).addErrback(lambda f: None)
     assert b"UpdateSubscriptionRequest" in secondary.protocols[-1][1].value()
     # it comes back by itself after the recovery delay, and is reported recovered
     clock.advance(5)
@@ -114,7 +115,7 @@ def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
     for protocol, transport in secondary.protocols + primary.protocols:
         if transport.disconnecting:  # a real transport would now report the close
             protocol.connectionLost(Failure(ConnectionRefusedError("closed")))
-    assert [c for c in clock.getDelayedCalls() if c.active()] == []
+    assert clock.getDelayedCalls() == []
 
 
 def test_all_links_down_is_reported_once_and_waiters_fail_on_stop():
@@ -134,7 +135,7 @@ def test_all_links_down_is_reported_once_and_waiters_fail_on_stop():
     channel_set.when_ready().addErrback(failures.append)
     channel_set.stopService()
     assert failures and failures[0].check(NoLinkAvailable)
-    assert [c for c in clock.getDelayedCalls() if c.active()] == []
+    assert clock.getDelayedCalls() == []
 
 
 def test_a_forgotten_subscription_leaves_no_state_behind():
@@ -151,3 +152,50 @@ def test_a_forgotten_subscription_leaves_no_state_behind():
     assert "tmp-1" in channel_set._affinity and "tmp-1" in channel_set.ordering._last_sequence
     channel_set.forget_subscription("tmp-1")
     assert "tmp-1" not in channel_set._affinity and "tmp-1" not in channel_set.ordering._last_sequence
+    _stop(channel_set, endpoint)
+    assert clock.getDelayedCalls() == []
+
+
+def _stop(channel_set, *endpoints):
+    """Stop the set; each connection it closes reports its end, as a real
+    transport would."""
+    channel_set.stopService()
+    for endpoint in endpoints:
+        for protocol, transport in endpoint.protocols:
+            if transport.disconnecting and protocol._connected:
+                protocol.connectionLost(Failure(ConnectionRefusedError("closed")))
+
+
+def test_a_cancelled_wait_for_a_link_is_forgotten():
+    clock = Clock()
+    sink = RecordingEventSink(clock)
+    channel_set = ChannelSet(clock, sink=sink, jitter=lambda: 0.0)
+    endpoint = StringEndpoint(clock)
+    channel_set.add_link(settings("link-a"), endpoint)
+    waited, cancelled = [], []
+    gone = channel_set.when_ready()
+    gone.addErrback(cancelled.append)
+    channel_set.when_ready().addCallback(waited.append)
+    gone.cancel()
+    assert cancelled[0].check(defer.CancelledError)
+    channel_set.startService()
+    endpoint.accept_channel()
+    assert waited == [channel_set] and len(cancelled) == 1
+    _stop(channel_set, endpoint)
+    assert clock.getDelayedCalls() == []
+
+
+def test_the_sink_is_bound_once_before_the_start():
+    clock = Clock()
+    channel_set = ChannelSet(clock, jitter=lambda: 0.0)
+    sink = RecordingEventSink(clock)
+    channel_set.deliver_to(sink)
+    assert channel_set.sink is sink
+    with pytest.raises(RuntimeError):
+        channel_set.deliver_to(RecordingEventSink(clock))
+    started = ChannelSet(clock, jitter=lambda: 0.0)
+    started.startService()
+    with pytest.raises(RuntimeError):
+        started.deliver_to(sink)
+    started.stopService()
+    assert clock.getDelayedCalls() == []

@@ -2,74 +2,11 @@
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
-from zope.interface import implementer
 
-from csta_connector.broadworks import stream, xsi, xsp
+from csta_connector.broadworks import requests, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
-from csta_connector.broadworks.link import LinkSettings, XspLinkProtocol
-from csta_connector.interfaces import ILinkListener
-from tests.unit.test_eventreader import READ
-
-
-@implementer(ILinkListener)
-class RecordingListener:
-    def __init__(self):
-        self.calls = []
-
-    def link_ready(self, link):
-        self.calls.append(("ready",))
-
-    def link_lost(self, link, reason):
-        self.calls.append(("lost",))
-
-    def event_received(self, link, event):
-        self.calls.append(("event", event))
-
-    def sequence_gap(self, link, gap):
-        self.calls.append(("gap", gap))
-
-    def channel_terminated(self, link, event):
-        self.calls.append(("terminated", event))
-
-    def events(self):
-        return [c[1] for c in self.calls if c[0] == "event"]
-
-
-class Wire:
-    """The XSP's view of one link: documents written by the link, decoded."""
-
-    def __init__(self, **settings):
-        self.clock = Clock()
-        self.listener = RecordingListener()
-        self.settings = LinkSettings("cs1", "app", name="link-1", request_timeout=5, **settings)
-        self.link = XspLinkProtocol(self.settings, self.clock, self.listener)
-        self.transport = StringTransport()
-        self.link.makeConnection(self.transport)
-        self._splitter = stream.DocumentSplitter()
-
-    def sent(self):
-        data = self.transport.value()
-        self.transport.clear()
-        return [xsp.decode(d) for d in self._splitter.feed(data)]
-
-    def receive(self, document, byte_by_byte=False):
-        data = xsp.encode(document)
-        if byte_by_byte:
-            for i in range(len(data)):
-                self.link.dataReceived(data[i : i + 1])
-        else:
-            self.link.dataReceived(data)
-
-    def add_channel(self):
-        (request,) = self.sent()
-        assert request.payload.name == "AddChannelRequest"
-        self.receive(
-            xsp.Response(request.request_id, request.session_id, 200, "OK",
-                         xsp.xsi_element("Channel", ("channelId", "ch-1"), ("expires", 3600)))
-        )
-        return request
+from csta_connector.broadworks.link import LinkSettings
+from csta_connector.testing import READER_EVENTS, Wire
 
 
 def _event(event_id="ev-1", seq=1, event_type="HookStatusEvent", **data):
@@ -84,6 +21,7 @@ def test_connect_adds_the_channel_with_configured_values():
     assert values == {"channelSetId": "cs1", "priority": "1", "weight": "50", "expires": "3600", "applicationId": "app"}
     assert wire.link.is_up and wire.link.channel_id == "ch-1"
     assert wire.listener.calls == [("ready",)]
+    assert wire.close() == []  # no timer left behind
 
 
 def test_channel_refused_closes_the_link():
@@ -92,13 +30,14 @@ def test_channel_refused_closes_the_link():
     wire.receive(xsp.Response(request.request_id, "S", 403, "Forbidden", xsp.error_info(1, "no")))
     assert wire.transport.disconnecting
     assert not wire.link.is_up
+    assert wire.close() == []  # no timer left behind
 
 
 def test_response_fires_the_matching_request_only():
     wire = Wire()
     wire.add_channel()
-    d1 = wire.link.request(xsp.update_subscription("s1", 3600))
-    d2 = wire.link.request(xsp.update_subscription("s2", 3600))
+    d1 = wire.link.request(requests.update_subscription("s1", 3600))
+    d2 = wire.link.request(requests.update_subscription("s2", 3600))
     r1, r2 = wire.sent()
     results = []
     d2.addCallback(results.append)
@@ -109,12 +48,13 @@ def test_response_fires_the_matching_request_only():
     assert d1.called
     # only the link's own timers remain: keepalive and channel renewal
     assert {c.func.__name__ for c in wire.clock.getDelayedCalls()} == {"_keepalive_tick", "_renew_channel"}
+    assert wire.close() == []  # no timer left behind
 
 
 def test_error_response_becomes_typed_error():
     wire = Wire()
     wire.add_channel()
-    d = wire.link.request(xsp.hold("2001@example.com", "c1"))
+    d = wire.link.request(requests.hold("2001@example.com", "c1"))
     (r,) = wire.sent()
     wire.receive(xsp.Response(r.request_id, "S", 404, "Not Found", xsp.error_info(110001, "no such call")))
     failure = []
@@ -122,12 +62,13 @@ def test_error_response_becomes_typed_error():
     error = failure[0].value
     assert isinstance(error, BroadWorksRequestError)
     assert (error.status_code, error.error_code, error.summary) == (404, 110001, "no such call")
+    assert wire.close() == []  # no timer left behind
 
 
 def test_request_times_out_on_the_clock():
     wire = Wire(kpl_interval=0)
     wire.add_channel()
-    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    d = wire.link.request(requests.update_subscription("s1", 3600))
     failures = []
     d.addErrback(failures.append)
     wire.clock.advance(4.9)
@@ -138,22 +79,24 @@ def test_request_times_out_on_the_clock():
     # a late response is dropped, not an error
     (r,) = [doc for doc in wire.sent() if isinstance(doc, xsp.Request)]
     wire.receive(xsp.Response(r.request_id, "S", 200, "OK"))
+    assert wire.close() == []  # no timer left behind
 
 
 def test_cancelling_a_request_removes_it_and_its_timer():
     wire = Wire(kpl_interval=0)
     wire.add_channel()
-    d = wire.link.request(xsp.update_subscription("s1", 3600))
+    d = wire.link.request(requests.update_subscription("s1", 3600))
     d.addErrback(lambda f: None)
     d.cancel()
     assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
     assert wire.link._pending == {}
+    assert wire.close() == []  # no timer left behind
 
 
 def test_connection_lost_fails_all_pending_and_later_requests():
     wire = Wire()
     wire.add_channel()
-    pending = [wire.link.request(xsp.update_subscription("s%d" % i, 3600)) for i in range(3)]
+    pending = [wire.link.request(requests.update_subscription("s%d" % i, 3600)) for i in range(3)]
     failures = []
     for d in pending:
         d.addErrback(failures.append)
@@ -162,8 +105,9 @@ def test_connection_lost_fails_all_pending_and_later_requests():
     assert wire.clock.getDelayedCalls() == []
     assert wire.listener.calls[-1] == ("lost",)
     late = []
-    wire.link.request(xsp.update_subscription("s", 3600)).addErrback(late.append)
+    wire.link.request(requests.update_subscription("s", 3600)).addErrback(late.append)
     assert late[0].check(LinkLost)
+    assert wire.close() == []  # no timer left behind
 
 
 def test_every_event_is_acknowledged_and_delivered_once():
@@ -177,6 +121,7 @@ def test_every_event_is_acknowledged_and_delivered_once():
     assert [(a.request_id, a.event_id, a.status_code) for a in acks] == [
         ("E1", "ev-1", 200), ("E2", "ev-1", 200), ("E3", "ev-2", 200)]
     assert [e.event_id for e in wire.listener.events()] == ["ev-1", "ev-2"]
+    assert wire.close() == []  # no timer left behind
 
 
 def test_sequence_gap_is_reported_before_the_event():
@@ -188,6 +133,7 @@ def test_sequence_gap_is_reported_before_the_event():
     assert kinds == ["ready", "event", "gap", "event"]
     gap = wire.listener.calls[2][1]
     assert (gap.subscription_id, gap.expected, gap.received) == ("sub-1", 2, 5)
+    assert wire.close() == []  # no timer left behind
 
 
 def test_channel_terminated_is_not_acknowledged_and_closes():
@@ -198,6 +144,7 @@ def test_channel_terminated_is_not_acknowledged_and_closes():
     assert wire.sent() == []
     assert wire.listener.calls[-1][0] == "terminated"
     assert wire.transport.disconnecting
+    assert wire.close() == []  # no timer left behind
 
 
 def test_unknown_event_types_are_acknowledged_and_skipped():
@@ -205,10 +152,11 @@ def test_unknown_event_types_are_acknowledged_and_skipped():
     wire.add_channel()
     wire.sent()
     element = xsi.event_element(_event())
-    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallCenterMonitoringEvent")
     wire.receive(xsp.Event("E1", element))
     assert [a.status_code for a in wire.sent()] == [200]
     assert wire.listener.events() == []
+    assert wire.close() == []  # no timer left behind
 
 
 def test_malformed_event_is_refused_with_400_and_the_link_stays():
@@ -222,6 +170,7 @@ def test_malformed_event_is_refused_with_400_and_the_link_stays():
     wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-2", 2))))
     assert [e.event_id for e in wire.listener.events()] == ["ev-2"]
     assert not wire.transport.disconnecting
+    assert wire.close() == []  # no timer left behind
 
 
 def test_broken_xml_document_is_dropped_and_the_link_stays():
@@ -231,6 +180,7 @@ def test_broken_xml_document_is_dropped_and_the_link_stays():
     assert not wire.transport.disconnecting
     wire.receive(xsp.Event("E2", xsi.event_element(_event("ev-2", 2))))
     assert len(wire.listener.events()) == 1
+    assert wire.close() == []  # no timer left behind
 
 
 def test_framing_garbage_closes_the_link():
@@ -238,6 +188,7 @@ def test_framing_garbage_closes_the_link():
     wire.add_channel()
     wire.link.dataReceived(b"HTTP/1.1 200 OK\r\n")
     assert wire.transport.disconnecting
+    assert wire.close() == []  # no timer left behind
 
 
 @pytest.mark.parametrize("tolerance", [0, 1, 3])
@@ -258,6 +209,7 @@ def test_keepalive_tolerance(tolerance):
     # tolerance + 1 keepalives unanswered: the link closes
     assert wire.transport.disconnecting
     assert sent_keepalives == tolerance + 1
+    assert wire.close() == []  # no timer left behind
 
 
 def test_answered_keepalive_keeps_the_link():
@@ -269,6 +221,7 @@ def test_answered_keepalive_keeps_the_link():
         (keepalive,) = wire.sent()
         wire.receive(xsp.KeepaliveResponse(keepalive.request_id))
     assert not wire.transport.disconnecting
+    assert wire.close() == []  # no timer left behind
 
 
 def test_traffic_defers_keepalives():
@@ -279,6 +232,7 @@ def test_traffic_defers_keepalives():
         wire.clock.advance(5)
         wire.receive(xsp.Event("E%d" % i, xsi.event_element(_event("ev-%d" % i, i + 1))))
     assert [type(d) for d in wire.sent()] == [xsp.EventResponse] * 5
+    assert wire.close() == []  # no timer left behind
 
 
 def test_channel_is_renewed_at_half_its_life():
@@ -299,7 +253,7 @@ def test_channel_is_renewed_at_half_its_life():
     wire.receive(xsp.Response(again.request_id, "S", 404, "Not Found", xsp.error_info(1, "no such channel")))
     assert wire.transport.disconnecting  # a channel that cannot be renewed: start afresh
     wire.link.connectionLost(None)
-    assert wire.clock.getDelayedCalls() == []
+    assert wire.close() == []  # no timer left behind
 
 
 # -- the one-pass reader and lxml side by side, under any TCP chunking ----------
@@ -328,9 +282,8 @@ def _mixed_stream(events):
     cuts=st.lists(st.integers(min_value=1, max_value=20000), max_size=10),
 )
 def test_events_in_any_form_and_any_chunking_arrive_once_in_order_and_are_acknowledged(events, cuts):
-    sent_events = [READ[i]._replace(event_id="ev-%d" % n, sequence_number=n + 1) for n, i in enumerate(events)]
+    sent_events = [READER_EVENTS[i]._replace(event_id="ev-%d" % n, sequence_number=n + 1) for n, i in enumerate(events)]
     data = _mixed_stream(sent_events)
-    before = dict(xsp.EVENT_DOCUMENTS)
     wire = Wire()
     wire.add_channel()
     wire.sent()
@@ -342,5 +295,25 @@ def test_events_in_any_form_and_any_chunking_arrive_once_in_order_and_are_acknow
     assert [(a.request_id, a.event_id, a.status_code) for a in wire.sent()] == [
         ("E%d" % n, e.event_id, 200) for n, e in enumerate(sent_events)]
     # both readers took their share
-    read_by = {k: xsp.EVENT_DOCUMENTS[k] - before[k] for k in before}
-    assert read_by == {"one pass": (len(sent_events) + 1) // 2, "lxml": len(sent_events) // 2}
+    assert wire.link.reader.by_reader == {"one pass": (len(sent_events) + 1) // 2, "lxml": len(sent_events) // 2}
+    assert wire.link.reader.failures == 0
+    assert wire.close() == []  # no timer left behind
+
+
+def test_link_settings_come_from_the_link_section_and_the_connector_section():
+    from csta_connector.config import parse_config
+
+    config = parse_config(
+        "[Connector]\nchannel-set-name = cs-9\napplication-name = app-9\nrequest-timeout = 3\n"
+        "kpl-interval = 20\n"
+        "[link-a]\nhostname = xsp-a.example.com\nport = 8012\npriority = 2\n"
+        "username = admin\npassword = secret\nkpl-interval = 5\n"
+        "[link-b]\nhostname = xsp-b.example.com\nport = 8013\n",
+        "<test>",
+    )
+    a, b = (LinkSettings.from_config(config, link) for link in config.links)
+    assert (a.name, a.host, a.port, a.priority) == ("link-a", "xsp-a.example.com", 8012, 2)
+    assert (a.channel_set_id, a.application_id, a.request_timeout) == ("cs-9", "app-9", 3)
+    assert a.credentials == xsp.credentials_for("admin", "secret")
+    assert (a.kpl_interval, b.kpl_interval) == (5, 20)  # a link's own value, else [Connector]'s
+    assert (b.name, b.credentials) == ("link-b", None)

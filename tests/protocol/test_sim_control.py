@@ -26,15 +26,18 @@ def clock():
 
 @pytest.fixture
 def engine(clock):
+    """The engine on the test's clock; the test must end with nothing left on
+    it (the engine's resyncs and treatments, the HTTP channels' timeouts)."""
     e = CallEngine(clock, users=10)
     yield e
+    left = clock.getDelayedCalls()
     e.stop()
+    assert left == [], "the test left delayed calls on its clock"
 
 
 @pytest.fixture
 def site(engine, clock):
-    yield make_control_site(engine, reactor=clock)
-    assert clock.getDelayedCalls() == []
+    return make_control_site(engine, reactor=clock)
 
 
 def http(site, method, path, body=None, raw=None, headers=b""):
@@ -62,7 +65,8 @@ def test_status(site):
     """GET /status reports the active AS, users, calls and orphans."""
     assert http(site, "GET", "/status")[::2] == (
         200,
-        {"active_as": "primary", "users": 10, "calls": 0, "orphaned_calls": 0},
+        {"active_as": "primary", "users": 10, "calls": 0, "orphaned_calls": 0, "queued_calls": 0,
+         "route_point_calls": 0, "agents_available": 0, "app_controller": "ready"},
     )
 
 
@@ -134,20 +138,29 @@ def test_network_party_endpoints(site):
 
 
 def test_failover_endpoint(site, clock, engine):
-    """POST /failover flips the AS; ungraceful orphans the calls, and a phone
-    release of an orphan still works (silently)."""
+    """POST /failover flips the AS; ungraceful orphans the calls, the peer AS
+    resyncs the answering user, and a phone release of an orphan still works
+    (silently)."""
     http(site, "POST", "/calls", {"from": "2001", "to": "2002"})
     http(site, "POST", "/users/2002/answer")
+    notifications = []
+    engine.add_listener(notifications.append)
     status, _, body = http(site, "POST", "/failover", {"mode": "ungraceful"})
     assert status == 200
-    assert body == {"active_as": "secondary", "users": 10, "calls": 0, "orphaned_calls": 1}
+    assert body == {
+        "active_as": "secondary", "users": 10, "calls": 0, "orphaned_calls": 1, "queued_calls": 0,
+        "route_point_calls": 0, "agents_available": 0, "app_controller": "ready",
+    }
     assert http(site, "GET", "/users/2002/calls")[2] == []
     status, _, body = http(site, "POST", "/users/2002/hold")
     assert status == 404 and "failover" in body["error"]
     assert http(site, "POST", "/users/2002/release")[0] == 200
     assert http(site, "GET", "/status")[2]["orphaned_calls"] == 0
     assert http(site, "POST", "/failover", {"mode": "graceful"})[2]["active_as"] == "primary"
-    engine.stop()
+    clock.advance(1.0)  # the engine's resync_delay
+    assert [(n.user_id, n.event_type, n.calls) for n in notifications] == [
+        ("2002@example.com", "CallSubscriptionEvent", ())
+    ]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from csta_connector.csta import messages as m
 from csta_connector.csta.ber import codec
+from csta_connector.testing import CONTACT_CENTRE_SAMPLES
 from csta_connector.csta.ber.acse import (
     Abort,
     AssociationRequest,
@@ -178,13 +179,14 @@ def _ber_classes():
 
 
 def test_samples_cover_every_ber_message_class():
-    assert _ber_classes() <= {type(s) for s in SAMPLES}
+    assert _ber_classes() <= {type(s) for s in SAMPLES + CONTACT_CENTRE_SAMPLES}
 
 
 def test_every_request_opcode_has_an_operation():
     for opcode, cls in m.BY_OPCODE.items():
         assert opcode in codec.OPERATIONS, cls
-        assert codec.OPERATIONS[opcode][1] is not None
+        # a result type exactly for the operations that respond
+        assert (codec.OPERATIONS[opcode][1] is not None) == cls.info.responds
 
 
 @pytest.mark.parametrize("message", SAMPLES, ids=lambda s: type(s).__name__)

@@ -1,5 +1,6 @@
-"""Call control against a scripted BroadWorks client: what the model is told
-around a TransferCall (the rest runs end to end in tests/integration)."""
+"""Call control against a scripted BroadWorks client: what it expects
+around a TransferCall and a DeflectCall, and how the model reads the events
+with it (the rest runs end to end in tests/integration)."""
 
 import pytest
 from twisted.internet import defer
@@ -8,7 +9,7 @@ from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.services.callcontrol import CallControl
-from tests.unit.test_model_calls import Harness, _consult_and_answer
+from csta_connector.testing import Harness, consult_and_answer
 
 
 class TransferringClient:
@@ -26,9 +27,10 @@ class TransferringClient:
 @pytest.fixture
 def transfer():
     h = Harness(monitored={"2001"})
-    held, active = _consult_and_answer(h)
+    held, active = consult_and_answer(h)
     client = TransferringClient()
-    control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device)
+    control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device,
+                          h.expectations)
     request = m.TransferCall(
         held_call=m.ConnectionID(call_id=held.call_id, device_id="2001"),
         active_call=m.ConnectionID(call_id=active.call_id, device_id="2001"),
@@ -39,15 +41,15 @@ def transfer():
     h.stop()
 
 
-def test_the_model_expects_the_transfer_until_broadworks_refuses_it(transfer):
+def test_the_transfer_is_expected_until_broadworks_refuses_it(transfer):
     h, held, active, client, results = transfer
     ((user, held_id, active_id), d), = client.transfers
     assert (user, held_id, active_id) == ("2001@example.com", held.party_id, active.party_id)
-    assert h.model._transfers[held.party_id] == (held.party_id, active.party_id)
+    assert h.expectations.transfers[held.party_id] == (held.party_id, active.party_id)
     d.errback(BroadWorksRequestError("ConsultativeTransfer", 409, "Conflict"))
     assert results[0].check(CSTARequestError)
     assert results[0].value.error.value == "resourceBusy"
-    assert not h.model._transfers
+    assert not h.expectations.transfers
 
 
 def test_a_transfer_whose_releases_overtake_the_answer_is_one_transferred(transfer):
@@ -58,7 +60,7 @@ def test_a_transfer_whose_releases_overtake_the_answer_is_one_transferred(transf
     d.callback(None)
     assert results[0].transferred_call == m.ConnectionID(call_id=active.call_id, device_id="2003")
     assert [e[0] for device, e in h.take() if device == "2001"] == ["Transferred"]
-    assert not h.model._transfers
+    assert not h.expectations.transfers
 
 
 def test_a_refused_deflection_leaves_no_destination_behind():
@@ -70,13 +72,14 @@ def test_a_refused_deflection_leaves_no_destination_behind():
         client = TransferringClient()
         client.redirect = lambda user, call_id, address: answers.append((user, call_id, address)) or defer.fail(
             BroadWorksRequestError("BlindTransfer", 404, "Not Found"))
-        control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device)
+        control = CallControl(client, h.model, lambda device: device + "@example.com", lambda device: device,
+                              h.expectations)
         results = []
         control.DeflectCall(m.DeflectCall(
             call_to_be_diverted=m.ConnectionID(call_id=party.call_id, device_id="2002"), new_destination="7777",
         )).addBoth(results.append)
         assert answers == [("2002@example.com", party.party_id, "7777")]
         assert results[0].value.error.value == "invalidDestination"
-        assert not h.model._destinations
+        assert not h.expectations.destinations
     finally:
         h.stop()

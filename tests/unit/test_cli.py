@@ -1,19 +1,25 @@
-"""csta-cli's and the demo's pure parts: parsing, call selection, formatting (issue 7)."""
+"""csta-cli's and the demo's pure parts: parsing, call selection, formatting
+(issue 7); and ``monitor`` on a Clock, stopped by each of its four ends."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
-from twisted.internet import error as net_error
+from twisted.internet import defer, error as net_error
 from twisted.internet.defer import TimeoutError as DeferredTimeoutError
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from csta_connector import cli, demo, lms
 from csta_connector.csta import messages as m
-from csta_connector.csta.client import ClientConnectionLost, CSTAErrorResponse
-from csta_connector.testing import WaitTimeout
+from csta_connector.csta.client import ClientConnectionLost, CSTAClientProtocol, CSTAErrorResponse
+from csta_connector.csta.wire import Kind, XmlWire
+from csta_connector.waiting import WaitTimeout
 
 
 def conn(call_id, device):
@@ -267,3 +273,98 @@ def test_tls_failures_are_described_in_a_few_words():
     assert describe_lost(failure) == "TLS handshake failed: certificate verify failed"
     assert describe_lost(Failure(error.ConnectionDone())) == "connection lost"
     assert describe_lost(Failure(ValueError("odd."))) == "connection lost: odd"
+
+
+# --- monitor on a Clock: no polling, four ways to stop ---------------------------------------
+
+
+class ShutdownClock(Clock):
+    """A Clock with the system event triggers ``monitor`` uses for Ctrl-C."""
+
+    def __init__(self):
+        super().__init__()
+        self.triggers = []
+
+    def addSystemEventTrigger(self, phase, event_type, callable_):
+        assert (phase, event_type) == ("before", "shutdown")
+        self.triggers.append(callable_)
+        return callable_
+
+    def removeSystemEventTrigger(self, trigger):
+        self.triggers.remove(trigger)
+
+
+class Monitoring:
+    """``csta-cli monitor`` running against a client on a StringTransport;
+    the test answers as the server."""
+
+    def __init__(self, *argv):
+        self.reactor = ShutdownClock()
+        self.client = CSTAClientProtocol(self.reactor, timeout=10.0)
+        self.transport = StringTransport()
+        self.client.makeConnection(self.transport)
+        self.server = XmlWire()
+        self.client.dataReceived(self.server.request(self.server.next_invoke_id(), m.SystemStatus(status="normal")))
+        self.out, self.err = io.StringIO(), io.StringIO()
+        args = cli.parse_args(["monitor", *argv])
+        self.result = []
+        defer.ensureDeferred(cli.cmd_monitor(self.reactor, self.client, args, self.out, self.err)).addBoth(
+            self.result.append)
+        for n, device in enumerate(args.devices, 1):
+            (request,) = [i for i in self.server.feed(self.transport.value()) if i.kind is Kind.REQUEST]
+            self.transport.clear()
+            assert request.message == m.MonitorStart(device=device)
+            self.client.dataReceived(self.server.result(request.invoke_id, m.MonitorStartResponse(cross_ref_id="%06d" % n)))
+
+    def event(self, cross_ref_id="000001", device="2001"):
+        self.client.dataReceived(self.server.event(m.HeldEvent(
+            cross_ref_id=cross_ref_id, held_connection=m.ConnectionID(call_id="1:1", device_id=device),
+            holding_device=device, local_connection_info="hold", cause="normal")))
+
+    def printed(self):
+        return [line.split(" ", 2)[1:] for line in self.out.getvalue().splitlines()]
+
+    def leftovers(self):
+        """Timers and waits the command left behind."""
+        return self.reactor.getDelayedCalls(), self.client.events.waiting
+
+
+def test_monitor_prints_each_event_as_it_comes_and_stops_at_count():
+    run = Monitoring("2001", "2002", "--count", "3")
+    assert run.err.getvalue() == "monitoring 2001 2002; Ctrl-C to stop\n"
+    run.event("000002", "2002")
+    assert run.printed() == [["2002", "Held              call=1:1 holding=2002 state=hold cause=normal"]]
+    run.event()
+    assert run.result == []
+    run.event()
+    run.event()  # one more than asked for
+    assert run.result == [None] and len(run.printed()) == 3
+    assert run.leftovers() == ([], 0) and run.reactor.triggers == []
+
+
+def test_monitor_stops_at_the_end_of_its_duration():
+    run = Monitoring("2001", "--duration", "5")
+    run.event()
+    run.reactor.advance(4.9)
+    assert run.result == [] and run.client.events.waiting == 1
+    run.reactor.advance(0.1)
+    assert run.result == [None] and len(run.printed()) == 1
+    assert run.leftovers() == ([], 0) and run.reactor.triggers == []
+
+
+def test_monitor_stops_on_ctrl_c_and_holds_the_shutdown_until_it_has():
+    run = Monitoring("2001", "--duration", "60")
+    (on_shutdown,) = run.reactor.triggers
+    finished = on_shutdown()
+    assert run.result == [None] and finished.called
+    assert run.leftovers() == ([], 0)
+
+
+def test_monitor_on_a_lost_connection_is_one_error_line():
+    run = Monitoring("2001")
+    run.event()
+    run.client.connectionLost(Failure(net_error.ConnectionLost()))
+    (failure,) = run.result
+    assert failure.check(cli.CommandFailed) and str(failure.value) == "monitor 2001: connection lost"
+    assert len(run.printed()) == 1
+    assert run.leftovers() == ([], 0) and run.reactor.triggers == []

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from csta_connector.broadworks import eventreader, xsi, xsp
 from csta_connector.broadworks.eventreader import read_event
-from tests.unit.test_xsi import ALERTING, PARTY, REDIRECTED, RELEASED, _event
+from csta_connector.broadworks.link import DocumentReader
+from csta_connector.testing import READER_EVENTS, xsi_event
 
 
 def general(data: bytes):
@@ -36,40 +37,31 @@ def wrap(event, request_id="E1") -> bytes:
     return xsp.encode(xsp.Event(request_id, xsi.event_xml(event)))
 
 
-READ = [
-    _event("CallReceivedEvent", call=ALERTING),
-    _event("CallReleasedEvent", call=RELEASED),
-    _event("CallHeldEvent", call=xsi.Call("c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
-    _event("CallRedirectedEvent", calls=(REDIRECTED,)),
-    _event("CallSubscriptionEvent", calls=(ALERTING, RELEASED), hook_status="Off-Hook"),
-    _event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
-    _event("HookStatusEvent", hook_status="Off-Hook"),
-    _event("SubscriptionTerminatedEvent"),
-    _event("CallAnsweredEvent", call=xsi.Call("c", "1:0", "Originator", "Active", xsi.RemoteParty(), start_time=0, answer_time=0)),
-]
-
-
-@pytest.mark.parametrize("event", READ, ids=lambda e: e.event_type)
+@pytest.mark.parametrize("event", READER_EVENTS, ids=lambda e: e.event_type)
 def test_built_events_are_read_as_lxml_reads_them(event):
     assert agree(wrap(event, "E42")) == ("E42", event)
 
 
-@pytest.mark.parametrize("event", READ[:3], ids=lambda e: e.event_type)
-def test_decode_takes_the_reader_and_keeps_no_tree(event):
-    document = xsp.decode(wrap(event))
+@pytest.mark.parametrize("event", READER_EVENTS[:3], ids=lambda e: e.event_type)
+def test_the_link_takes_the_reader_and_keeps_no_tree(event):
+    reader = DocumentReader()
+    document = reader.decode(wrap(event))
     assert document.payload is None
     assert document.event == event
     assert document.xsi_event() == event
+    assert reader.by_reader == {"one pass": 1, "lxml": 0}
 
 
 def test_conferences_and_channel_events_go_to_the_general_path():
-    conference = _event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2")))
+    conference = xsi_event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2")))
+    reader = DocumentReader()
     for event in (conference, xsi.ChannelTerminatedEvent("ch-1", "Expired")):
         data = wrap(event)
         assert read_event(data) is None
-        document = xsp.decode(data)
+        document = reader.decode(data)
         assert document.payload is not None
         assert document.xsi_event() == event
+    assert reader.by_reader == {"one pass": 0, "lxml": 2}
 
 
 # A CallReceivedEvent as the reference notes show a real XSP's (endpoint,
@@ -195,7 +187,7 @@ DECLINED = {
     "another encoding": (b'encoding="UTF-8"', b'encoding="ISO-8859-1"'),
     "empty time": (b"<xsi:startTime>1700000000000</xsi:startTime>", b"<xsi:startTime></xsi:startTime>"),
     "mismatched end tag": (b"</xsi:appearance>", b"</xsi:appearancex>"),
-    "unknown event type": (b"xsi:CallReceivedEvent", b"xsi:AgentStateEvent"),
+    "unknown event type": (b"xsi:CallReceivedEvent", b"xsi:CallCenterMonitoringEvent"),
     "call event without a call": (b"<xsi:call>", b"<xsi:hookStatus>On-Hook</xsi:hookStatus><xsi:callx>"),
     "invalid UTF-8": (b"Caller Name", b"Caller \xff Name"),
     "greater-than in text": (b"Caller Name", b"Caller > Name"),
@@ -209,13 +201,14 @@ def test_outside_the_subset_the_reader_declines_and_decode_still_judges(change):
     assert old in REAL
     data = REAL.replace(old, new, 1)
     assert read_event(data) is None
+    reader = DocumentReader()
     try:
         expected = general(data)
     except (xsp.XspDecodeError, xsi.XsiParseError) as e:
         with pytest.raises(type(e)):
-            xsp.decode(data).xsi_event()
+            reader.decode(data).xsi_event()
     else:
-        assert (lambda d: (d.request_id, d.xsi_event()))(xsp.decode(data)) == expected
+        assert (lambda d: (d.request_id, d.xsi_event()))(reader.decode(data)) == expected
 
 
 def test_remembered_parts_stay_bounded():
@@ -253,7 +246,7 @@ def _calls(text):
         release_cause=st.none() | text, releasing_party=st.none() | text, redirect=redirect,
         allow_answer=st.booleans(), allow_retrieve=st.booleans(), start_time=_times,
         answer_time=st.none() | _times, held_time=st.none() | _times, detached_time=st.none() | _times,
-        release_time=st.none() | _times,
+        release_time=st.none() | _times, acd_call_info=st.none(),
     )
 
 
@@ -267,6 +260,7 @@ def _events(text):
             event_id=text, sequence_number=st.integers(min_value=1, max_value=2**31 - 1), user_id=text,
             external_application_id=text, subscription_id=text, channel_id=st.none() | text,
             target_id=st.none() | text, call=call, calls=calls, conference=st.none(), hook_status=hook_status,
+            event_data=st.none(),
         )
 
     return st.one_of(
@@ -336,9 +330,8 @@ def test_an_unexpected_failure_inside_the_reader_costs_nothing(monkeypatch):
     def broken(data):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(eventreader, "_read_event", broken)
-    before = eventreader.failures
-    data = wrap(READ[0])
-    assert read_event(data) is None
-    assert eventreader.failures == before + 1
-    assert xsp.decode(data).xsi_event() == READ[0]  # the general path read it
+    monkeypatch.setattr(eventreader, "read_event", broken)
+    reader = DocumentReader()
+    assert reader.decode(wrap(READER_EVENTS[0])).xsi_event() == READER_EVENTS[0]  # the general path read it
+    assert reader.failures == 1
+    assert reader.by_reader == {"one pass": 0, "lxml": 1}

@@ -194,18 +194,20 @@ def test_docs_list_the_catalog_exactly():
 
 def test_per_event_lines_are_wanted_only_when_some_output_writes_them():
     from csta_connector.config import LogSection
-    from csta_connector.logoutput import build_observers, levels_written
+    from csta_connector.logoutput import build_observers, log_detail
 
     def detail(verbose):
         section = LogSection(verbose=verbose, all=("stdout",), standard=(), interaction=(), trace=(),
                              debug=(), format="text")
-        lms.set_detail(levels_written(build_observers(section, stdout=io.StringIO())))
+        wanted = log_detail(build_observers(section, stdout=io.StringIO()))
         return [message.id for message in (lms.CALL_PARTY_NOT_SYNCHRONIZED, lms.CSTA_EVENT_SENT,
                                            lms.BROADWORKS_REQUEST_FAILED, lms.CSTA_FRAME_SENT)
-                if lms.wants(message)]
+                if wanted.wants(message)]
 
     assert detail("standard") == [37205]
     assert detail("interaction") == [37205, 37321]
     assert detail("trace") == [37205, 37321, 37120]
     assert detail("all") == [37205, 37321, 37120, 37391]
     assert detail("none") == []
+    # without a log setup, everything is wanted (the global publisher sees it all)
+    assert all(lms.EVERY_LEVEL.wants(message) for message in lms.CATALOG.values())

@@ -1,12 +1,9 @@
 """The call model: real simulator event sequences applied, queries, links."""
 
-from dataclasses import fields
-
 import pytest
-from twisted.internet.task import Clock
 
 from csta_connector.broadworks import xsi
-from csta_connector.csta import messages as m
+from csta_connector.model import calls
 from csta_connector.model.calls import (
     CallModel,
     Conferenced,
@@ -17,109 +14,8 @@ from csta_connector.model.calls import (
     address_device,
     local_state,
 )
-from csta_connector.services.translate import translate
-from csta_connector.simulator.engine import CallEngine
-
-T0 = 1_700_000_000
-
-
-def wrap(notification, seq, owner="app@example.com"):
-    """A simulator Notification in its subscription envelope, as the link
-    delivers it (the owner is the application, the target the user)."""
-    return xsi.SubscriptionEvent(
-        event_type=notification.event_type,
-        event_id="e%d" % seq,
-        sequence_number=seq,
-        user_id=owner,
-        external_application_id="csta-connector",
-        subscription_id="sub-" + notification.user_id,
-        target_id=notification.user_id,
-        call=notification.call,
-        calls=notification.calls,
-        conference=notification.conference,
-        hook_status=notification.hook_status,
-    )
-
-
-def _fmt(value):
-    if isinstance(value, m.ConnectionID):
-        if value.device_id is None:
-            return value.call_id
-        return "%s/%s" % (value.call_id, value.device_id)
-    return value
-
-
-def brief(event):
-    """(name, every scalar field but the cross ref id, in wire order);
-    connections as 'callID/deviceID'."""
-    return (type(event).__name__[: -len("Event")],) + tuple(
-        _fmt(getattr(event, f.name))
-        for f in fields(event)
-        if f.name != "cross_ref_id" and not isinstance(getattr(event, f.name), tuple)
-    )
-
-
-class Harness:
-    """The simulator's engine on a Clock feeding a CallModel; every change
-    translated. Snapshot events are kept aside for sync tests."""
-
-    def __init__(self, monitored=None, **engine_options):
-        self.clock = Clock()
-        self.clock.advance(T0)
-        self.engine = CallEngine(self.clock, users=20, **engine_options)
-        self.model = CallModel()
-        self.monitored = monitored  # None: every user
-        self.changes = []  # (device, change)
-        self.events = []  # (device, CSTA event)
-        self.snapshots = []  # wrapped CallSubscription(Resync)Events
-        self._seq = 0
-        self.engine.add_listener(self._on_notification)
-
-    def _on_notification(self, notification):
-        self._seq += 1
-        event = wrap(notification, self._seq)
-        device = notification.user_id.partition("@")[0]
-        if self.monitored is not None and device not in self.monitored:
-            return
-        if event.is_snapshot:
-            self.snapshots.append(event)
-            return
-        for change in self.model.apply(event):
-            self.changes.append((device, change))
-            for csta in translate(change):
-                self.events.append((device, csta))
-
-    def take(self):
-        """(device, brief event) since the last take."""
-        out = [(device, brief(e)) for device, e in self.events]
-        del self.events[:]
-        return out
-
-    def take_changes(self):
-        out = list(self.changes)
-        del self.changes[:]
-        return out
-
-    def snapshot_event(self, user, event_type="CallSubscriptionEvent"):
-        """A CallSubscriptionEvent of the engine's current view of ``user``."""
-        calls, conference, hook = self.engine.snapshot(user)
-        self._seq += 1
-        return xsi.SubscriptionEvent(
-            event_type=event_type,
-            event_id="e%d" % self._seq,
-            sequence_number=self._seq,
-            user_id="app@example.com",
-            external_application_id="csta-connector",
-            subscription_id="sub-" + user,
-            target_id=user + "@example.com",
-            calls=calls,
-            conference=conference,
-            hook_status=hook,
-        )
-
-    def stop(self):
-        self.engine.stop()
-
+from csta_connector.services import callcontrol
+from csta_connector.testing import Harness, consult_and_answer
 
 @pytest.fixture
 def h():
@@ -320,30 +216,20 @@ def test_consultative_transfer_moves_the_party_to_the_new_call(h):
     )
 
 
-def _consult_and_answer(h):
-    """2002 calls 2001, 2001 consults 2003: 2001's (held, active) parties."""
-    h.engine.dial("2002", "2001")
-    h.engine.answer("2001")
-    h.engine.dial("2001", "2003")
-    h.engine.answer("2003")
-    held, active = h.model.parties_of("2001")
-    return held, active
-
-
 @pytest.mark.parametrize("monitored", [{"2001"}, None], ids=["transferrer only", "everyone"])
 def test_a_transfer_asked_for_is_one_transferred_for_the_transferring_device(monitored):
     h = Harness(monitored=monitored)
     try:
-        held, active = _consult_and_answer(h)
+        held, active = consult_and_answer(h)
         h.take()
-        h.model.expect_transfer(held.party_id, active.party_id)
+        h.expectations.expect_transfer(held.party_id, active.party_id)
         h.engine.consultative_transfer("2001", held.party_id, active.party_id)
         mine = [event for device, event in h.take() if device == "2001"]
         assert mine == [
             ("Transferred", "1:1/2001", "2:1/2001", "2001", "2003", "null", "transfer")
         ]
         assert h.model.parties_of("2001") == ()
-        assert not h.model._transfers  # nothing left behind
+        assert not h.expectations.transfers  # nothing left behind
     finally:
         h.stop()
 
@@ -351,9 +237,9 @@ def test_a_transfer_asked_for_is_one_transferred_for_the_transferring_device(mon
 def test_a_refused_transfer_leaves_releases_as_releases():
     h = Harness(monitored={"2001"})
     try:
-        held, active = _consult_and_answer(h)
-        h.model.expect_transfer(held.party_id, active.party_id)
-        h.model.forget_transfer(held.party_id, active.party_id)
+        held, active = consult_and_answer(h)
+        h.expectations.expect_transfer(held.party_id, active.party_id)
+        h.expectations.forget_transfer(held.party_id, active.party_id)
         h.take()
         h.engine.release("2001")  # hangs up the active call
         assert [e[0] for _, e in h.take()] == ["ConnectionCleared", "CallCleared"]
@@ -363,16 +249,14 @@ def test_a_refused_transfer_leaves_releases_as_releases():
 
 
 def test_expected_transfers_are_bounded_and_forgotten_with_their_parties(h):
-    from csta_connector.model import calls
-
-    for i in range(calls._MAX_TRANSFERS):
-        h.model.expect_transfer("held-%d" % i, "active-%d" % i)
-    assert len(h.model._transfers) == calls._MAX_TRANSFERS
-    held, active = _consult_and_answer(h)
-    h.model.expect_transfer(held.party_id, active.party_id)
-    assert h.model._transfers[held.party_id] == (held.party_id, active.party_id)
-    h.model.remove_device("2001")
-    assert held.party_id not in h.model._transfers and active.party_id not in h.model._transfers
+    for i in range(callcontrol.MAX_EXPECTED):
+        h.expectations.expect_transfer("held-%d" % i, "active-%d" % i)
+    assert len(h.expectations.transfers) == callcontrol.MAX_EXPECTED
+    held, active = consult_and_answer(h)
+    h.expectations.expect_transfer(held.party_id, active.party_id)
+    assert h.expectations.transfers[held.party_id] == (held.party_id, active.party_id)
+    h.expectations.forget_parties(h.model.remove_device("2001"))  # as the core does
+    assert held.party_id not in h.expectations.transfers and active.party_id not in h.expectations.transfers
 
 
 @pytest.mark.parametrize("asked, expected", [("2003", "2003"), (None, "+15550002003")])
@@ -382,11 +266,11 @@ def test_a_redirect_asked_for_names_the_destination_as_the_client_gave_it(asked,
         h.engine.dial("2001", "2002")
         (party,) = h.model.parties_of("2002")
         if asked is not None:
-            h.model.expect_redirect(party.party_id, asked)
+            h.expectations.expect_redirect(party.party_id, asked)
         h.engine.blind_transfer("2002", party.party_id, "2003")  # a deflection: it rings
         diverted = [e for _, e in h.take() if e[0] == "Diverted"]
         assert [d[2:4] for d in diverted] == [("2002", expected)]  # diverting, new destination
-        assert not h.model._destinations
+        assert not h.expectations.destinations
     finally:
         h.stop()
 
@@ -394,11 +278,11 @@ def test_a_redirect_asked_for_names_the_destination_as_the_client_gave_it(asked,
 def test_a_refused_redirect_is_forgotten(h):
     h.engine.dial("2001", "2002")
     (party,) = h.model.parties_of("2002")
-    h.model.expect_redirect(party.party_id, "2003")
-    h.model.forget_redirect(party.party_id, "2004")  # another request's: kept
-    assert h.model._destinations == {party.party_id: "2003"}
-    h.model.forget_redirect(party.party_id, "2003")
-    assert not h.model._destinations
+    h.expectations.expect_redirect(party.party_id, "2003")
+    h.expectations.forget_redirect(party.party_id, "2004")  # another request's: kept
+    assert h.expectations.destinations == {party.party_id: "2003"}
+    h.expectations.forget_redirect(party.party_id, "2003")
+    assert not h.expectations.destinations
 
 
 def test_conference_links_the_legs(h):
@@ -456,3 +340,20 @@ def test_answer_changes_keep_old_and_new(h):
     assert isinstance(change, PartyChanged)
     assert (change.old.state, change.party.state) == ("alerting", "connected")
     assert change.call.state == "Active"
+
+
+def test_every_call_event_type_xsi_knows_has_a_handler():
+    """The handler table comes from xsi's lists: a call event type xsi
+    parses is never silently ignored by the model, and no handler waits for
+    a type xsi does not parse."""
+    handled = set(calls._HANDLERS)
+    assert xsi.CALL_EVENT_TYPES | xsi.CALLS_EVENT_TYPES <= handled
+    assert handled <= xsi.CALL_EVENT_TYPES | xsi.CALLS_EVENT_TYPES | xsi.CONFERENCE_EVENT_TYPES
+
+
+def test_the_model_keeps_no_intentions():
+    """apply(event) -> changes: what call control expects lives in its
+    Expectations, not in the model."""
+    model = calls.CallModel()
+    assert not [name for name in calls.CallModel.__slots__ if "transfer" in name or "destination" in name]
+    assert not hasattr(model, "expect_transfer") and not hasattr(model, "expect_redirect")

@@ -5,7 +5,7 @@ import pytest
 from csta_connector.model.calls import CallModel, PartyAdded, PartyChanged, PartyRemoved
 from csta_connector.model.sync import synchronize
 from csta_connector.services.translate import translate_all
-from tests.unit.test_model_calls import Harness, brief
+from csta_connector.testing import Harness, brief
 
 STF = "switchingFunctionTerminated"
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from twisted.internet.task import Clock
 
+from csta_connector.simulator.addressing import Directory, RouteKind
 from csta_connector.simulator.engine import (
     CallEngine,
     ErrorCode,
@@ -37,8 +38,9 @@ def clock():
 def engine(clock):
     e = CallEngine(clock, users=20)
     yield e
+    left = clock.getDelayedCalls()
     e.stop()
-    assert clock.getDelayedCalls() == []
+    assert left == [], "the test left delayed calls on its clock"
 
 
 @pytest.fixture
@@ -103,8 +105,29 @@ def test_users_numbers_and_status(engine):
         "users": 20,
         "calls": 0,
         "orphaned_calls": 0,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     assert engine.user_info("2003")["number"] == "+15550002003"
+
+
+def test_directory_routes_each_address_to_one_kind_of_destination():
+    """A user's address, a number of the platform nobody has, an outside number."""
+    directory = Directory("example.com", users=3)
+    user = directory.route("sip:2002@example.com")
+    assert (user.kind, user.user.user_id) == (RouteKind.USER, "2002@example.com")
+    assert user.party.call_type == "Group"
+    for address in ("2999", "+15550009999", "15550009999", "123456"):
+        assert directory.route(address).kind is RouteKind.UNKNOWN, address
+    outside = directory.route("tel:+4930123456")
+    assert (outside.kind, outside.number) == (RouteKind.NETWORK, "+4930123456")
+    assert outside.party.call_type == "Network"
+    for address in ("bob", "", "2002@other.com"):
+        with pytest.raises(SimulatorError) as e:
+            directory.route(address)
+        assert e.value.error_code == ErrorCode.INVALID_ARGUMENT, address
 
 
 # ----------------------------------------------------------- basic call flow
@@ -731,6 +754,10 @@ def test_ungraceful_failover_orphans_calls_and_resyncs_receivers(engine, rec, cl
         "users": 20,
         "calls": 0,
         "orphaned_calls": 4,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     for n in range(2001, 2009):
         assert engine.snapshot(str(n)) == ((), None, "On-Hook")
@@ -834,6 +861,10 @@ def test_graceful_failover_loses_nothing(engine, rec):
         "users": 20,
         "calls": 4,
         "orphaned_calls": 0,
+        "queued_calls": 0,
+        "route_point_calls": 0,
+        "agents_available": 0,
+        "app_controller": "ready",
     }
     assert {n: engine.snapshot(str(n)) for n in range(2001, 2009)} == before
     engine.release("2001", calls["2001"].call_id)

@@ -6,79 +6,35 @@ from twisted.internet.task import Clock
 
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks.errors import BroadWorksRequestError
-from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionLost, SubscriptionManager
-
-
-class ScriptedClient:
-    """Records requests; the test answers them by firing the returned Deferreds."""
-
-    subscription_expires = 3600
-
-    def __init__(self):
-        self.requests = []  # (name, arg, deferred)
-        self.forgotten = []
-
-    def forget(self, subscription_id):
-        self.forgotten.append(subscription_id)
-
-    def _request(self, name, arg):
-        d = defer.Deferred()
-        self.requests.append((name, arg, d))
-        return d
-
-    def subscribe(self, user_id):
-        return self._request("subscribe", user_id)
-
-    def update_subscription(self, subscription_id):
-        return self._request("update", subscription_id)
-
-    def unsubscribe(self, subscription_id):
-        return self._request("unsubscribe", subscription_id)
-
-    def names(self):
-        return [(n, a) for n, a, _ in self.requests]
-
-    def answer(self, index, result=None):
-        self.requests[index][2].callback(result)
-
-
-class Listener:
-    def __init__(self):
-        self.snapshots = []
-        self.events = []
-
-    def subscription_snapshot(self, user_id, event, requesters):
-        self.snapshots.append((user_id, event.event_id, requesters))
-
-    def subscription_event(self, user_id, event):
-        self.events.append((user_id, event.event_id))
-
-
-def snapshot_event(sub_id, event_id, event_type="CallSubscriptionEvent", seq=1):
-    return xsi.SubscriptionEvent(event_type, event_id, seq, "admin", "app", sub_id, "ch", None, hook_status="On-Hook")
+from csta_connector.services.subscriptions import (
+    SnapshotTimeout,
+    SubscriptionLost,
+    SubscriptionManager,
+    SubscriptionState,
+)
+from csta_connector.testing import RecordingRouter, ScriptedClient, snapshot_event
 
 
 @pytest.fixture
 def env():
     clock = Clock()
     client = ScriptedClient()
-    listener = Listener()
-    manager = SubscriptionManager(client, clock, listener, snapshot_timeout=5, renew_interval=1800, renew_jitter=600)
-    return clock, client, listener, manager
+    manager = SubscriptionManager(client, clock, snapshot_timeout=5, renew_interval=1800, renew_jitter=600)
+    return clock, client, RecordingRouter(manager), manager
 
 
 def subscribed(env, user="2001@example.com", sub_id="sub-1"):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     results = []
     manager.acquire(user).addCallback(results.append)
     client.answer(len(client.requests) - 1, sub_id)
-    manager.event_received(snapshot_event(sub_id, "initial-" + sub_id))
+    router.deliver(snapshot_event(sub_id, "initial-" + sub_id))
     assert results == [sub_id]
     return sub_id
 
 
 def test_acquire_is_reference_counted(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     got = []
     manager.acquire("u").addCallback(got.append)
     manager.acquire("u").addCallback(got.append)
@@ -97,31 +53,31 @@ def test_acquire_is_reference_counted(env):
 
 
 def test_initial_event_is_reported_as_a_snapshot(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     subscribed(env)
-    assert listener.snapshots == [("2001@example.com", "initial-sub-1", ())]
+    assert router.snapshots == [("2001@example.com", "initial-sub-1", ())]
 
 
 def test_snapshot_resolves_only_from_an_event_after_the_response(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     sub = subscribed(env)
     result = []
     manager.snapshot("2001@example.com", requester="client-A").addCallback(result.append)
     assert client.names()[-1] == ("update", sub)
     # an event already in flight when the request went out: it does not answer it
-    manager.event_received(snapshot_event(sub, "old", "CallSubscriptionResyncEvent"))
+    router.deliver(snapshot_event(sub, "old", "CallSubscriptionResyncEvent"))
     assert result == []
-    assert listener.snapshots[-1][1] == "old"
+    assert router.snapshots[-1][1] == "old"
     client.answer(-1)
     clock.advance(0.1)
-    manager.event_received(snapshot_event(sub, "fresh"))
+    router.deliver(snapshot_event(sub, "fresh"))
     assert [e.event_id for e in result] == ["fresh"]
-    assert listener.snapshots[-1] == ("2001@example.com", "fresh", ("client-A",))
+    assert router.snapshots[-1] == ("2001@example.com", "fresh", ("client-A",))
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
 
 
 def test_concurrent_snapshots_share_one_unanswered_request(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     sub = subscribed(env)
     results = []
     for requester in ("A", "B", "C"):
@@ -131,17 +87,17 @@ def test_concurrent_snapshots_share_one_unanswered_request(env):
     # asked after the answer: a request of its own
     manager.snapshot("2001@example.com", requester="D").addCallback(results.append)
     assert [n for n, _ in client.names()].count("update") == 2
-    manager.event_received(snapshot_event(sub, "e1"))
+    router.deliver(snapshot_event(sub, "e1"))
     assert [e.event_id for e in results] == ["e1", "e1", "e1"]
-    assert listener.snapshots[-1][2] == ("A", "B", "C")
+    assert router.snapshots[-1][2] == ("A", "B", "C")
     client.answer(-1)
-    manager.event_received(snapshot_event(sub, "e2"))
+    router.deliver(snapshot_event(sub, "e2"))
     assert [e.event_id for e in results][-1] == "e2"
     assert manager.update_requests == 2
 
 
 def test_snapshot_times_out_cleanly(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     subscribed(env)
     failures = []
     manager.snapshot("2001@example.com").addErrback(failures.append)
@@ -155,7 +111,7 @@ def test_snapshot_times_out_cleanly(env):
 
 
 def test_update_refused_fails_the_snapshot(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     subscribed(env)
     failures = []
     manager.snapshot("2001@example.com").addErrback(failures.append)
@@ -164,12 +120,12 @@ def test_update_refused_fails_the_snapshot(env):
 
 
 def test_unmonitored_device_uses_a_temporary_subscription(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     results = []
     manager.snapshot("2009@example.com", requester="A").addCallback(results.append)
     assert client.names() == [("subscribe", "2009@example.com")]
     client.answer(0, "tmp-1")
-    manager.event_received(snapshot_event("tmp-1", "initial"))
+    router.deliver(snapshot_event("tmp-1", "initial"))
     assert [e.event_id for e in results] == ["initial"]
     assert client.names()[-1] == ("unsubscribe", "tmp-1")
     assert client.forgotten == ["tmp-1"]  # the link's per-subscription state goes too
@@ -179,18 +135,18 @@ def test_unmonitored_device_uses_a_temporary_subscription(env):
 
 
 def test_temporary_snapshot_does_not_remove_a_monitor_that_came_meanwhile(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     results = []
     manager.snapshot("u", requester="A").addCallback(results.append)
     manager.acquire("u")
     client.answer(0, "sub-9")
-    manager.event_received(snapshot_event("sub-9", "initial"))
+    router.deliver(snapshot_event("sub-9", "initial"))
     assert results and ("unsubscribe", "sub-9") not in client.names()
     assert manager.is_monitored("u")
 
 
 def test_renewal_schedule_counts_from_the_last_update(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     manager._rng.random = lambda: 0.5  # jitter 300 s
     sub = subscribed(env)
     clock.advance(2099)
@@ -198,12 +154,12 @@ def test_renewal_schedule_counts_from_the_last_update(env):
     clock.advance(1)
     assert client.names()[-1] == ("update", sub)
     client.answer(-1)
-    manager.event_received(snapshot_event(sub, "renewal"))
+    router.deliver(snapshot_event(sub, "renewal"))
     # a snapshot resets the schedule
     clock.advance(1000)
     manager.snapshot("2001@example.com")
     client.answer(-1)
-    manager.event_received(snapshot_event(sub, "snap"))
+    router.deliver(snapshot_event(sub, "snap"))
     updates = [n for n, _ in client.names()].count("update")
     clock.advance(2099)
     assert [n for n, _ in client.names()].count("update") == updates
@@ -212,7 +168,7 @@ def test_renewal_schedule_counts_from_the_last_update(env):
 
 
 def test_release_fails_waiting_snapshots_and_leaves_no_timers(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     subscribed(env)
     failures = []
     manager.snapshot("2001@example.com").addErrback(failures.append)
@@ -222,7 +178,7 @@ def test_release_fails_waiting_snapshots_and_leaves_no_timers(env):
 
 
 def test_subscribe_failure_reaches_every_waiter(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     failures = []
     manager.acquire("u").addErrback(failures.append)
     manager.snapshot("u").addErrback(failures.append)
@@ -232,26 +188,26 @@ def test_subscribe_failure_reaches_every_waiter(env):
 
 
 def test_call_events_are_routed_and_unknown_subscriptions_reported(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     sub = subscribed(env)
     call = xsi.Call("c", "1:1", "Terminator", "Alerting")
     event = xsi.SubscriptionEvent("CallReceivedEvent", "e5", 2, "a", "app", sub, "ch", None, call=call)
-    assert manager.event_received(event)
-    assert listener.events == [("2001@example.com", "e5")]
-    assert not manager.event_received(xsi.SubscriptionEvent("CallReceivedEvent", "e6", 1, "a", "app", "nope", "ch", None, call=call))
+    assert router.deliver(event)
+    assert router.events == [("2001@example.com", "e5")]
+    assert not router.deliver(xsi.SubscriptionEvent("CallReceivedEvent", "e6", 1, "a", "app", "nope", "ch", None, call=call))
 
 
 def test_terminated_subscription_is_renewed(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     sub = subscribed(env)
-    manager.event_received(xsi.SubscriptionEvent("SubscriptionTerminatedEvent", "t", 3, "a", "app", sub, "ch", None))
+    router.deliver(xsi.SubscriptionEvent("SubscriptionTerminatedEvent", "t", 3, "a", "app", sub, "ch", None))
     assert client.names()[-1] == ("subscribe", "2001@example.com")
     client.answer(-1, "sub-2")
     assert manager.subscription_of("2001@example.com").subscription_id == "sub-2"
 
 
 def test_refresh_all_is_bounded(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     manager._semaphore = defer.DeferredSemaphore(2)
     for i in range(5):
         subscribed(env, "u%d" % i, "s%d" % i)
@@ -262,12 +218,12 @@ def test_refresh_all_is_bounded(env):
     for i in range(5):
         pending = [r for r in client.requests if r[0] == "update" and not r[2].called]
         pending[0][2].callback(None)
-        manager.event_received(snapshot_event(pending[0][1], "r%d" % i))
+        router.deliver(snapshot_event(pending[0][1], "r%d" % i))
     assert done == [5]
 
 
 def test_stop_leaves_no_delayed_calls(env):
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     subscribed(env)
     manager.snapshot("2001@example.com").addErrback(lambda f: None)
     client.answer(-1)
@@ -279,12 +235,12 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
     """With several links the event can arrive (on the subscription's channel)
     before the response (on the request's link): nothing later follows, so the
     early one answers."""
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     sub = subscribed(env)
     result = []
     manager.snapshot("2001@example.com", requester="A").addCallback(result.append)
-    manager.event_received(snapshot_event(sub, "overtaking"))
-    assert listener.snapshots[-1] == ("2001@example.com", "overtaking", ("A",))
+    router.deliver(snapshot_event(sub, "overtaking"))
+    assert router.snapshots[-1] == ("2001@example.com", "overtaking", ("A",))
     client.answer(-1)
     assert result == []
     clock.advance(manager.early_grace)
@@ -296,10 +252,77 @@ def test_subscribe_failing_at_once_fails_the_caller_cleanly(env):
     """No link at all: the client's Deferred has already failed when returned."""
     from csta_connector.broadworks.errors import NoLinkAvailable
 
-    clock, client, listener, manager = env
+    clock, client, router, manager = env
     client.subscribe = lambda user_id: defer.fail(NoLinkAvailable("AddUserSubscriptionRequest"))
     failures = []
     manager.acquire("u", requester="A").addErrback(failures.append)
     manager.snapshot("v", requester="A").addErrback(failures.append)
     assert [f.check(NoLinkAvailable) for f in failures] == [NoLinkAvailable, NoLinkAvailable]
     assert manager.subscription_of("u") is None and manager.subscription_of("v") is None
+
+
+def test_states_from_subscribing_to_active_to_removed(env):
+    clock, client, router, manager = env
+    manager.acquire("u")
+    sub = manager.subscription_of("u")
+    assert sub.state is SubscriptionState.SUBSCRIBING
+    client.answer(0, "sub-1")
+    assert sub.state is SubscriptionState.ACTIVE
+    router.deliver(xsi.SubscriptionEvent("SubscriptionTerminatedEvent", "t", 2, "a", "app", "sub-1", "ch", None))
+    assert sub.state is SubscriptionState.SUBSCRIBING and sub.subscription_id is None
+    client.answer(-1, "sub-2")
+    assert sub.state is SubscriptionState.ACTIVE
+    manager.release("u")
+    assert sub.state is SubscriptionState.REMOVED
+    assert client.names()[-1] == ("unsubscribe", "sub-2")
+
+
+def test_a_cancelled_acquire_is_undone(env):
+    """A client gone while its MonitorStart waits: the waiter goes, and with
+    it its claim on the subscription, which is removed once answered."""
+    clock, client, router, manager = env
+    failures = []
+    manager.acquire("u").addErrback(failures.append).cancel()
+    assert failures[0].check(defer.CancelledError)
+    assert manager.subscription_of("u") is None
+    client.answer(0, "sub-1")
+    assert client.names() == [("subscribe", "u"), ("unsubscribe", "sub-1")]
+
+
+def test_a_cancelled_acquire_leaves_the_others_waiting(env):
+    clock, client, router, manager = env
+    got = []
+    first = manager.acquire("u")
+    first.addErrback(lambda f: None)
+    manager.acquire("u").addCallback(got.append)
+    first.cancel()
+    client.answer(0, "sub-1")
+    assert got == ["sub-1"] and manager.is_monitored("u")
+    assert ("unsubscribe", "sub-1") not in client.names()
+
+
+def test_a_cancelled_snapshot_waiter_is_removed_and_the_others_answered(env):
+    clock, client, router, manager = env
+    sub = subscribed(env)
+    results, failures = [], []
+    gone = manager.snapshot("2001@example.com", requester="A")
+    gone.addErrback(failures.append)
+    manager.snapshot("2001@example.com", requester="B").addCallback(results.append)
+    gone.cancel()
+    assert failures[0].check(defer.CancelledError)
+    client.answer(-1)
+    router.deliver(snapshot_event(sub, "fresh"))
+    assert [e.event_id for e in results] == ["fresh"]
+    assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
+
+
+def test_a_cancelled_temporary_snapshot_releases_its_subscription(env):
+    clock, client, router, manager = env
+    d = manager.snapshot("2009@example.com", requester="A")
+    d.addErrback(lambda f: None)
+    d.cancel()
+    client.answer(0, "tmp-1")
+    assert client.names()[-1] == ("unsubscribe", "tmp-1")
+    assert manager.subscription_of("2009@example.com") is None
+    client.answer(-1)
+    assert clock.getDelayedCalls() == []

@@ -18,7 +18,7 @@ from csta_connector.services.translate import (
     snapshot_response,
     translate,
 )
-from tests.unit.test_model_calls import Harness
+from csta_connector.testing import Harness
 
 A = "2001"
 B = "2002"

@@ -41,6 +41,10 @@ def example_value(wf, cls, variant):
     if wf.kind is Kind.STRUCT_LIST:
         count = 0 if variant == 1 else 2
         return tuple(example(wf.item, variant) for _ in range(count))
+    if wf.kind is Kind.EXTENSIONS:
+        return () if variant == 1 else (("audioUrl", tag + "&<"), ("audioUrl", "2"))
+    if wf.kind is Kind.ERROR_VALUE:
+        return m.CSTAError(category="systemResourceAvailability", value="resourceBusy")
     raise AssertionError(wf.kind)
 
 

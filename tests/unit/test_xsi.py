@@ -6,34 +6,19 @@ from hypothesis import given, strategies as st
 from lxml import etree
 
 from csta_connector.broadworks import xsi, xsp
-
-PARTY = xsi.RemoteParty(name="Agent 1", address="tel:+15550002001", user_id="2001@example.com", user_dn="tel:+15550002001;ext=2001", call_type="Group")
-ALERTING = xsi.Call("callhalf-3:0", "3:0", "Terminator", "Alerting", PARTY, allow_answer=True, start_time=1700000000000)
-RELEASED = xsi.Call(
-    "callhalf-3:0", "3:0", "Terminator", "Released", PARTY, release_cause="Busy",
-    releasing_party="remoteRelease", start_time=1, release_time=3,
-)
-REDIRECTED = xsi.Call(
-    "callhalf-3:0", "3:0", "Terminator", "Detached", PARTY,
-    redirect=xsi.Redirect("transfer", 5, "tel:2003"), start_time=1, detached_time=5,
-)
-
-
-def _event(event_type, **data):
-    return xsi.SubscriptionEvent(event_type, "ev-1", 4, "admin@example.com", "app", "sub-1", "ch-1", "2002@example.com", **data)
-
+from csta_connector.testing import ALERTING, PARTY, REDIRECTED, RELEASED, xsi_event
 
 EVENTS = [
-    _event("CallReceivedEvent", call=ALERTING),
-    _event("CallReleasedEvent", call=RELEASED),
-    _event("CallHeldEvent", call=xsi.Call("c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
-    _event("CallRedirectedEvent", calls=(REDIRECTED,)),
-    _event("CallSubscriptionEvent", calls=(ALERTING,), hook_status="Off-Hook"),
-    _event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
-    _event("HookStatusEvent", hook_status="Off-Hook"),
-    _event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2"))),
-    _event("ConferenceReleasedEvent", conference=xsi.Conference("Released")),
-    _event("SubscriptionTerminatedEvent"),
+    xsi_event("CallReceivedEvent", call=ALERTING),
+    xsi_event("CallReleasedEvent", call=RELEASED),
+    xsi_event("CallHeldEvent", call=xsi.Call("c", "1:0", "Originator", "Held", PARTY, allow_retrieve=True, start_time=1, answer_time=2, held_time=3)),
+    xsi_event("CallRedirectedEvent", calls=(REDIRECTED,)),
+    xsi_event("CallSubscriptionEvent", calls=(ALERTING,), hook_status="Off-Hook"),
+    xsi_event("CallSubscriptionResyncEvent", hook_status="On-Hook"),
+    xsi_event("HookStatusEvent", hook_status="Off-Hook"),
+    xsi_event("ConferenceStartedEvent", conference=xsi.Conference("Active", ("c1", "c2"))),
+    xsi_event("ConferenceReleasedEvent", conference=xsi.Conference("Released")),
+    xsi_event("SubscriptionTerminatedEvent"),
 ]
 
 
@@ -65,22 +50,22 @@ def test_parsing_is_namespace_aware_not_prefix_bound():
 
 
 def test_unknown_event_type_is_kept_as_unknown():
-    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
-    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:AgentStateEvent")
+    element = xsi.event_element(xsi_event("HookStatusEvent", hook_status="On-Hook"))
+    element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallCenterMonitoringEvent")
     event = xsi.parse_event(element)
     assert isinstance(event, xsi.UnknownEvent)
-    assert (event.event_type, event.event_id, event.subscription_id) == ("AgentStateEvent", "ev-1", "sub-1")
+    assert (event.event_type, event.event_id, event.subscription_id) == ("CallCenterMonitoringEvent", "ev-1", "sub-1")
 
 
 def test_call_event_without_call_is_a_parse_error():
-    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
+    element = xsi.event_element(xsi_event("HookStatusEvent", hook_status="On-Hook"))
     element.find("{%s}eventData" % xsi.XSI_NS).set("{%s}type" % xsi.XSD_INSTANCE_NS, "xsi:CallAnsweredEvent")
     with pytest.raises(xsi.XsiParseError):
         xsi.parse_event(element)
 
 
 def test_bad_sequence_number_is_a_parse_error():
-    element = xsi.event_element(_event("HookStatusEvent", hook_status="On-Hook"))
+    element = xsi.event_element(xsi_event("HookStatusEvent", hook_status="On-Hook"))
     element.find("{%s}sequenceNumber" % xsi.XSI_NS).text = "seven"
     with pytest.raises(xsi.XsiParseError):
         xsi.parse_event(element)
@@ -98,7 +83,7 @@ _text = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7e, b
 )
 def test_call_round_trip_property(call_id, tracking, personality, state, name, start):
     call = xsi.Call(call_id, tracking, personality, state, xsi.RemoteParty(name=name, address="tel:2002"), start_time=start)
-    assert xsi.parse_event(xsi.event_element(_event("CallUpdatedEvent", call=call))).call == call
+    assert xsi.parse_event(xsi.event_element(xsi_event("CallUpdatedEvent", call=call))).call == call
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.event_type)
@@ -110,5 +95,5 @@ def test_serialized_event_in_an_envelope_validates_and_parses_back(event, bw_val
 
 def test_text_is_escaped():
     party = xsi.RemoteParty(name="Smith & <Jones>", address="tel:+15550002001")
-    event = _event("CallReceivedEvent", call=ALERTING._replace(remote_party=party))
+    event = xsi_event("CallReceivedEvent", call=ALERTING._replace(remote_party=party))
     assert xsi.parse_event(etree.fromstring(xsi.event_xml(event))).call.remote_party.name == "Smith & <Jones>"

@@ -72,7 +72,7 @@ __all__ = [
 
 _SCHEMA_FILES = (
     "acse.asn", "rose.asn", "csta-common.asn", "csta-services.asn",
-    "csta-events.asn",
+    "csta-events.asn", "csta-contact-centre.asn",
 )
 
 class _CompiledOnFirstUse:
@@ -159,6 +159,19 @@ OPERATIONS: dict[int, tuple[str, str | None]] = {
     211: ("SystemStatusArg", "SystemStatusRes"),
     218: ("DeflectCallArgument", "DeflectCallResult"),
     232: ("GenerateDigitsArgument", "GenerateDigitsResult"),
+    # contact centre (csta-contact-centre.asn); None: ALWAYS RESPONDS FALSE
+    31: ("RouteRequestArgument", None),
+    32: ("ReRouteRequestArgument", None),
+    33: ("RouteSelectRequestArgument", None),
+    34: ("RouteUsedRequestArgument", None),
+    35: ("RouteEndRequestArgument", None),
+    36: ("RouteRejectArgument", None),
+    248: ("RouteRegisterArgument", "RouteRegisterResult"),
+    249: ("RouteRegisterAbortArgument", None),
+    250: ("RouteRegisterCancelArgument", "RouteRegisterCancelResult"),
+    304: ("GetAgentStateArgument", "GetAgentStateResult"),
+    312: ("SetAgentStateArgument", "SetAgentStateResult"),
+    502: ("PlayMessageArgument", "PlayMessageResult"),
 }
 
 #: Results that are ``CHOICE { extensions, noData NULL }``: the response
@@ -177,7 +190,13 @@ _ASN1_NAMES = {"monitorCrossRefID": "crossRefIdentifier"}
 
 #: Components that are OCTET STRINGs in ECMA-285 but text in messages.py.
 _OCTET_COMPONENTS = frozenset(
-    {"crossRefIdentifier", "sysStatRegisterID", "serviceCrossRefID"}
+    {
+        "crossRefIdentifier", "sysStatRegisterID", "serviceCrossRefID",
+        # contact centre: RouteRegisterReqID, AgentID, AgentPassword,
+        # MessageID, CorrelatorData
+        "routeRegisterReqID", "agentID", "password", "agentPassword",
+        "messageToBePlayed", "message", "correlatorData",
+    }
 )
 
 #: Components typed differently from the field's Kind:
@@ -213,6 +232,60 @@ def _octets(text: str) -> bytes:
 
 def _text(octets: bytes) -> str:
     return bytes(octets).decode("utf-8", "surrogateescape")
+
+
+# --- private data: the contact-centre extension keys ---------------------------
+#
+# messages.py's one encoding of (key, text) pairs: each pair is one
+# CSTAPrivateData of the ``string`` alternative, an OCTET STRING holding the
+# UTF-8 text ``key=value``. CSTAPrivateData is ANY in csta-common.asn, so the
+# items are whole TLVs here; an item that is not such an OCTET STRING is
+# someone else's private data and is skipped.
+
+
+def _private_item(key: str, value: str) -> bytes:
+    if not isinstance(key, str) or not m.EXTENSION_KEY.match(key):
+        raise BerEncodeError(f"bad extension key {key!r}")
+    if not isinstance(value, str):
+        raise BerEncodeError(f"extension {key} needs text, got {value!r}")
+    content = _octets(f"{key}={value}")
+    return b"\x04" + _ber_length(len(content)) + content
+
+
+def _octet_string_content(tlv: bytes) -> bytes | None:
+    """The content of a primitive OCTET STRING TLV, None for anything else."""
+    if len(tlv) < 2 or tlv[0] != 0x04:
+        return None
+    length, start = tlv[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 0 < count <= 4 or len(tlv) < 2 + count:
+            return None
+        length, start = int.from_bytes(tlv[2 : 2 + count], "big"), 2 + count
+    if len(tlv) != start + length:
+        return None
+    return tlv[start:]
+
+
+def _extensions_to_asn1(pairs) -> dict:
+    try:
+        return {"privateData": [_private_item(key, value) for key, value in pairs]}
+    except BerEncodeError:
+        raise
+    except (TypeError, ValueError) as exc:  # not pairs, or text UTF-8 cannot carry
+        raise BerEncodeError(f"extensions need (key, text) pairs: {exc}") from None
+
+
+def _extensions_from_asn1(value: dict) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for tlv in value.get("privateData", ()):
+        content = _octet_string_content(bytes(tlv))
+        if content is None:
+            continue
+        key, sep, text = _text(content).partition("=")
+        if sep and m.EXTENSION_KEY.match(key):
+            pairs.append((key, text))
+    return tuple(pairs)
 
 
 # --- devices and connections ---------------------------------------------------
@@ -282,6 +355,10 @@ def _to_asn1(kind: m.Kind, component: str, value: Any, item: type | None) -> Any
         return _connection_to_asn1(value)
     if kind in (m.Kind.STRUCT, m.Kind.STRUCT_LIST):
         return _fields_to_asn1(value, None)
+    if kind is m.Kind.EXTENSIONS:
+        return _extensions_to_asn1(value)
+    if kind is m.Kind.ERROR_VALUE:
+        return _error_to_asn1(value)
     return value  # INT, BOOL, TEXT_LIST
 
 
@@ -303,6 +380,10 @@ def _from_asn1(kind: m.Kind, component: str, value: Any, item: type | None) -> A
         return _connection_from_asn1(value)
     if kind in (m.Kind.STRUCT, m.Kind.STRUCT_LIST):
         return _fields_from_asn1(item, value, None)
+    if kind is m.Kind.EXTENSIONS:
+        return _extensions_from_asn1(value)
+    if kind is m.Kind.ERROR_VALUE:
+        return _error_from_asn1(value)
     return value
 
 
@@ -342,6 +423,8 @@ def _fields_to_asn1(obj: Any, asn1_type: str | None, skip=()) -> dict:
             continue
         if value is None and wf.optional:
             continue
+        if wf.kind is m.Kind.EXTENSIONS and not value:
+            continue  # no extensions: the component is left out
         kind = _kind_of(asn1_type, head, wf.kind)
         converted = _to_asn1(kind, path[-1], value, wf.item)
         if len(path) == 1:
