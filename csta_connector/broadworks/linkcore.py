@@ -24,8 +24,8 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from csta_connector import lms
-from csta_connector.broadworks import stream, xsi, xsp
-from csta_connector.broadworks.errors import BroadWorksTimeout, LinkLost
+from csta_connector.broadworks import requests, stream, xsi, xsp
+from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 
 _log = Logger()
 
@@ -71,8 +71,10 @@ class PendingRequests:
     :meth:`refuse`, the timeout or :meth:`fail_all` fires it, and each removes
     the entry first. ``work`` (the Deferred of the request on the wire, if it
     has one) is cancelled when the request times out, is cancelled, or the
-    link goes down. ``on_timeout(name, request_id)`` hears of each timeout
-    after the caller's Deferred failed.
+    link goes down. ``on_timeout(name, request_id, in_a_row)`` hears of each
+    timeout after the caller's Deferred failed, with the number of requests
+    that timed out since the last answer (a link that answers nothing is
+    broken even if TCP says otherwise).
     """
 
     log = Logger()
@@ -84,6 +86,7 @@ class PendingRequests:
         self.on_timeout = on_timeout
         self._entries: dict[str, _Pending] = {}
         self._next_id = 0
+        self._timeouts_in_a_row = 0
         #: set by fail_all: later requests fail at once with it
         self.lost: LinkLost | None = None
 
@@ -121,9 +124,32 @@ class PendingRequests:
     def pop(self, request_id: str):
         """The entry of a request that was answered (None if it ended already)."""
         entry = self._entries.pop(request_id, None)
-        if entry is not None and entry.timer.active():
-            entry.timer.cancel()
+        if entry is not None:
+            self._timeouts_in_a_row = 0
+            if entry.timer.active():
+                entry.timer.cancel()
         return entry
+
+    def answer(self, request_id: str, response: xsp.Response) -> bool:
+        """Fire a request's Deferred with its answer: the response when it is
+        2xx, else a :class:`BroadWorksRequestError` (status and ErrorInfo).
+        False when the request ended already (timed out, cancelled)."""
+        entry = self.pop(request_id)
+        if entry is None:
+            return False
+        if response.ok:
+            entry.deferred.callback(response)
+            return True
+        lms.emit(
+            self.log, lms.BROADWORKS_REQUEST_FAILED, link=self.link_name, request=entry.name,
+            request_id=request_id, status=response.status_code, reason=response.reason,
+        )
+        entry.deferred.errback(
+            BroadWorksRequestError.from_error_info(
+                entry.name, response.status_code, response.reason, xsp.xsi_values(response.payload)
+            )
+        )
+        return True
 
     @staticmethod
     def _stop(entry):
@@ -144,9 +170,10 @@ class PendingRequests:
             self.log, lms.BROADWORKS_REQUEST_TIMED_OUT, link=self.link_name,
             request=entry.name, request_id=request_id, timeout=self.timeout,
         )
+        self._timeouts_in_a_row += 1
         entry.deferred.errback(BroadWorksTimeout(entry.name, self.timeout))
         if self.on_timeout is not None:
-            self.on_timeout(entry.name, request_id)
+            self.on_timeout(entry.name, request_id, self._timeouts_in_a_row)
 
     def fail_all(self, detail: str = "link lost") -> None:
         """The link went down: every request fails with LinkLost, and so do later ones."""
@@ -158,7 +185,7 @@ class PendingRequests:
 
 
 class EventIntake:
-    """The events of one link, from decoded event to the listener.
+    """The events of one link, from decoded event document to the listener.
 
     ``acknowledge(token, event_id, status, reason)`` writes one
     acknowledgement on the link's wire (``token``: what the wire needs to
@@ -177,7 +204,15 @@ class EventIntake:
         self.link_name = link_name
         self._unknown_types_logged: set[str] = set()
 
-    def received(self, event, token=None) -> None:
+    def received(self, envelope: xsp.Event, token=None) -> None:
+        """One event document (its :class:`xsp.Event`, typed already or its
+        element): refused when it is no usable Xsi event, else acknowledged
+        and, unless it is a re-delivery, handed to the listener."""
+        try:
+            event = envelope.xsi_event()
+        except xsi.XsiParseError as e:
+            self.refused(_event_id_of(envelope.payload), str(e), token)
+            return
         if type(event) is xsi.ChannelTerminatedEvent:
             lms.emit(
                 self.log, lms.CHANNEL_TERMINATED, link=self.link_name,
@@ -211,6 +246,28 @@ class EventIntake:
             self.acknowledge(token, event_id, 400, "Bad Request")
 
 
+def _event_id_of(event_element) -> str | None:
+    for child in event_element:
+        if isinstance(child.tag, str) and child.tag.endswith("}eventID"):
+            return child.text
+    return None
+
+
+def channel_added(link, listener, values: dict) -> None:
+    """A link's channel is up (``values``: the Channel's children): its id, the
+    renewal at half its life, the 37110 line, the listener told."""
+    settings = link.settings
+    link.channel_id = values.get("channelId")
+    link.is_up = True
+    link.renewal.schedule(values.get("expires"))
+    lms.emit(
+        _log, lms.CHANNEL_ADDED, link=settings.name, protocol=settings.protocol,
+        channel_id=link.channel_id, channel_set=settings.channel_set_id,
+        expires=values.get("expires", "?"),
+    )
+    listener.link_ready(link)
+
+
 class ChannelRenewal:
     """Renews one link's channel at half its life, before BroadWorks expires
     it (UpdateChannelRequest, over the link's own wire). A renewal that fails
@@ -231,19 +288,19 @@ class ChannelRenewal:
             seconds = int(expires) if expires else settings.channel_expires
         except ValueError:
             seconds = settings.channel_expires
-        self._timer = self.clock.callLater(max(1, seconds / 2), self._renew)
+        self._timer = self.clock.callLater(max(1, seconds / 2), self._renew_channel)
 
     def stop(self) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
 
-    def _renew(self):
+    def _renew_channel(self):
         self._timer = None
         link = self.link
         if not link.is_up:
             return
-        d = link.request(xsp.update_channel(link.channel_id, link.settings.channel_expires))
+        d = link.request(requests.update_channel(link.channel_id, link.settings.channel_expires))
         d.addCallbacks(self._renewed, self._failed)
 
     def _renewed(self, response):

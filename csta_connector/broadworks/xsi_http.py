@@ -38,11 +38,11 @@ from urllib.parse import parse_qsl, quote
 
 from lxml import etree
 
-from csta_connector.broadworks import xsp
+from csta_connector.broadworks import requests, xsp
 from csta_connector.broadworks.xsi import XSI_NS
 
-XSI_EVENTS = xsp.XSI_EVENTS
-XSI_ACTIONS = xsp.XSI_ACTIONS
+XSI_EVENTS = requests.XSI_EVENTS
+XSI_ACTIONS = requests.XSI_ACTIONS
 CHANNEL_PATH = "/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/channel"
 EVENT_RESPONSE_PATH = XSI_EVENTS + "/channel/eventresponse"
 

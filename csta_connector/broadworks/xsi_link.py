@@ -51,9 +51,17 @@ from twisted.web.iweb import IAgentEndpointFactory, IBodyProducer
 from zope.interface import implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import eventreader, stream, xsi, xsi_http, xsp
+from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
-from csta_connector.broadworks.linkcore import ChannelRenewal, EventIntake, PendingRequests, dump, split
+from csta_connector.broadworks.link import DocumentReader
+from csta_connector.broadworks.linkcore import (
+    ChannelRenewal,
+    EventIntake,
+    PendingRequests,
+    channel_added,
+    dump,
+    split,
+)
 from csta_connector.broadworks.ordering import EventOrdering
 from csta_connector.interfaces import IBroadWorksLink
 
@@ -337,7 +345,7 @@ class XsiChannelEndpoint:
     def connect(self, protocol_factory):
         s = self.settings
         request = xsi_http.http_request(
-            xsp.add_channel(s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id)
+            requests.add_channel(s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id)
         )
         d = self.http.open_stream(request.body)
         d.addCallback(self._answered, protocol_factory)
@@ -391,30 +399,6 @@ class XsiChannelEndpoint:
 
 
 _ROOT = re.compile(rb"\s*(?:<\?xml\s[^>]*\?>\s*)?<(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-_UTF8_DECLARATION = re.compile(
-    rb"<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
-    rb"(?:\s+encoding\s*=\s*[\"'](?i:utf-8)[\"'])?(?:\s+standalone\s*=\s*[\"'](?:yes|no)[\"'])?\s*\?>"
-)
-# An xsi:Event is read by the one-pass reader inside the envelope it knows
-# (its requestId is not used); whatever the reader declines takes lxml.
-_ENVELOPE_HEAD = (
-    b'<xsp:event xmlns:xsp="%s"><requestId>xsi</requestId><xsp:payload>' % xsp.XSP_NS.encode()
-)
-_ENVELOPE_TAIL = b"</xsp:payload></xsp:event>"
-
-
-def read_event_document(document: bytes):
-    """The typed event of an ``xsi:Event`` stream document, through the
-    one-pass reader when it recognizes it; None when it does not (the caller
-    takes the general path)."""
-    start = 0
-    if document.startswith(b"<?xml"):
-        declaration = _UTF8_DECLARATION.match(document)
-        if declaration is None:
-            return None  # another encoding: lxml reads the declaration
-        start = declaration.end()
-    read = eventreader.read_event(b"".join((_ENVELOPE_HEAD, document[start:], _ENVELOPE_TAIL)))
-    return None if read is None else read[1]
 
 
 @implementer(IBroadWorksLink)
@@ -427,12 +411,19 @@ class XsiLinkProtocol(Protocol):
 
     log = Logger()
 
-    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None):
+    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None, reader=None,
+                 detail=lms.EVERY_LEVEL, trace=None):
+        """``ordering`` and ``reader`` are shared by the links of a channel
+        set (a link of its own gets its own); ``detail``: what the log
+        outputs write; ``trace``: an opt-in wire tap, callable(direction,
+        document bytes)."""
         self.settings = settings
         self.clock = clock
         self.listener = listener
         self.http = http
+        self.detail = detail
         self.ordering = ordering if ordering is not None else EventOrdering()
+        self.reader = reader if reader is not None else DocumentReader()
         self.channel_id: str | None = None
         self.is_up = False
         self._connected = False
@@ -443,15 +434,13 @@ class XsiLinkProtocol(Protocol):
         self._intake = EventIntake(
             self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
         )
-        self._renewal = ChannelRenewal(self, clock)
+        self.renewal = ChannelRenewal(self, clock)
         self._channel_wait = None  # until the Channel document comes
         self._heartbeat_timer = None
         self._heartbeat_outstanding = False
         self._missed_heartbeats = 0
-        self._timeouts_in_a_row = 0
         self._closed_because: str | None = None
-        #: optional callable(direction, document bytes): an opt-in wire tap
-        self.trace = None
+        self.trace = trace
 
     # -- the stream ---------------------------------------------------------
 
@@ -483,7 +472,7 @@ class XsiLinkProtocol(Protocol):
             if timer is not None and timer.active():
                 timer.cancel()
         self._channel_wait = self._heartbeat_timer = None
-        self._renewal.stop()
+        self.renewal.stop()
         self._pending.fail_all()
         self.http.close().addErrback(
             lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
@@ -513,7 +502,7 @@ class XsiLinkProtocol(Protocol):
     def _document_received(self, document: bytes):
         if self.trace is not None:
             self.trace("in", document)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_RECEIVED):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_RECEIVED, link=self.settings.name,
                      document=dump(document))
         root = _ROOT.match(document)
@@ -544,39 +533,25 @@ class XsiLinkProtocol(Protocol):
         if self._channel_wait is not None and self._channel_wait.active():
             self._channel_wait.cancel()
         self._channel_wait = None
-        self.channel_id = values["channelId"]
-        self.is_up = True
-        self._renewal.schedule(values.get("expires"))
         self._schedule_heartbeat()
-        lms.emit(
-            self.log, lms.CHANNEL_ADDED, link=self.settings.name, channel_id=self.channel_id,
-            channel_set=self.settings.channel_set_id, expires=values.get("expires", "?"),
-        )
-        self.listener.link_ready(self)
+        channel_added(self, self.listener, values)
 
     def _event_document(self, document: bytes):
-        event = read_event_document(document)
-        if event is None:
-            try:
-                root = xsp.parse_document(document)
-            except xsp.XspDecodeError as e:
-                lms.emit(self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
-                         reason=str(e))
-                return
-            if (root.get(_TYPE) or "").endswith("ErrorEvent"):
-                # the XSP complains about something sent over the channel
-                values = xsp.xsi_values(root)
-                self.log.warn(
-                    "Link {link}: the XSP reports error {code} on the event channel: {message}",
-                    link=self.settings.name, code=values.get("errorCode"), message=values.get("errorMessage"),
-                )
-                return
-            try:
-                event = xsi.parse_event(root)
-            except xsi.XsiParseError as e:
-                self._intake.refused(xsp.xsi_values(root).get("eventID"), str(e))
-                return
-        self._intake.received(event)
+        try:
+            envelope = self.reader.decode_stream_event(document)
+        except xsp.XspDecodeError as e:
+            lms.emit(self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name, reason=str(e))
+            return
+        root = envelope.payload
+        if root is not None and (root.get(_TYPE) or "").endswith("ErrorEvent"):
+            # the XSP complains about something sent over the channel
+            values = xsp.xsi_values(root)
+            self.log.warn(
+                "Link {link}: the XSP reports error {code} on the event channel: {message}",
+                link=self.settings.name, code=values.get("errorCode"), message=values.get("errorMessage"),
+            )
+            return
+        self._intake.received(envelope)
 
     def _acknowledge(self, token, event_id, status, reason):
         request = xsi_http.event_response(event_id, status, reason)
@@ -603,10 +578,10 @@ class XsiLinkProtocol(Protocol):
             return d
         if self.trace is not None and request.body is not None:
             self.trace("out", request.body)
-        if lms.wants(lms.BROADWORKS_DOCUMENT_SENT):
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_SENT):
             lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name,
                      document="%s %s %s" % (request.method, request.target, dump(request.body or b"")))
-        if lms.wants(lms.BROADWORKS_REQUEST_SENT):
+        if self.detail.wants(lms.BROADWORKS_REQUEST_SENT):
             lms.emit(self.log, lms.BROADWORKS_REQUEST_SENT, link=self.settings.name,
                      request=request.name, request_id=request_id)
         work = self.http.request(request.method, request.target, request.body)
@@ -615,25 +590,9 @@ class XsiLinkProtocol(Protocol):
         return d
 
     def _answered(self, answer: XsiAnswer, request_id):
-        entry = self._pending.pop(request_id)
-        if entry is None:
-            return
-        self._timeouts_in_a_row = 0
         if self.trace is not None and answer.body:
             self.trace("in", answer.body)
-        response = xsi_http.response(answer.status_code, answer.reason, answer.body)
-        if response.ok:
-            entry.deferred.callback(response)
-            return
-        lms.emit(
-            self.log, lms.BROADWORKS_REQUEST_FAILED, link=self.settings.name, request=entry.name,
-            request_id=request_id, status=response.status_code, reason=response.reason,
-        )
-        entry.deferred.errback(
-            BroadWorksRequestError.from_error_info(
-                entry.name, response.status_code, response.reason, xsp.xsi_values(response.payload)
-            )
-        )
+        self._pending.answer(request_id, xsi_http.response(answer.status_code, answer.reason, answer.body))
 
     def _not_answered(self, failure, request_id):
         entry = self._pending.pop(request_id)
@@ -641,13 +600,10 @@ class XsiLinkProtocol(Protocol):
             return None  # it timed out, was cancelled, or the link went down
         entry.deferred.errback(LinkLost(entry.name, "HTTP request failed: %s" % failure.getErrorMessage()))
 
-    def _request_timed_out(self, name, request_id):
-        if self._closed_because is not None:
-            return
+    def _request_timed_out(self, name, request_id, in_a_row):
         # an XSP that answers nothing is broken even if TCP says otherwise
-        self._timeouts_in_a_row += 1
-        if self._timeouts_in_a_row > self.settings.kpl_tolerance:
-            self._unresponsive("%d request(s)" % self._timeouts_in_a_row)
+        if in_a_row > self.settings.kpl_tolerance and self._closed_because is None:
+            self._unresponsive("%d request(s)" % in_a_row)
 
     def _unresponsive(self, missed: str):
         lms.emit(self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
@@ -699,18 +655,20 @@ class XsiLinkFactory(Factory):
     """Builds the link protocol of each channel the endpoint opens (what a
     channel set's link factory is for a CTI link)."""
 
-    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None):
+    def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None, reader=None,
+                 detail=lms.EVERY_LEVEL):
         self.settings = settings
         self.clock = clock
         self.listener = listener
         self.http = http
         self.ordering = ordering
+        self.reader = reader
+        self.detail = detail
         self.trace = None
 
     def buildProtocol(self, addr):
-        link = XsiLinkProtocol(self.settings, self.clock, self.listener, self.http, self.ordering)
-        link.trace = self.trace
-        return link
+        return XsiLinkProtocol(self.settings, self.clock, self.listener, self.http, self.ordering,
+                               self.reader, self.detail, self.trace)
 
 
 _TYPE = "{%s}type" % xsi.XSD_INSTANCE_NS

@@ -89,7 +89,7 @@ def test_cancelling_a_request_removes_it_and_its_timer():
     d.addErrback(lambda f: None)
     d.cancel()
     assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
-    assert wire.link._pending == {}
+    assert len(wire.link._pending) == 0
     assert wire.close() == []  # no timer left behind
 
 

@@ -18,7 +18,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from csta_connector import lms
-from csta_connector.broadworks import xsi, xsi_http, xsp
+from csta_connector.broadworks import eventreader, requests, xsi, xsi_http, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 from csta_connector.broadworks.link import LinkSettings
 from csta_connector.broadworks.xsi_link import (
@@ -27,7 +27,6 @@ from csta_connector.broadworks.xsi_link import (
     XsiLinkFactory,
     XsiLinkProtocol,
     XspEndpoints,
-    read_event_document,
 )
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.interfaces import IBroadWorksLink, ILinkListener
@@ -484,15 +483,15 @@ def test_events_arrive_once_in_order_and_acknowledged_however_the_stream_is_chun
 def test_the_one_pass_reader_reads_stream_events_as_the_general_path_does():
     for event in _EVENTS:
         document = xsi_http.event_document(xsi.event_xml(event))
-        assert read_event_document(document) == xsi.parse_event(xsp.parse_document(document)) == event
+        assert eventreader.read_stream_event(document) == xsi.parse_event(xsp.parse_document(document)) == event
     # what the reader declines (another encoding, a default namespace) is left to lxml
     latin = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + xsi.event_xml(_EVENTS[0])
-    assert read_event_document(latin) is None
+    assert eventreader.read_stream_event(latin) is None
     plain = xsi.event_xml(_EVENTS[0]).replace(b"xsi:", b"").replace(b"xmlns:xsi=", b"xmlns=")
-    assert read_event_document(plain) is None
+    assert eventreader.read_stream_event(plain) is None
     escaped = xsi_http.event_document(xsi.event_xml(_EVENTS[1]._replace(
         call=_EVENTS[1].call._replace(remote_party=xsi.RemoteParty(name="A & B")))))
-    assert read_event_document(escaped) is None
+    assert eventreader.read_stream_event(escaped) is None
 
 
 def test_events_the_reader_declines_still_arrive():
@@ -500,6 +499,10 @@ def test_events_the_reader_declines_still_arrive():
     wire.open()
     wire.stream(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n' + xsi.event_xml(_EVENTS[0]))
     assert wire.listener.events() == [_EVENTS[0]] and wire.acknowledged() == [("ev-a", 200)]
+    wire.stream(xsi_http.event_document(xsi.event_xml(_EVENTS[1])))
+    # the link's reader counts Xsi documents as a CTI link's: by reader
+    assert wire.link.reader.by_reader == {"one pass": 1, "lxml": 1}
+    assert wire.link.reader.failures == 0
     wire.finish()
 
 
@@ -511,7 +514,7 @@ def test_a_cti_request_goes_as_its_xsi_request_and_its_answer_is_a_response():
     link = wire.open()
     wire.xsp.script["UpdateSubscriptionRequest"] = (
         200, "OK", xsp.xsi_element("Subscription", ("subscriptionId", "sub-1"), ("expires", 3600)))
-    d = link.request(xsp.update_subscription("sub-1", 3600), affinity="sub-1")
+    d = link.request(requests.update_subscription("sub-1", 3600), affinity="sub-1")
     wire.flush()
     (seen,) = wire.xsp.of("UpdateSubscriptionRequest")
     assert (seen.method, seen.target, seen.values) == (
@@ -535,7 +538,7 @@ def test_http_errors_are_the_request_errors_of_the_cti_link(status, reason, payl
     wire = XsiWire()
     link = wire.open()
     wire.xsp.script["HoldRequest"] = (status, reason, payload)
-    failure = _failure(_flushed(wire, link.request(xsp.hold("2001@example.com", "c1"))))
+    failure = _failure(_flushed(wire, link.request(requests.hold("2001@example.com", "c1"))))
     error = failure.value
     assert isinstance(error, BroadWorksRequestError)
     assert (error.request_name, error.status_code, error.reason, (error.error_code, error.summary)) == (
@@ -556,7 +559,7 @@ def test_a_request_times_out_on_the_clock_and_its_connection_is_dropped(lms_ids)
     wire = XsiWire(kpl_tolerance=1)
     link = wire.open()
     wire.xsp.script["TalkRequest"] = HANG
-    d = _flushed(wire, link.request(xsp.talk("2001@example.com", "c1")))
+    d = _flushed(wire, link.request(requests.talk("2001@example.com", "c1")))
     (seen,) = wire.xsp.of("TalkRequest")
     lost = seen.request.notifyFinish()
     wire.advance(4.9)
@@ -573,7 +576,7 @@ def test_timeouts_beyond_the_tolerance_close_the_link(lms_ids):
     wire = XsiWire()
     link = wire.open()
     wire.xsp.script["TalkRequest"] = HANG
-    d = _flushed(wire, link.request(xsp.talk("2001@example.com", "c1")))
+    d = _flushed(wire, link.request(requests.talk("2001@example.com", "c1")))
     wire.advance(5)
     assert _failure(d).check(BroadWorksTimeout)
     assert not link.is_up and lms.LINK_UNRESPONSIVE.id in lms_ids
@@ -584,7 +587,7 @@ def test_cancelling_a_request_removes_it_and_its_timer():
     wire = XsiWire()
     link = wire.open()
     wire.xsp.script["TalkRequest"] = HANG
-    d = _flushed(wire, link.request(xsp.talk("2001@example.com", "c1")))
+    d = _flushed(wire, link.request(requests.talk("2001@example.com", "c1")))
     d.addErrback(lambda f: None)
     d.cancel()
     wire.flush()
@@ -598,13 +601,13 @@ def test_losing_the_stream_fails_every_pending_request_and_later_ones():
     link = wire.open()
     wire.xsp.script["TalkRequest"] = HANG
     wire.xsp.script["HoldRequest"] = HANG
-    d1 = link.request(xsp.talk("2001@example.com", "c1"))
-    d2 = link.request(xsp.hold("2001@example.com", "c1"))
+    d1 = link.request(requests.talk("2001@example.com", "c1"))
+    d2 = link.request(requests.hold("2001@example.com", "c1"))
     wire.flush()
     wire.xsp.streams[-1].channel.transport.abortConnection()
     wire.flush()
     assert _failure(d1).check(LinkLost) and _failure(d2).check(LinkLost)
-    assert _failure(link.request(xsp.talk("2001@example.com", "c1"))).check(LinkLost)
+    assert _failure(link.request(requests.talk("2001@example.com", "c1"))).check(LinkLost)
     assert [c[0] for c in wire.listener.calls] == ["ready", "lost"]
     wire.finish()
 
@@ -612,7 +615,7 @@ def test_losing_the_stream_fails_every_pending_request_and_later_ones():
 def test_requests_go_to_the_address_that_accepted_the_channel():
     wire = XsiWire()
     link = wire.open()
-    _flushed(wire, link.request(xsp.talk("2001@example.com", "c1")))
+    _flushed(wire, link.request(requests.talk("2001@example.com", "c1")))
     assert wire.endpoints.addresses == [None, PEER.host]
     wire.finish()
 
@@ -699,7 +702,7 @@ def test_at_most_max_connections_requests_are_on_the_wire_the_others_wait_in_ord
     link = wire.open()
     wire.xsp.script["TalkRequest"] = HANG
     calls = ["c%d" % n for n in range(7)]
-    results = [link.request(xsp.talk("2001@example.com", c)) for c in calls]
+    results = [link.request(requests.talk("2001@example.com", c)) for c in calls]
     wire.flush()
     on_the_wire = wire.xsp.of("TalkRequest")
     assert [s.target.rsplit("/", 2)[1] for s in on_the_wire] == calls[:4]

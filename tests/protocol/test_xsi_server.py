@@ -12,7 +12,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface.verify import verifyObject
 
-from csta_connector.broadworks import stream, xsi, xsi_http, xsp
+from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.simulator.engine import CallEngine
 from csta_connector.simulator.xsi_server import XsiServer, XsiStream
 from csta_connector.simulator.xsp_server import IChannelConnection, XspServer, XspServerProtocol
@@ -93,7 +93,7 @@ class Simulator:
 
     def open_channel(self, channel_set="cs1", priority=1, site=None):
         connection = self.connect(site)
-        body = xsi_http.http_request(xsp.add_channel(channel_set, priority, 50, 3600, "app")).body
+        body = xsi_http.http_request(requests.add_channel(channel_set, priority, 50, 3600, "app")).body
         connection.send("POST", xsi_http.CHANNEL_PATH, body)
         status, _, headers, chunks, ended = connection.answer()
         assert (status, ended) == (200, False)
@@ -102,7 +102,7 @@ class Simulator:
         return _Stream(connection, channel_id, chunks)
 
     def subscribe(self, user=USER, channel_set="cs1", site=None):
-        request = xsi_http.http_request(xsp.add_user_subscription(user, channel_set, "app", 3600))
+        request = xsi_http.http_request(requests.add_user_subscription(user, channel_set, "app", 3600))
         status, _, _, (body,), _ = self.request(request.method, request.target, request.body, site=site)
         assert status == 200
         return xsp.xsi_values(xsp.parse_document(body))["subscriptionId"]
@@ -240,7 +240,7 @@ def test_an_acknowledged_event_is_done_and_an_unacknowledged_one_goes_to_another
     assert sim.xsp.unacknowledged == 0
     second = sim.open_channel()
     sim.request("PUT", xsi_http.XSI_EVENTS + "/subscription/" + sub,
-                xsi_http.http_request(xsp.update_subscription(sub, 3600)).body)
+                xsi_http.http_request(requests.update_subscription(sub, 3600)).body)
     (refresh,) = first.events() or second.events()
     on_first = refresh.channel_id == first.channel_id
     other = second if on_first else first
@@ -269,7 +269,7 @@ def test_a_mixed_channel_set_delivers_on_cti_and_xsi_channels(sim):
     verifyObject(IChannelConnection, cti)
     cti_wire = StringTransport()
     cti.makeConnection(cti_wire)
-    cti.dataReceived(xsp.encode(xsp.Request("1", "S", xsp.add_channel("cs1", 2, 50, 3600, "app"))))
+    cti.dataReceived(xsp.encode(xsp.Request("1", "S", requests.add_channel("cs1", 2, 50, 3600, "app"))))
     cti_wire.clear()
     sim.subscribe()
     (snapshot,) = xsi_channel.events()  # priority 1 first
@@ -294,11 +294,11 @@ def test_subscribe_refresh_delete_each_bring_their_event(sim, bw_validator):
     channel = sim.open_channel()
     sub = sim.subscribe()
     assert [e.event_type for e in channel.events()] == ["CallSubscriptionEvent"]
-    update = xsi_http.http_request(xsp.update_subscription(sub, 7200))
+    update = xsi_http.http_request(requests.update_subscription(sub, 7200))
     status, _, _, (body,), _ = sim.request(update.method, update.target, update.body)
     assert status == 200 and xsp.xsi_values(xsp.parse_document(body)) == {"subscriptionId": sub, "expires": "7200"}
     assert [e.event_type for e in channel.events()] == ["CallSubscriptionEvent"]
-    delete = xsi_http.http_request(xsp.delete_subscription(sub))
+    delete = xsi_http.http_request(requests.delete_subscription(sub))
     assert sim.request(delete.method, delete.target)[0] == 200
     assert [e.event_type for e in channel.events()] == ["SubscriptionTerminatedEvent"]
     # Xsi answers every unsuccessful subscription command with 403
@@ -322,18 +322,18 @@ def test_call_control_through_xsi_actions(sim, bw_validator):
     for user in ("2001", "2002"):
         sim.subscribe(user + "@example.com")
     channel.events()
-    dial = xsi_http.http_request(xsp.dial(USER, "2002"))
+    dial = xsi_http.http_request(requests.dial(USER, "2002"))
     status, _, _, (body,), _ = sim.request(dial.method, dial.target)
     assert status == 200
     start = xsp.xsi_values(xsp.parse_document(body))
     received = [e for e in channel.events() if e.event_type == "CallReceivedEvent"]
     (alerting,) = received
     assert alerting.call.ext_tracking_id == start["externalTrackingId"]
-    for cti in (xsp.talk("2002@example.com", alerting.call.call_id),
-                xsp.hold(USER, start["callId"]),
-                xsp.talk(USER, start["callId"]),
-                xsp.transmit_dtmf(USER, start["callId"], "12#"),
-                xsp.release(USER, start["callId"])):
+    for cti in (requests.talk("2002@example.com", alerting.call.call_id),
+                requests.hold(USER, start["callId"]),
+                requests.talk(USER, start["callId"]),
+                requests.transmit_dtmf(USER, start["callId"], "12#"),
+                requests.release(USER, start["callId"])):
         request = xsi_http.http_request(cti)
         assert sim.request(request.method, request.target, request.body or b"")[0] == 200, cti.name
     types = [e.event_type for e in channel.events() if e.target_id == USER]
@@ -364,16 +364,16 @@ def _xsi_answer(sim, cti):
 def test_refusals_are_the_same_on_both_front_ends(sim):
     sim.open_channel()
     refused = [
-        xsp.talk(USER, "callhalf-999:1"),
-        xsp.hold("9999@example.com", "c"),
-        xsp.release(USER, "nope"),
-        xsp.blind_transfer(USER, "nope", "2002"),
-        xsp.consultative_transfer(USER, "a", "b"),
-        xsp.transmit_dtmf(USER, "nope", "1"),
-        xsp.conference_start(USER, ["a"]),
-        xsp.update_subscription("nope", 3600),
-        xsp.delete_subscription("nope"),
-        xsp.update_channel("nope", 3600),
+        requests.talk(USER, "callhalf-999:1"),
+        requests.hold("9999@example.com", "c"),
+        requests.release(USER, "nope"),
+        requests.blind_transfer(USER, "nope", "2002"),
+        requests.consultative_transfer(USER, "a", "b"),
+        requests.transmit_dtmf(USER, "nope", "1"),
+        requests.conference_start(USER, ["a"]),
+        requests.update_subscription("nope", 3600),
+        requests.delete_subscription("nope"),
+        requests.update_channel("nope", 3600),
     ]
     for cti in refused:
         cti_answer = _cti_answer(sim, cti)
@@ -386,7 +386,7 @@ def test_after_an_ungraceful_failover_orphaned_calls_refuse_alike(sim):
     call = sim.engine.dial("2001@example.com", "2002")
     sim.engine.answer("2002@example.com")
     sim.engine.failover("ungraceful")
-    hold = xsp.hold(USER, call.call_id)
+    hold = requests.hold(USER, call.call_id)
     answer = _xsi_answer(sim, hold)
     assert answer[0] >= 400 and answer == _cti_answer(sim, hold)
     sim.clock.advance(1)  # the peer AS's resync timer
@@ -464,7 +464,7 @@ def test_hang_stalls_events_heartbeats_and_requests(sim):
     assert stalled.transport.value() == b""
     sim.engine.dial("2003@example.com", "2004")  # nobody subscribed: nothing to deliver anyway
     connection = sim.connect()
-    request = xsi_http.http_request(xsp.add_user_subscription(USER, "cs1", "app", 3600))
+    request = xsi_http.http_request(requests.add_user_subscription(USER, "cs1", "app", 3600))
     connection.send(request.method, request.target, request.body)
     assert connection.transport.value() == b"" and channel.read() == []
     sim.xsp.front_end_up(sim.xsi.index)

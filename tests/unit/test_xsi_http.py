@@ -4,41 +4,41 @@ from urllib.parse import unquote
 
 import pytest
 
-from csta_connector.broadworks import xsi, xsi_http, xsp
+from csta_connector.broadworks import requests, xsi, xsi_http, xsp
 
 USER = "2001@example.com"
 
 # (CTI request, the Xsi method and target it must become)
 EXPECTED = [
-    (xsp.add_channel("cs1", 1, 50, 3600, "app"), "POST",
+    (requests.add_channel("cs1", 1, 50, 3600, "app"), "POST",
      "/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/channel"),
-    (xsp.update_channel("ch-1", 3600), "PUT", "/com.broadsoft.xsi-events/v2.0/channel/ch-1"),
-    (xsp.delete_channel("ch-1"), "DELETE", "/com.broadsoft.xsi-events/v2.0/channel/ch-1"),
-    (xsp.add_user_subscription(USER, "cs1", "app", 3600), "POST",
+    (requests.update_channel("ch-1", 3600), "PUT", "/com.broadsoft.xsi-events/v2.0/channel/ch-1"),
+    (requests.delete_channel("ch-1"), "DELETE", "/com.broadsoft.xsi-events/v2.0/channel/ch-1"),
+    (requests.add_user_subscription(USER, "cs1", "app", 3600), "POST",
      "/com.broadsoft.xsi-events/v2.0/user/2001@example.com"),
-    (xsp.update_subscription("sub-1", 3600), "PUT", "/com.broadsoft.xsi-events/v2.0/subscription/sub-1"),
-    (xsp.delete_subscription("sub-1"), "DELETE", "/com.broadsoft.xsi-events/v2.0/subscription/sub-1"),
-    (xsp.get_application_controller_state("ctl-1"), "GET",
+    (requests.update_subscription("sub-1", 3600), "PUT", "/com.broadsoft.xsi-events/v2.0/subscription/sub-1"),
+    (requests.delete_subscription("sub-1"), "DELETE", "/com.broadsoft.xsi-events/v2.0/subscription/sub-1"),
+    (requests.get_application_controller_state("ctl-1"), "GET",
      "/com.broadsoft.xsi-actions/v2.0/system/services/routepoint/applicationcontroller/ctl-1"),
-    (xsp.dial(USER, "+15550002003"), "POST",
+    (requests.dial(USER, "+15550002003"), "POST",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/new?address=%2B15550002003"),
-    (xsp.talk(USER, "callhalf-1:0"), "PUT",
+    (requests.talk(USER, "callhalf-1:0"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/Talk"),
-    (xsp.hold(USER, "callhalf-1:0"), "PUT",
+    (requests.hold(USER, "callhalf-1:0"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/Hold"),
-    (xsp.reconnect(USER, "callhalf-1:0"), "PUT",
+    (requests.reconnect(USER, "callhalf-1:0"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/Reconnect"),
-    (xsp.release(USER, "callhalf-1:0"), "DELETE",
+    (requests.release(USER, "callhalf-1:0"), "DELETE",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0"),
-    (xsp.release(USER, "callhalf-1:0", decline=True), "DELETE",
+    (requests.release(USER, "callhalf-1:0", decline=True), "DELETE",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0?decline=true"),
-    (xsp.blind_transfer(USER, "callhalf-1:0", "2003"), "PUT",
+    (requests.blind_transfer(USER, "callhalf-1:0", "2003"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/BlindTransfer?address=2003"),
-    (xsp.consultative_transfer(USER, "callhalf-1:0", "callhalf-2:0"), "PUT",
+    (requests.consultative_transfer(USER, "callhalf-1:0", "callhalf-2:0"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/ConsultTransfer/callhalf-2:0"),
-    (xsp.transmit_dtmf(USER, "callhalf-1:0", "12#*"), "PUT",
+    (requests.transmit_dtmf(USER, "callhalf-1:0", "12#*"), "PUT",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/TransmitDTMF?playdtmf=12%23%2A"),
-    (xsp.conference_start(USER, ["callhalf-1:0", "callhalf-2:0"]), "POST",
+    (requests.conference_start(USER, ["callhalf-1:0", "callhalf-2:0"]), "POST",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/Conference"),
 ]
 
@@ -105,7 +105,7 @@ def test_a_request_the_table_does_not_know_goes_as_its_cti_uri():
 
 
 def test_path_values_keep_plus_and_at_query_values_do_not_keep_plus():
-    request = xsi_http.http_request(xsp.blind_transfer("+15550002001@example.com", "c/1", "+1 555"))
+    request = xsi_http.http_request(requests.blind_transfer("+15550002001@example.com", "c/1", "+1 555"))
     assert request.target.endswith("/user/+15550002001@example.com/calls/c%2F1/BlindTransfer?address=%2B1%20555")
 
 
