@@ -31,7 +31,7 @@ def main(argv=None):
 
     def run(reactor):
         settings = dataclasses.replace(
-            load_simulator_config(None).simulator, users=users, cti_port=0, control_port=0
+            load_simulator_config(None).simulator, users=users, cti_port=0, control_port=0, xsi_port=0
         )
         service = SimulatorService(settings, reactor)
         service.startService()

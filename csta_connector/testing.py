@@ -60,10 +60,11 @@ class RecordingEventSink(Waitable):
         return [e.event_type for e in self.items if e.target_id == user_id]
 
 
-def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
+def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None, **connector):
     """The embedded default (simulator + connector) on free loopback ports,
     tuned for seconds-long runs: links recover after 0.2 s, a silent client
-    is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``.
+    is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``; no
+    Xsi front-end unless ``xsi_port`` (0: a free port).
     Shared by the integration tests, the benchmarks and the demo."""
     import dataclasses
 
@@ -77,7 +78,8 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
             config.csta, port=0, bind="127.0.0.1", encoding=encoding, detect_timeout=0.3
         ),
         simulator=dataclasses.replace(
-            config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
+            config.simulator, cti_port=0, control_port=0, xsi_port=xsi_port, users=users,
+            resync_delay=resync_delay,
         ),
     )
 

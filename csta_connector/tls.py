@@ -49,7 +49,8 @@ def problems(config) -> list[str]:
                 % (config.source, why(e))
             )
     for link in config.links:
-        if link.tls and link.tls_ca:
+        secure = link.tls or (link.url or "").startswith("https://")  # an xsi link's scheme
+        if secure and link.tls_ca:
             try:
                 from twisted.internet import ssl
 

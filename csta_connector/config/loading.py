@@ -225,10 +225,12 @@ def _build_connector_config(
     links = []
     for section, given in raw.items():
         if _spec_of(section, CONNECTOR_SECTIONS) is LINK:
-            links.append(LinkSection(
+            link = LinkSection(
                 name=section[len(LINK.name):],
                 **_values(LINK, section, given, source, inherited),
-            ))
+            )
+            _check_link_protocol(link, section, given, source)
+            links.append(link)
     if not links:
         if not simulator.enabled:
             raise ConfigError(
@@ -262,6 +264,31 @@ def _build_connector_config(
     if "metrics" in raw:
         metrics = MetricsSection(**_values(METRICS, "metrics", raw["metrics"], source))
     return ConnectorConfig(connector, tuple(links), csta, simulator, log, metrics, source)
+
+
+# What each link protocol reads to reach its XSP; the other's options are a
+# mistake worth telling (an xsi link does not connect to hostname:port).
+_LINK_TARGET = {"cti": ("hostname", ("url",)), "xsi": ("url", ("hostname", "port", "tls"))}
+
+
+def _check_link_protocol(link: LinkSection, section: str, given: Mapping[str, str], source: str) -> None:
+    needed, foreign = _LINK_TARGET[link.protocol]
+    if getattr(link, needed) is None:
+        option = LINK.option(needed)
+        raise ConfigError(
+            source,
+            "mandatory option missing with protocol = %s; allowed values are %s"
+            % (link.protocol, getattr(option.kind, "allowed_when_mandatory", option.kind.allowed)),
+            section=section, option=needed,
+        )
+    for name in foreign:
+        if name in given:
+            raise ConfigError(
+                source,
+                "not an option of a protocol = %s link (it reaches its XSP by %s)"
+                % (link.protocol, needed),
+                section=section, option=name, value=given[name].strip(),
+            )
 
 
 def _loopback_of(bind: str) -> str:

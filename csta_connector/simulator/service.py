@@ -2,8 +2,9 @@
 """The whole simulator as one Twisted service: engine, XSP front-ends, control API.
 
 Used by ``twistd broadworks-sim``, by the connector's embedded default and by
-the tests (port 0 binds a free port; :attr:`cti_ports` and
-:attr:`control_port` tell which).
+the tests (port 0 binds a free port; :attr:`cti_ports`, :attr:`xsi_port` and
+:attr:`control_port` tell which). The CTI front-ends come first (XSP 1..N of
+the control API's ``/xsp``), the Xsi front-end (``xsi-port``) after them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from csta_connector import lms
 from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.control import make_control_site
 from csta_connector.simulator.engine import CallEngine
+from csta_connector.simulator.xsi_server import XsiServer
 from csta_connector.simulator.xsp_server import XspServer
 
 
@@ -42,8 +44,16 @@ class SimulatorService(Service):
             front_ends=len(self._front_end_ports()),
             drop_channels_on_failover=settings.failover_drops_channels,
         )
+        self.xsi: XsiServer | None = None
+        if settings.xsi_port is not None:
+            self.xsi = XsiServer(
+                self.xsp, reactor, passwords=dict(settings.xsi_credentials) or None,
+                event_timeout=settings.xsi_event_timeout or None,
+            )
         self._ports = []
         self.cti_ports: list[int] = []
+        #: the Xsi front-end's port once listening (None without one)
+        self.xsi_port: int | None = None
         self.control_port: int | None = None
         self.started: defer.Deferred | None = None
 
@@ -61,6 +71,15 @@ class SimulatorService(Service):
             self._ports.append(listening)
             self.cti_ports.append(listening.getHost().port)
             self.xsp.front_ends[index].port = listening.getHost().port
+        if self.xsi is not None:
+            listening = yield TCP4ServerEndpoint(self.reactor, self.settings.xsi_port, interface=bind).listen(
+                self.xsi.site()
+            )
+            self._ports.append(listening)
+            self.xsi_port = listening.getHost().port
+            self.xsi.listening(self.xsi_port)
+            lms.emit(self.log, lms.SIMULATOR_XSI_LISTENING, xsp=self.xsi.index + 1, host=bind,
+                     port=self.xsi_port)
         control = yield TCP4ServerEndpoint(
             self.reactor, self.settings.control_port, interface=bind
         ).listen(make_control_site(self.engine, self.reactor, self.xsp))
@@ -94,6 +113,8 @@ class SimulatorService(Service):
         for connection in list(self.xsp.connections):
             if connection.transport is not None:
                 connection.transport.abortConnection()
+        if self.xsi is not None:
+            self.xsi.stop()
         self.xsp.stop()
         self.engine.stop()
         lms.emit(self.log, lms.SIMULATOR_STOPPED)

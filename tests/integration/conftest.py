@@ -18,6 +18,7 @@ from csta_connector.testing import RecordingEventSink
 
 def simulator_settings(**overrides):
     base = load_simulator_config(None).simulator
+    overrides.setdefault("xsi_port", None)
     return dataclasses.replace(base, cti_port=0, control_port=0, **overrides)
 
 

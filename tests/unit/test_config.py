@@ -208,7 +208,7 @@ def test_empty_mandatory_option_is_missing():
 
 def test_missing_link_hostname():
     assert error_of("[Connector]\nchannel-set-name = cs\n[link-a]\nport = 8011\n") == (
-        "etc/x.ini: [link-a] hostname: mandatory option missing; "
+        "etc/x.ini: [link-a] hostname: mandatory option missing with protocol = cti; "
         "allowed values are any non-empty string")
 
 
