@@ -177,7 +177,7 @@ def _values(
             default = defaults[option.name]
         if option.name in given:
             value = _parse_value(option, section, given[option.name], source)
-            if value is None:
+            if value is None and not getattr(option.kind, "none_is_a_value", False):
                 value = default  # an empty optional string means "not set"
         else:
             value = default

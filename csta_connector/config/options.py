@@ -171,6 +171,7 @@ class OptionalPort:
     (a free port, 0 in the value), or 1-65535."""
 
     allowed = "0 or off (none), any (a free port), or a port from 1 to 65535"
+    none_is_a_value = True  # off, not "not set"
 
     def parse(self, text: str) -> int | None:
         word = text.lower()
