@@ -181,6 +181,20 @@ BROADWORKS_EVENT_RECEIVED = LmsMessage(
 BROADWORKS_REQUEST_SENT = LmsMessage(
     37131, "Trace", "Link {link}: request {request} (requestId {request_id}) sent"
 )
+EARLY_EVENTS_EXPIRED = LmsMessage(
+    # Trace: what expires was not early, only unknown (a previous run's
+    # subscription still sending to the channel set)
+    37140,
+    "Trace",
+    "Subscription {subscription_id} still unknown after {seconds} s: {count} event(s) "
+    "held for it dropped ({event_types})",
+)
+EARLY_EVENT_OVERFLOW = LmsMessage(
+    37141,
+    "Standard",
+    "{event_type} of subscription {subscription_id} (not known yet) dropped: {limit} events "
+    "of not-yet-known subscriptions are held already",
+)
 BROADWORKS_DOCUMENT_RECEIVED = LmsMessage(37190, "Debug", "Link {link} <<< {document}")
 BROADWORKS_DOCUMENT_SENT = LmsMessage(37191, "Debug", "Link {link} >>> {document}")
 

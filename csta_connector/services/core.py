@@ -67,6 +67,7 @@ class ConnectorCore:
             renew_interval=renew_interval,
             renew_jitter=renew_jitter,
             resync_concurrency=resync_concurrency,
+            replay=self._route_event,
         )
         self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
         self.expectations = self.callcontrol.expectations
@@ -92,6 +93,11 @@ class ConnectorCore:
     def broadworks_event(self, event):
         """The event path: count, route, then the model and the monitors."""
         self.counts.received[event.event_type] += 1
+        self._route_event(event)
+
+    def _route_event(self, event):
+        """The event path after the count (also the way of an event the
+        subscription manager held until its subscriptionId was known)."""
         route = self.subscriptions.route(event)
         if route is None:
             self.log.debug(

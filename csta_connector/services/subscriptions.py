@@ -15,8 +15,12 @@ The manager is bookkeeping, not a stage of the event path: the core asks
 for a CallSubscriptionEvent — initial, solicited, unsolicited, renewal,
 resync — also the requesters it answers), synchronizes the call model and
 tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
-so the snapshot's waiters get the event. Nothing here calls back up.
-Renewal refreshes each subscription every ``renew_interval`` +
+so the snapshot's waiters get the event. Nothing here calls back up, but
+one thing: an event of a subscriptionId not known yet, while a subscribe is
+unanswered, may be that subscribe's own initial event overtaking its answer
+(an Xsi link): it is held briefly (:mod:`.early_events`) and handed to
+``replay`` (the core's event path after the count) once the answer names
+its id. Renewal refreshes each subscription every ``renew_interval`` +
 0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
 """
 
@@ -31,6 +35,7 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
+from csta_connector.services.early_events import EarlyEvents
 
 
 def _name(requester):
@@ -170,8 +175,13 @@ class SubscriptionManager:
         renew_jitter=600.0,
         resync_concurrency=10,
         rng=None,
+        replay=None,
+        early_hold=1.0,
     ):
-        """``client``: a BroadWorksClient."""
+        """``client``: a BroadWorksClient; ``replay``: callable(event), where
+        the events that overtook their subscribe's answer go once it came
+        (None: such events are not held, only ignored); ``early_hold``: how
+        long they are held at most."""
         self.client = client
         self.clock = clock
         self.snapshot_timeout = snapshot_timeout
@@ -185,6 +195,9 @@ class SubscriptionManager:
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
         self.early_grace = 0.5
+        self._replay = replay
+        self.early_events = EarlyEvents(clock, hold=early_hold)
+        self._subscribes_unanswered = 0
 
     # -- queries -----------------------------------------------------------
 
@@ -239,10 +252,12 @@ class SubscriptionManager:
         # the subscribe's initial CallSubscriptionEvent answers a snapshot too
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
+        self._subscribes_unanswered += 1
         d = self.client.subscribe(sub.user_id)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
     def _subscribed(self, subscription_id, sub, snapshot):
+        self._subscribes_unanswered -= 1
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -255,10 +270,15 @@ class SubscriptionManager:
         for d in sub.subscribed(subscription_id):
             d.callback(subscription_id)
         self._schedule_renewal(sub)
+        early = self.early_events.release(subscription_id)
         if sub.removed:
             self._unsubscribe(sub)
+            return
+        for event in early:
+            self._replay(event)
 
     def _subscribe_failed(self, failure, sub):
+        self._subscribes_unanswered -= 1
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
@@ -442,6 +462,8 @@ class SubscriptionManager:
         synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
+            if self._subscribes_unanswered and self._replay is not None:
+                self.early_events.hold(event)  # perhaps its subscribe's answer is still on its way
             return None
         if event.is_snapshot:
             # the oldest answered request is the one this event answers
@@ -541,3 +563,4 @@ class SubscriptionManager:
         for sub in list(self._by_user.values()):
             self._cancel_renewal(sub)
             self._fail_pending(sub, SubscriptionLost("connector stopping"))
+        self.early_events.stop()
