@@ -60,17 +60,32 @@ class RecordingEventSink(Waitable):
         return [e.event_type for e in self.items if e.target_id == user_id]
 
 
-def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None, **connector):
+def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None,
+                     protocols=("cti",), **connector):
     """The embedded default (simulator + connector) on free loopback ports,
     tuned for seconds-long runs: links recover after 0.2 s, a silent client
-    is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``; no
-    Xsi front-end unless ``xsi_port`` (0: a free port).
+    is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``.
+    ``protocols``: one link per entry to the simulator, ``cti`` (its CTI
+    front-ends in order) or ``xsi`` (its Xsi front-end, then on a free port
+    unless ``xsi_port`` says otherwise; without one there is none).
     Shared by the integration tests, the benchmarks and the demo."""
     import dataclasses
 
     from csta_connector.config import default_config
 
     config = default_config()
+    (cti,) = config.links
+    links = []
+    for index, protocol in enumerate(protocols):
+        name = "simulator" if index == 0 else "simulator-%d" % index
+        if protocol == "xsi":
+            links.append(dataclasses.replace(cti, name=name, protocol="xsi", hostname=None,
+                                             url="http://127.0.0.1", username="csta-connector",
+                                             password="secret"))
+        else:
+            links.append(dataclasses.replace(cti, name=name))
+    if "xsi" in protocols and xsi_port is None:
+        xsi_port = 0
     return dataclasses.replace(
         config,
         connector=dataclasses.replace(config.connector, link_recovery_tout=0.2, **connector),
@@ -80,8 +95,27 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None,
         simulator=dataclasses.replace(
             config.simulator, cti_port=0, control_port=0, xsi_port=xsi_port, users=users,
             resync_delay=resync_delay,
+            xsp_ports=tuple(0 for _ in range(sum(p == "cti" for p in protocols) - 1)),
         ),
+        links=tuple(links),
     )
+
+
+def all_links_up(reactor, channel_set, timeout=10.0):
+    """A Deferred that fires once every link of ``channel_set`` is up (it
+    looks every 10 ms); fails with :class:`WaitTimeout` after ``timeout`` s."""
+    from twisted.internet import task
+
+    @defer.inlineCallbacks
+    def watch():
+        deadline = reactor.seconds() + timeout
+        while len(channel_set.up_links) < channel_set.total_links:
+            if reactor.seconds() > deadline:
+                raise WaitTimeout("%d of %d links up after %g s" % (
+                    len(channel_set.up_links), channel_set.total_links, timeout))
+            yield task.deferLater(reactor, 0.01, lambda: None)
+
+    return watch()
 
 
 # --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---

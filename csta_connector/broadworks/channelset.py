@@ -155,6 +155,11 @@ class ChannelSet(MultiService):
         return len(self._settings)
 
     @property
+    def configured_links(self) -> tuple[LinkSettings, ...]:
+        """The settings of every link added, in order."""
+        return tuple(self._settings)
+
+    @property
     def up_links(self) -> list:
         return list(self._up)
 

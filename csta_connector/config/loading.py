@@ -268,19 +268,22 @@ def _build_connector_config(
 
 # What each link protocol reads to reach its XSP; the other's options are a
 # mistake worth telling (an xsi link does not connect to hostname:port).
+# An Xsi request always carries HTTP basic auth: an xsi link needs its user.
 _LINK_TARGET = {"cti": ("hostname", ("url",)), "xsi": ("url", ("hostname", "port", "tls"))}
+_LINK_MANDATORY = {"cti": ("hostname",), "xsi": ("url", "username")}
 
 
 def _check_link_protocol(link: LinkSection, section: str, given: Mapping[str, str], source: str) -> None:
     needed, foreign = _LINK_TARGET[link.protocol]
-    if getattr(link, needed) is None:
-        option = LINK.option(needed)
-        raise ConfigError(
-            source,
-            "mandatory option missing with protocol = %s; allowed values are %s"
-            % (link.protocol, getattr(option.kind, "allowed_when_mandatory", option.kind.allowed)),
-            section=section, option=needed,
-        )
+    for name in _LINK_MANDATORY[link.protocol]:
+        if getattr(link, name) is None:
+            option = LINK.option(name)
+            raise ConfigError(
+                source,
+                "mandatory option missing with protocol = %s; allowed values are %s"
+                % (link.protocol, getattr(option.kind, "allowed_when_mandatory", option.kind.allowed)),
+                section=section, option=name,
+            )
     for name in foreign:
         if name in given:
             raise ConfigError(

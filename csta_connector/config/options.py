@@ -334,8 +334,9 @@ LINK = SectionSpec(
                "Channel priority: BroadWorks sends events to the live channel of best priority."),
         Option("weight", Integer(1, 100), 50, "Channel weight: load share among equal priorities."),
         Option("username", Text(), None,
-               "CTI credentials user (when the XSP requires them); for xsi the HTTP basic "
-               "auth user (the enterprise's or group's Xsi application user)."),
+               "CTI credentials user (when the XSP requires them); with protocol = xsi the "
+               "HTTP basic auth user (the enterprise's or group's Xsi application user), "
+               "mandatory."),
         Option("password", Text(), None, "Password of username."),
         Option("tls", Boolean(), False,
                "Connect with TLS (protocol = cti; an xsi link's url scheme says it)."),

@@ -326,11 +326,12 @@ def test_genesys_names_used():
 
 # -- Xsi links and the simulator's Xsi front-end (issue 13) -----------------
 
-XSI_LINK = "[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\nurl = https://xsp1.example.net/\n"
+XSI_LINK = ("[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\nurl = https://xsp1.example.net/\n"
+            "username = app@example.com\n")
 
 
 def test_an_xsi_link_reaches_its_xsp_by_url():
-    (link,) = parse_config(XSI_LINK + "username = app@example.com\npassword = s;e#c\n", F).links
+    (link,) = parse_config(XSI_LINK + "password = s;e#c\n", F).links
     assert (link.protocol, link.url, link.hostname) == ("xsi", "https://xsp1.example.net", None)
     assert (link.username, link.password) == ("app@example.com", "s;e#c")
     (cti,) = parse_config(MINIMAL, F).links
@@ -338,7 +339,8 @@ def test_an_xsi_link_reaches_its_xsp_by_url():
 
 
 def test_a_mixed_channel_set():
-    c = parse_config(MINIMAL + "[link-b]\nprotocol = xsi\nurl = http://xsp2:8080/prefix\npriority = 2\n", F)
+    c = parse_config(MINIMAL + "[link-b]\nprotocol = xsi\nurl = http://xsp2:8080/prefix\npriority = 2\n"
+                     "username = u\n", F)
     assert [(l.name, l.protocol, l.priority) for l in c.links] == [("a", "cti", 1), ("b", "xsi", 2)]
 
 
@@ -346,6 +348,12 @@ def test_an_xsi_link_without_url():
     assert error_of("[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\n") == (
         "etc/x.ini: [link-x] url: mandatory option missing with protocol = xsi; allowed values are "
         "http://HOST[:PORT][/PREFIX] or https://HOST[:PORT][/PREFIX]")
+
+
+def test_an_xsi_link_without_user():
+    assert error_of(XSI_LINK.replace("username = app@example.com\n", "")) == (
+        "etc/x.ini: [link-x] username: mandatory option missing with protocol = xsi; allowed values are "
+        "any non-empty string")
 
 
 @pytest.mark.parametrize("option", ["hostname = xsp1", "port = 8011", "tls = true"])
