@@ -390,6 +390,15 @@ class SubscriptionManager:
         return self._wait(snapshot, requester).addBoth(done)
 
     def _update(self, sub: Subscription, snapshot: _Snapshot):
+        # A request answered whose event overtook the answer, waiting out its
+        # grace, takes that event now: from here on an event may be this new
+        # request's, overtaking its own answer (an Xsi link: answers and
+        # events come on different connections), and must not be taken for
+        # the older request's.
+        for waiting in [s for s in sub.pending if s.answered and s.early is not None]:
+            if waiting.timer is not None and waiting.timer.active():
+                waiting.timer.cancel()
+            self._resolve_early(sub, waiting)
         self.update_requests += 1
         self._schedule_renewal(sub)
         d = self.client.update_subscription(sub.subscription_id)

@@ -248,6 +248,26 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
 
 
+def test_a_new_request_does_not_lose_its_overtaking_event_to_an_older_one(env):
+    """Request 1's event overtakes its answer and waits out the grace; request 2
+    goes out and its event overtakes its own answer too: each request gets its
+    own event, none times out."""
+    clock, client, router, manager = env
+    sub = subscribed(env)
+    first, second = [], []
+    manager.snapshot("2001@example.com", requester="A").addCallback(first.append)
+    router.deliver(snapshot_event(sub, "event-1"))
+    client.answer(-1)
+    manager.snapshot("2001@example.com", requester="B").addCallback(second.append)
+    assert [e.event_id for e in first] == ["event-1"]  # settled as request 2 goes out
+    router.deliver(snapshot_event(sub, "event-2"))
+    client.answer(-1)
+    clock.advance(manager.early_grace)
+    assert [e.event_id for e in second] == ["event-2"]
+    assert router.snapshots[-1] == ("2001@example.com", "event-2", ("B",))
+    assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
+
+
 def test_subscribe_failing_at_once_fails_the_caller_cleanly(env):
     """No link at all: the client's Deferred has already failed when returned."""
     from csta_connector.broadworks.errors import NoLinkAvailable
