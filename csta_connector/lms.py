@@ -126,7 +126,7 @@ ALL_LINKS_DOWN = LmsMessage(
 LINK_UNRESPONSIVE = LmsMessage(
     37106,
     "Standard",
-    "Link {link}: {missed} keepalive(s) unanswered (tolerance {tolerance}), closing the link",
+    "Link {link}: {missed} unanswered (tolerance {tolerance}), closing the link",
 )
 LINK_RECONNECT_SCHEDULED = LmsMessage(
     37107, "Trace", "Link {link} ({protocol}): reconnecting to {host}:{port} in {delay} s"

@@ -299,7 +299,7 @@ class XspLinkProtocol(Protocol):
             self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
             tolerance=self.settings.kpl_tolerance,
         )
-        self.close("unresponsive: %s missed" % missed)
+        self.close("%s unanswered" % missed)
 
     def _response_received(self, response: xsp.Response):
         if not self._pending.answer(response.request_id, response):
@@ -372,7 +372,7 @@ class XspLinkProtocol(Protocol):
         if self._keepalive_outstanding:
             self._missed_keepalives += 1
             if self._missed_keepalives > self.settings.kpl_tolerance:
-                self._unresponsive(self._missed_keepalives)
+                self._unresponsive("%d keepalive(s)" % self._missed_keepalives)
                 return
         idle = self.clock.seconds() - self._last_received
         if self._keepalive_outstanding or idle >= self.settings.kpl_interval:

@@ -66,15 +66,18 @@ def lms_lines():
 
 
 @pytest.fixture
-def embedded_connector():
-    """The embedded default (simulator + connector) on free loopback ports."""
-    from csta_connector.testing import free_port_config as embedded_config
+def embedded_connector(request):
+    """The embedded default (simulator + connector) on free loopback ports;
+    its links to the simulator are the protocols an indirect parameter names
+    (``("cti", "xsi")``; without one: one cti link), every one up."""
+    from csta_connector.testing import all_links_up, free_port_config as embedded_config
     from csta_connector.connector import ConnectorService
 
-    service = ConnectorService(embedded_config(), reactor)
+    protocols = getattr(request, "param", ("cti",))
+    service = ConnectorService(embedded_config(protocols=protocols), reactor)
     service.startService()
     pytest_twisted.blockon(service.started)
-    pytest_twisted.blockon(service.channel_set.when_ready())
+    pytest_twisted.blockon(all_links_up(reactor, service.channel_set))
     service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
     yield service
     pytest_twisted.blockon(service.stopService())

@@ -1,5 +1,7 @@
 """AS failover call synchronization end to end (SPEC §6, issue 5): simulator,
-connector and real CSTA clients over loopback TCP."""
+connector and real CSTA clients over loopback TCP; over a CTI link and over an
+Xsi link (the unsolicited CallSubscriptionEvent and the snapshot's come on its
+event channel)."""
 
 import pytest
 import pytest_twisted
@@ -9,6 +11,7 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 
 AGENTS = [str(n) for n in range(2001, 2011)]
+LINKS = pytest.mark.parametrize("embedded_connector", [("cti",), ("xsi",)], indirect=True, ids=["cti", "xsi"])
 
 
 @pytest_twisted.inlineCallbacks
@@ -33,6 +36,7 @@ def cleared_parties(lms_lines):
     return [(e["device"], e["call_id"], e["party"]) for e in lms_lines if e["lms_id"] == 37205]
 
 
+@LINKS
 @pytest.mark.parametrize("encoding", ["xml", "ber"])
 @pytest_twisted.inlineCallbacks
 def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, encoding):
@@ -125,6 +129,7 @@ def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, e
     other.transport.loseConnection()
 
 
+@LINKS
 @pytest_twisted.inlineCallbacks
 def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     connector = embedded_connector
@@ -145,8 +150,9 @@ def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     agent.transport.loseConnection()
 
 
+@pytest.mark.parametrize("protocol", ["cti", "xsi"])
 @pytest_twisted.inlineCallbacks
-def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines):
+def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, protocol):
     """The simulator's failover-drops-channels variant: the link is lost with the
     AS; it comes back by itself and the refresh clears the stuck parties."""
     import dataclasses
@@ -155,7 +161,7 @@ def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms
     from csta_connector.simulator.control_client import ControlClient
     from csta_connector.testing import free_port_config as embedded_config
 
-    config = embedded_config()
+    config = embedded_config(protocols=(protocol,))
     config = dataclasses.replace(
         config, simulator=dataclasses.replace(config.simulator, failover_drops_channels=True))
     service = ConnectorService(config, reactor)
