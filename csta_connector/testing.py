@@ -101,21 +101,27 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None,
     )
 
 
-def all_links_up(reactor, channel_set, timeout=10.0):
-    """A Deferred that fires once every link of ``channel_set`` is up (it
-    looks every 10 ms); fails with :class:`WaitTimeout` after ``timeout`` s."""
+def until(reactor, predicate, timeout=10.0, what="the condition"):
+    """A Deferred that fires once ``predicate()`` is true (it looks every
+    10 ms, for what no observation announces); fails with
+    :class:`WaitTimeout` after ``timeout`` s."""
     from twisted.internet import task
 
     @defer.inlineCallbacks
     def watch():
         deadline = reactor.seconds() + timeout
-        while len(channel_set.up_links) < channel_set.total_links:
+        while not predicate():
             if reactor.seconds() > deadline:
-                raise WaitTimeout("%d of %d links up after %g s" % (
-                    len(channel_set.up_links), channel_set.total_links, timeout))
+                raise WaitTimeout("timed out after %g s waiting for %s" % (timeout, what))
             yield task.deferLater(reactor, 0.01, lambda: None)
 
     return watch()
+
+
+def all_links_up(reactor, channel_set, timeout=10.0):
+    """A Deferred that fires once every link of ``channel_set`` is up."""
+    return until(reactor, lambda: len(channel_set.up_links) == channel_set.total_links, timeout,
+                 "all %d links up" % channel_set.total_links)
 
 
 # --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
@@ -202,11 +208,18 @@ class CapturedProcess(ProcessProtocol):
     def __init__(self, clock):
         self.out = b""
         self.err = b""
+        self.out_lines = Observations(clock)
         self.err_lines = Observations(clock)
         self.ended = defer.Deferred()
+        self._partial = b""
+        self.end_signal = None
 
     def outReceived(self, data):
         self.out += data
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        for line in lines:
+            self.out_lines.add(line.decode("utf-8", "replace"))
 
     def errReceived(self, data):
         self.err += data
@@ -214,6 +227,9 @@ class CapturedProcess(ProcessProtocol):
             self.err_lines.add(line)
 
     def processEnded(self, reason):
+        #: the signal that ended the process (twistd re-raises the SIGTERM it
+        #: stopped cleanly on), else None; ``ended`` fires with the exit code
+        self.end_signal = getattr(reason.value, "signal", None)
         self.ended.callback(reason.value.exitCode)
 
     @property
@@ -232,10 +248,24 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 def spawn_module(reactor, module, *args, timeout=20.0) -> CapturedProcess:
     """Run ``python -m module args`` as an operator would; killed after
     ``timeout`` seconds if it has not ended."""
+    return _spawn(reactor, ["-m", module, *args], timeout)
+
+
+#: ``twistd`` itself, in this interpreter (the checkout's plugins on its path)
+_TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
+
+
+def spawn_twistd(reactor, *args, timeout=30.0) -> CapturedProcess:
+    """Run ``twistd args`` as an operator would (this checkout's plugins);
+    killed after ``timeout`` seconds if it has not ended."""
+    return _spawn(reactor, ["-c", _TWISTD, *args], timeout)
+
+
+def _spawn(reactor, python_args, timeout) -> CapturedProcess:
     captured = CapturedProcess(reactor)
     env = dict(os.environ, PYTHONPATH=str(_CHECKOUT))
     transport = reactor.spawnProcess(
-        captured, sys.executable, [sys.executable, "-m", module, *args], env=env, path=str(_CHECKOUT)
+        captured, sys.executable, [sys.executable, *python_args], env=env, path=str(_CHECKOUT)
     )
 
     def kill_if_stuck():
