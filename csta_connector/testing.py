@@ -124,6 +124,25 @@ def all_links_up(reactor, channel_set, timeout=10.0):
                  "all %d links up" % channel_set.total_links)
 
 
+def running_connector(reactor, config):
+    """A Deferred of a started :class:`~csta_connector.connector.ConnectorService`
+    of ``config`` (an embedded simulator's), every link up, its simulator's
+    control API client as ``control``."""
+    from csta_connector.connector import ConnectorService
+    from csta_connector.simulator.control_client import ControlClient
+
+    @defer.inlineCallbacks
+    def start():
+        service = ConnectorService(config, reactor)
+        service.startService()
+        yield service.started
+        yield all_links_up(reactor, service.channel_set)
+        service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+        return service
+
+    return start()
+
+
 # --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
 
 
@@ -543,12 +562,14 @@ class RecordingListener:
 
     def __init__(self):
         self.calls = []
+        self._lost_reasons = []
 
     def link_ready(self, link):
         self.calls.append(("ready",))
 
     def link_lost(self, link, reason):
         self.calls.append(("lost",))
+        self._lost_reasons.append(reason)
 
     def event_received(self, link, event):
         self.calls.append(("event", event))
@@ -561,6 +582,10 @@ class RecordingListener:
 
     def events(self):
         return [c[1] for c in self.calls if c[0] == "event"]
+
+    def lost(self):
+        """The reason (a Failure) of each link_lost, in order."""
+        return list(self._lost_reasons)
 
 
 class Wire:

@@ -1,14 +1,15 @@
 # -*- test-case-name: tests.protocol.test_link -*-
-"""One TCP link to an XSP's CTI interface (SPEC §3), and what every link shares.
+"""One TCP link to an XSP's CTI interface (SPEC §3), and the settings of every link.
 
 Framing (stream.py) and documents (xsp.py, xsi.py, eventreader.py) are pure;
 what a link does whatever its wire (the pending-request table, the event
-intake, the channel renewal) is in ``linkcore.py``. This module owns the CTI
-connection's own part: the channel added on connect, the acknowledgement
-written as an ``eventResponse``, keepalives, the optional application
-controller check; and, for both link types, the settings of a link
-(:class:`LinkSettings`) and the choice of reader for each document
-(:class:`DocumentReader`).
+intake, the channel renewal, the choice of reader for each document,
+:class:`~csta_connector.broadworks.linkcore.LinkBase`) is in ``linkcore.py``.
+This module owns the CTI connection's own part: the channel added on
+connect, requests and acknowledgements written as XSP envelopes,
+keepalives, the optional application controller check; and, for both link
+types, the settings of a link (:class:`LinkSettings`, its
+:class:`LinkProtocol`).
 """
 
 from __future__ import annotations
@@ -19,24 +20,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from twisted.internet import defer
-from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from csta_connector import lms
-from csta_connector.broadworks import eventreader, requests, stream, xsp
+from csta_connector.broadworks import requests, stream, xsp
 from csta_connector.broadworks.errors import BroadWorksTimeout, LinkLost
-from csta_connector.broadworks.linkcore import (
-    ChannelRenewal,
-    EventIntake,
-    PendingRequests,
-    channel_added,
-    dump,
-    split,
-)
-from csta_connector.broadworks.ordering import EventOrdering
+from csta_connector.broadworks.linkcore import DocumentReader, LinkBase, Reader, channel_added, dump, split
 from csta_connector.interfaces import IBroadWorksLink
+
+__all__ = ["DocumentReader", "LinkProtocol", "LinkSettings", "Reader", "XspLinkProtocol", "url_host_port"]
 
 
 class LinkProtocol(enum.StrEnum):
@@ -109,70 +103,8 @@ def url_host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "?", parts.port or (443 if parts.scheme == "https" else 80)
 
 
-class Reader(enum.StrEnum):
-    """Which reader decoded an event document (the label /metrics shows)."""
-
-    ONE_PASS = "one pass"  # eventreader: the common forms, straight to typed events
-    LXML = "lxml"  # xsp.decode + xsi.parse_event: every other form
-
-
-class DocumentReader:
-    """Decodes the documents of the links of one channel set, and counts how.
-
-    An event document goes to the one-pass reader first, which declines what
-    it does not fully recognize; everything else, and whatever it declined,
-    takes the general path (``xsp.decode``, lxml). A failure inside the
-    one-pass reader is a bug of its own, never the peer's fault: it is
-    counted and the general path reads the document, so nothing is lost.
-    Shared by the links of a channel set, CTI and Xsi alike (a reconnected
-    link keeps the counts); ``/status`` and ``/metrics`` read them at scrape
-    time.
-    """
-
-    __slots__ = ("by_reader", "failures")
-
-    def __init__(self):
-        #: event documents decoded, by :class:`Reader`
-        self.by_reader: dict[Reader, int] = {Reader.ONE_PASS: 0, Reader.LXML: 0}
-        #: documents the one-pass reader failed on unexpectedly
-        self.failures = 0
-
-    def decode(self, data: bytes):
-        """The :mod:`xsp` document of ``data`` (a CTI link's); :class:`xsp.XspDecodeError`
-        when it is not a usable one."""
-        try:
-            read = eventreader.read_event(data)
-        except Exception:
-            self.failures += 1
-            read = None
-        if read is not None:
-            self.by_reader[Reader.ONE_PASS] += 1
-            return xsp.Event(read[0], None, read[1])
-        document = xsp.decode(data)
-        if type(document) is xsp.Event:
-            self.by_reader[Reader.LXML] += 1
-        return document
-
-    def decode_stream_event(self, data: bytes) -> xsp.Event:
-        """An ``xsi:Event`` document off an Xsi event channel (no envelope), as
-        the :class:`xsp.Event` a CTI link reads: the typed event when the
-        one-pass reader recognizes it, else the document's element (lxml);
-        counted alike. :class:`xsp.XspDecodeError` when it is not XML."""
-        try:
-            event = eventreader.read_stream_event(data)
-        except Exception:
-            self.failures += 1
-            event = None
-        if event is not None:
-            self.by_reader[Reader.ONE_PASS] += 1
-            return xsp.Event("", None, event)
-        root = xsp.parse_document(data)
-        self.by_reader[Reader.LXML] += 1
-        return xsp.Event("", root)
-
-
 @implementer(IBroadWorksLink)
-class XspLinkProtocol(Protocol):
+class XspLinkProtocol(LinkBase):
     """The client side of one CTI interface connection."""
 
     log = Logger()
@@ -183,31 +115,13 @@ class XspLinkProtocol(Protocol):
         set (a link of its own gets its own); ``detail``: what the log
         outputs write (the per-document Debug lines are built only then);
         ``trace``: an opt-in wire tap, callable(direction, document bytes)."""
-        self.settings = settings
-        self.clock = clock
-        self.listener = listener
-        self.detail = detail
-        self.ordering = ordering if ordering is not None else EventOrdering()
-        self.reader = reader if reader is not None else DocumentReader()
+        super().__init__(settings, clock, listener, ordering, reader, detail, trace)
         self.session_id = uuid.uuid4().hex
-        self.channel_id: str | None = None
-        self.is_up = False
-        self._connected = False
-        self._closed_because: str | None = None
-        self._splitter = stream.DocumentSplitter(settings.max_document_size)
-        self._pending = PendingRequests(
-            clock, settings.request_timeout, settings.name, self._request_timed_out
-        )
-        self._intake = EventIntake(
-            self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
-        )
-        self.renewal = ChannelRenewal(self, clock)
         self._keepalive_timer = None
         self._keepalive_outstanding = False
         self._missed_keepalives = 0
         self._keepalive_ids = 0
         self._last_received = 0.0
-        self.trace = trace
 
     # -- connection ---------------------------------------------------------
 
@@ -241,22 +155,11 @@ class XspLinkProtocol(Protocol):
             )
             self.close("the channel was refused: %s" % failure.getErrorMessage())
 
-    def close(self, why: str = "closed by the connector"):
-        """Close the link; pending requests fail in connectionLost, the
-        listener hears ``why``."""
-        if self.transport is not None and self._connected:
-            if self._closed_because is None:
-                self._closed_because = why
-            self.transport.abortConnection()
-
     def connectionLost(self, reason=None):
-        self._connected = False
-        self.is_up = False
         if self._keepalive_timer is not None and self._keepalive_timer.active():
             self._keepalive_timer.cancel()
         self._keepalive_timer = None
-        self.renewal.stop()
-        self._pending.fail_all()
+        self._went_down()
         if self._closed_because is not None:
             reason = Failure(LinkLost("link", self._closed_because))
         self.listener.link_lost(self, reason if reason is not None else Failure(LinkLost()))
@@ -288,18 +191,6 @@ class XspLinkProtocol(Protocol):
                 request=name, request_id=request_id,
             )
         return d
-
-    def _request_timed_out(self, name, request_id, in_a_row):
-        if in_a_row > self.settings.kpl_tolerance and self._closed_because is None:
-            self._unresponsive("%d request(s)" % in_a_row)
-
-    def _unresponsive(self, missed):
-        # a link that answers nothing is broken even if TCP says otherwise
-        lms.emit(
-            self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
-            tolerance=self.settings.kpl_tolerance,
-        )
-        self.close("%s unanswered" % missed)
 
     def _response_received(self, response: xsp.Response):
         if not self._pending.answer(response.request_id, response):
@@ -352,11 +243,6 @@ class XspLinkProtocol(Protocol):
 
     def _acknowledge(self, envelope, event_id, status, reason):
         self._write(xsp.encode_event_response(envelope.request_id, event_id, status, reason))
-
-    def _channel_terminated(self, event):
-        self.is_up = False
-        self.listener.channel_terminated(self, event)
-        self.close("channel terminated (%s)" % event.reason)
 
     # -- keepalive --------------------------------------------------------
 

@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.protocol.test_xsi_link -*-
 """What a BroadWorks link does whatever its wire: the table of requests in
-flight, the splitting of its incoming stream, the intake of the events it
-receives, and the renewal of its channel.
+flight, the splitting of its incoming stream, the reading of its documents,
+the intake of the events it receives, and the renewal of its channel; and
+:class:`LinkBase`, the base both link protocols build on.
 
 A link to an XSP (``link.py`` over the CTI interface, ``xsi_link.py`` over
 Xsi HTTP) answers every request exactly once: with the response, a
@@ -15,17 +16,23 @@ set's shared :class:`EventOrdering` before the event goes up
 travels and how an acknowledgement is written.
 
 A link using these provides ``settings`` (a ``LinkSettings``), ``is_up``,
-``channel_id``, ``request(cti_request)`` and ``close(why)``.
+``channel_id``, ``request(cti_request)`` and ``close(why)``; a
+:class:`LinkBase` has them all but ``request`` and the writing of an
+acknowledgement.
 """
 
 from __future__ import annotations
 
+import enum
+
 from twisted.internet import defer
+from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 
 from csta_connector import lms
-from csta_connector.broadworks import requests, stream, xsi, xsp
+from csta_connector.broadworks import eventreader, requests, stream, xsi, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
+from csta_connector.broadworks.ordering import EventOrdering
 
 _log = Logger()
 
@@ -324,3 +331,138 @@ class ChannelRenewal:
             reason="renewal failed: %s" % failure.getErrorMessage(),
         )
         link.close("channel renewal failed")
+
+
+class Reader(enum.StrEnum):
+    """Which reader decoded an event document (the label /metrics shows)."""
+
+    ONE_PASS = "one pass"  # eventreader: the common forms, straight to typed events
+    LXML = "lxml"  # xsp.decode + xsi.parse_event: every other form
+
+
+class DocumentReader:
+    """Decodes the documents of the links of one channel set, and counts how.
+
+    An event document goes to the one-pass reader first, which declines what
+    it does not fully recognize; everything else, and whatever it declined,
+    takes the general path (``xsp.decode``, lxml). A failure inside the
+    one-pass reader is a bug of its own, never the peer's fault: it is
+    counted and the general path reads the document, so nothing is lost.
+    Shared by the links of a channel set, CTI and Xsi alike (a reconnected
+    link keeps the counts); ``/status`` and ``/metrics`` read them at scrape
+    time.
+    """
+
+    __slots__ = ("by_reader", "failures")
+
+    def __init__(self):
+        #: event documents decoded, by :class:`Reader`
+        self.by_reader: dict[Reader, int] = {Reader.ONE_PASS: 0, Reader.LXML: 0}
+        #: documents the one-pass reader failed on unexpectedly
+        self.failures = 0
+
+    def decode(self, data: bytes):
+        """The :mod:`xsp` document of ``data`` (a CTI link's); :class:`xsp.XspDecodeError`
+        when it is not a usable one."""
+        try:
+            read = eventreader.read_event(data)
+        except Exception:
+            self.failures += 1
+            read = None
+        if read is not None:
+            self.by_reader[Reader.ONE_PASS] += 1
+            return xsp.Event(read[0], None, read[1])
+        document = xsp.decode(data)
+        if type(document) is xsp.Event:
+            self.by_reader[Reader.LXML] += 1
+        return document
+
+    def decode_stream_event(self, data: bytes) -> xsp.Event:
+        """An ``xsi:Event`` document off an Xsi event channel (no envelope), as
+        the :class:`xsp.Event` a CTI link reads: the typed event when the
+        one-pass reader recognizes it, else the document's element (lxml);
+        counted alike. :class:`xsp.XspDecodeError` when it is not XML."""
+        try:
+            event = eventreader.read_stream_event(data)
+        except Exception:
+            self.failures += 1
+            event = None
+        if event is not None:
+            self.by_reader[Reader.ONE_PASS] += 1
+            return xsp.Event("", None, event)
+        root = xsp.parse_document(data)
+        self.by_reader[Reader.LXML] += 1
+        return xsp.Event("", root)
+
+
+class LinkBase(Protocol):
+    """The part of a link protocol both link types share: its state (``settings``,
+    ``channel_id``, ``is_up``), its pending requests, its event intake, its
+    channel renewal, how it closes and how it goes down.
+
+    A subclass writes acknowledgements (``_acknowledge(token, event_id,
+    status, reason)``) and requests (``request``), calls :meth:`_went_down`
+    from its ``connectionLost``, and tells its listener the link is lost.
+    ``ordering`` and ``reader`` are shared by the links of a channel set (a
+    link of its own gets its own); ``detail``: what the log outputs write;
+    ``trace``: an opt-in wire tap, callable(direction, document bytes).
+    """
+
+    log = Logger()
+
+    def __init__(self, settings, clock, listener, ordering=None, reader=None,
+                 detail=lms.EVERY_LEVEL, trace=None):
+        self.settings = settings
+        self.clock = clock
+        self.listener = listener
+        self.detail = detail
+        self.trace = trace
+        self.ordering = ordering if ordering is not None else EventOrdering()
+        self.reader = reader if reader is not None else DocumentReader()
+        self.channel_id: str | None = None
+        self.is_up = False
+        self._connected = False
+        self._closed_because: str | None = None
+        self._splitter = stream.DocumentSplitter(settings.max_document_size)
+        self._pending = PendingRequests(
+            clock, settings.request_timeout, settings.name, self._request_timed_out
+        )
+        self._intake = EventIntake(
+            self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
+        )
+        self.renewal = ChannelRenewal(self, clock)
+
+    def _acknowledge(self, token, event_id, status, reason):
+        raise NotImplementedError
+
+    def close(self, why: str = "closed by the connector"):
+        """Close the link; pending requests fail when it is down, the
+        listener hears ``why``."""
+        if self.transport is not None and self._connected:
+            if self._closed_because is None:
+                self._closed_because = why
+            self.transport.abortConnection()
+
+    def _went_down(self):
+        """The link's connection ended: nothing is pending, nothing renews."""
+        self._connected = False
+        self.is_up = False
+        self.renewal.stop()
+        self._pending.fail_all()
+
+    def _request_timed_out(self, name, request_id, in_a_row):
+        # a link that answers nothing is broken even if TCP says otherwise
+        if in_a_row > self.settings.kpl_tolerance and self._closed_because is None:
+            self._unresponsive("%d request(s)" % in_a_row)
+
+    def _unresponsive(self, missed: str):
+        lms.emit(
+            self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
+            tolerance=self.settings.kpl_tolerance,
+        )
+        self.close("%s unanswered" % missed)
+
+    def _channel_terminated(self, event):
+        self.is_up = False
+        self.listener.channel_terminated(self, event)
+        self.close("channel terminated (%s)" % event.reason)

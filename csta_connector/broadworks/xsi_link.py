@@ -53,16 +53,7 @@ from zope.interface import implementer
 from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
-from csta_connector.broadworks.link import DocumentReader
-from csta_connector.broadworks.linkcore import (
-    ChannelRenewal,
-    EventIntake,
-    PendingRequests,
-    channel_added,
-    dump,
-    split,
-)
-from csta_connector.broadworks.ordering import EventOrdering
+from csta_connector.broadworks.linkcore import LinkBase, channel_added, dump, split
 from csta_connector.interfaces import IBroadWorksLink
 
 #: HTTP statuses of a heartbeat that say the XSP no longer knows the channel
@@ -402,7 +393,7 @@ _ROOT = re.compile(rb"\s*(?:<\?xml\s[^>]*\?>\s*)?<(?:[A-Za-z_][\w.\-]*:)?([A-Za-
 
 
 @implementer(IBroadWorksLink)
-class XsiLinkProtocol(Protocol):
+class XsiLinkProtocol(LinkBase):
     """One Xsi event channel and the requests of its link.
 
     Its transport is the channel's stream (see :class:`XsiChannelEndpoint`);
@@ -413,34 +404,14 @@ class XsiLinkProtocol(Protocol):
 
     def __init__(self, settings, clock, listener, http: XsiHttp, ordering=None, reader=None,
                  detail=lms.EVERY_LEVEL, trace=None):
-        """``ordering`` and ``reader`` are shared by the links of a channel
-        set (a link of its own gets its own); ``detail``: what the log
-        outputs write; ``trace``: an opt-in wire tap, callable(direction,
-        document bytes)."""
-        self.settings = settings
-        self.clock = clock
-        self.listener = listener
+        """``ordering``, ``reader``, ``detail``, ``trace``: as for every
+        :class:`~csta_connector.broadworks.linkcore.LinkBase`."""
+        super().__init__(settings, clock, listener, ordering, reader, detail, trace)
         self.http = http
-        self.detail = detail
-        self.ordering = ordering if ordering is not None else EventOrdering()
-        self.reader = reader if reader is not None else DocumentReader()
-        self.channel_id: str | None = None
-        self.is_up = False
-        self._connected = False
-        self._splitter = stream.DocumentSplitter(settings.max_document_size)
-        self._pending = PendingRequests(
-            clock, settings.request_timeout, settings.name, self._request_timed_out
-        )
-        self._intake = EventIntake(
-            self, listener, self.ordering, self._acknowledge, self._channel_terminated, settings.name
-        )
-        self.renewal = ChannelRenewal(self, clock)
         self._channel_wait = None  # until the Channel document comes
         self._heartbeat_timer = None
         self._heartbeat_outstanding = False
         self._missed_heartbeats = 0
-        self._closed_because: str | None = None
-        self.trace = trace
 
     # -- the stream ---------------------------------------------------------
 
@@ -457,23 +428,12 @@ class XsiLinkProtocol(Protocol):
         )
         self.close("no Channel document on the event channel")
 
-    def close(self, why: str = "closed by the connector"):
-        """Close the channel's stream; pending requests fail in connectionLost,
-        the listener hears ``why``."""
-        if self.transport is not None and self._connected:
-            if self._closed_because is None:
-                self._closed_because = why
-            self.transport.abortConnection()
-
     def connectionLost(self, reason=None):
-        self._connected = False
-        self.is_up = False
         for timer in (self._channel_wait, self._heartbeat_timer):
             if timer is not None and timer.active():
                 timer.cancel()
         self._channel_wait = self._heartbeat_timer = None
-        self.renewal.stop()
-        self._pending.fail_all()
+        self._went_down()
         self.http.close().addErrback(
             lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
         )
@@ -557,11 +517,6 @@ class XsiLinkProtocol(Protocol):
         request = xsi_http.event_response(event_id, status, reason)
         self._send(request).addErrback(self._internal_failed, request.name)
 
-    def _channel_terminated(self, event):
-        self.is_up = False
-        self.listener.channel_terminated(self, event)
-        self.close("channel terminated (%s)" % event.reason)
-
     # -- requests -------------------------------------------------------------
 
     def request(self, cti_request: xsp.CtiRequest, affinity=None) -> defer.Deferred:
@@ -599,16 +554,6 @@ class XsiLinkProtocol(Protocol):
         if entry is None:
             return None  # it timed out, was cancelled, or the link went down
         entry.deferred.errback(LinkLost(entry.name, "HTTP request failed: %s" % failure.getErrorMessage()))
-
-    def _request_timed_out(self, name, request_id, in_a_row):
-        # an XSP that answers nothing is broken even if TCP says otherwise
-        if in_a_row > self.settings.kpl_tolerance and self._closed_because is None:
-            self._unresponsive("%d request(s)" % in_a_row)
-
-    def _unresponsive(self, missed: str):
-        lms.emit(self.log, lms.LINK_UNRESPONSIVE, link=self.settings.name, missed=missed,
-                 tolerance=self.settings.kpl_tolerance)
-        self.close("%s unanswered" % missed)
 
     def _internal_failed(self, failure, name):
         """The link's own requests (acknowledgements, heartbeats) need no caller:

@@ -70,14 +70,9 @@ def embedded_connector(request):
     """The embedded default (simulator + connector) on free loopback ports;
     its links to the simulator are the protocols an indirect parameter names
     (``("cti", "xsi")``; without one: one cti link), every one up."""
-    from csta_connector.testing import all_links_up, free_port_config as embedded_config
-    from csta_connector.connector import ConnectorService
+    from csta_connector.testing import free_port_config as embedded_config, running_connector
 
     protocols = getattr(request, "param", ("cti",))
-    service = ConnectorService(embedded_config(protocols=protocols), reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
-    pytest_twisted.blockon(all_links_up(reactor, service.channel_set))
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    service = pytest_twisted.blockon(running_connector(reactor, embedded_config(protocols=protocols)))
     yield service
     pytest_twisted.blockon(service.stopService())

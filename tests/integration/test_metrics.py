@@ -20,20 +20,15 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.metrics import LATENCY_BUCKETS, RequestRecorder, request_result
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import all_links_up, free_port_config as embedded_config
+from csta_connector.testing import free_port_config as embedded_config, running_connector
 
 
 @pytest.fixture(params=[("cti",), ("cti", "xsi")], ids=["cti", "cti+xsi"])
 def connector(request):
     config = dataclasses.replace(embedded_config(protocols=request.param),
                                  metrics=MetricsSection(port=0, bind="127.0.0.1"))
-    service = ConnectorService(config, reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
+    service = pytest_twisted.blockon(running_connector(reactor, config))
     pytest_twisted.blockon(service.metrics.started)
-    pytest_twisted.blockon(all_links_up(reactor, service.channel_set))
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
     yield service
     pytest_twisted.blockon(service.stopService())
 

@@ -10,11 +10,9 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor, task
 
-from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import all_links_up, free_port_config as embedded_config
+from csta_connector.testing import free_port_config as embedded_config, running_connector
 
 CALLERS = [str(n) for n in range(2001, 2011)]
 CALLEES = [str(n) for n in range(2011, 2021)]
@@ -39,13 +37,9 @@ SETS = {
 @pytest.fixture(params=list(SETS))
 def redundant(request):
     protocols, down = SETS[request.param]
-    service = ConnectorService(two_xsp_config(protocols), reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
+    service = pytest_twisted.blockon(running_connector(reactor, two_xsp_config(protocols)))
     service.simulator.xsp.ack_timeout = 0.5
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
     service.down_xsp = down
-    pytest_twisted.blockon(all_links_up(reactor, service.channel_set))
     yield service
     pytest_twisted.blockon(service.stopService())
 

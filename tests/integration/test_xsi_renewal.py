@@ -11,11 +11,9 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from csta_connector import lms
-from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import all_links_up, free_port_config, until
+from csta_connector.testing import free_port_config, running_connector, until
 
 
 @pytest.fixture(params=[("xsi",), ("cti", "xsi")], ids=["xsi", "cti+xsi"])
@@ -24,11 +22,7 @@ def renewing(request):
     config = free_port_config(protocols=request.param)
     config = dataclasses.replace(config, connector=dataclasses.replace(
         config.connector, subscription_renew_interval=0.3, subscription_renew_jitter=0))
-    service = ConnectorService(config, reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
-    pytest_twisted.blockon(all_links_up(reactor, service.channel_set))
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    service = pytest_twisted.blockon(running_connector(reactor, config))
     yield service
     pytest_twisted.blockon(service.stopService())
 

@@ -29,38 +29,12 @@ from csta_connector.broadworks.xsi_link import (
     XspEndpoints,
 )
 from csta_connector.csta.server import CSTARequestError
-from csta_connector.interfaces import IBroadWorksLink, ILinkListener
+from csta_connector.interfaces import IBroadWorksLink
 from csta_connector.services.callcontrol import broadworks_error_to_csta
+from csta_connector.testing import RecordingListener
 
 HANG = object()
 PEER = IPv4Address("TCP", "192.0.2.7", 80)
-
-
-@implementer(ILinkListener)
-class RecordingListener:
-    def __init__(self):
-        self.calls = []
-
-    def link_ready(self, link):
-        self.calls.append(("ready",))
-
-    def link_lost(self, link, reason):
-        self.calls.append(("lost", reason))
-
-    def event_received(self, link, event):
-        self.calls.append(("event", event))
-
-    def sequence_gap(self, link, gap):
-        self.calls.append(("gap", gap))
-
-    def channel_terminated(self, link, event):
-        self.calls.append(("terminated", event))
-
-    def events(self):
-        return [c[1] for c in self.calls if c[0] == "event"]
-
-    def lost(self):
-        return [c[1] for c in self.calls if c[0] == "lost"]
 
 
 class Seen:
