@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.error import ConnectionLost
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -54,6 +55,7 @@ from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 from csta_connector.broadworks.linkcore import LinkBase, channel_added, dump, split
+from csta_connector.broadworks.xsi_ack import Acknowledgements
 from csta_connector.interfaces import IBroadWorksLink
 
 #: HTTP statuses of a heartbeat that say the XSP no longer knows the channel
@@ -210,15 +212,16 @@ class XsiHttp:
         self._headers = {b"accept": [b"application/xml"], b"user-agent": [b"csta-connector"]}
         if credentials:
             self._headers[b"authorization"] = [b"Basic " + credentials.encode("ascii")]
-        self._stream_agent = Agent.usingEndpointFactory(
-            reactor, _EndpointFactory(self, pinned=False), HTTPConnectionPool(reactor, persistent=False)
-        )
         self.pool = HTTPConnectionPool(reactor, persistent=True)
         self.pool.maxPersistentPerHost = max_connections
         # a request that timed out is the link's business: never sent twice
         self.pool.retryAutomatically = False
         self._agent = Agent.usingEndpointFactory(reactor, _EndpointFactory(self, pinned=True), self.pool)
         self._turns = defer.DeferredSemaphore(max_connections)
+        self.reactor = reactor
+        self._host_header = "%s:%d" % (host, self.port)
+        self._credentials = credentials
+        self.event_responses = xsi_http.EventResponsePosts(self._host_header, self.prefix, credentials)
 
     def _pin(self, address):
         self.pinned_address = address
@@ -232,11 +235,10 @@ class XsiHttp:
             headers.setRawHeaders(b"content-type", [xsi_http.CONTENT_TYPE])
         return headers
 
-    def open_stream(self, body: bytes) -> defer.Deferred:
-        """POST the channel: a Deferred of the IResponse (its body is the stream)."""
-        return self._stream_agent.request(
-            b"POST", self._uri(xsi_http.CHANNEL_PATH), self._request_headers(body), BytesBody(body)
-        )
+    def channel_request(self, body: bytes) -> bytes:
+        """The channel POST's bytes (it goes on a connection of its own)."""
+        return xsi_http.request_bytes("POST", self.prefix + xsi_http.CHANNEL_PATH, self._host_header,
+                                      self._credentials, body)
 
     def request(self, method: str, target: str, body: bytes | None = None) -> defer.Deferred:
         """One request on the pinned pool; a Deferred of its :class:`XsiAnswer`.
@@ -249,6 +251,12 @@ class XsiHttp:
             BytesBody(body) if body is not None else None,
         )
         return d.addCallback(_read_answer)
+
+    def acknowledgements(self, clock, timeout, link_name, failed, trace=None) -> Acknowledgements:
+        """The EventResponse POSTs of a channel, on a connection of their own
+        to the pinned address (:mod:`~csta_connector.broadworks.xsi_ack`)."""
+        endpoint = _Connecting(self.endpoints.endpoint(self.pinned_address))
+        return Acknowledgements(clock, endpoint, self.event_responses, timeout, link_name, failed, trace)
 
     def close(self) -> defer.Deferred:
         """Close the idle persistent connections (the XSP may be gone)."""
@@ -277,14 +285,13 @@ class _StreamTransport:
 
     disconnecting = False
 
-    def __init__(self, producer, peer, host):
-        self._producer = producer
+    def __init__(self, transport, peer):
+        self._transport = transport
         self._peer = peer
-        self._host = host
 
     def loseConnection(self):
         self.disconnecting = True
-        self._producer.stopProducing()
+        self._transport.abortConnection()
 
     abortConnection = loseConnection
 
@@ -295,36 +302,94 @@ class _StreamTransport:
         return self._peer
 
     def getHost(self):
-        return self._host
+        return self._peer
 
 
-class _StreamBody(Protocol):
-    """Receives the channel's never-ending body; the link protocol sees a
-    connection: made, data, lost."""
+class _ChannelConnection(Protocol):
+    """The connection of one event channel: the channel POST goes out, its
+    answer comes back; a 200's body (chunked, never ending) then feeds the
+    link protocol, as whole as each read of the connection makes it (one
+    call per read, not per chunk); any other answer is the refusal, read
+    whole. Only the channel travels here (the XSP cannot see anything sent
+    behind it)."""
 
-    def __init__(self, protocol, peer, host):
-        self.protocol = protocol
-        self.peer = peer
-        self.host = host
+    def __init__(self, endpoint: "XsiChannelEndpoint", protocol_factory, request: bytes, ready):
+        self.endpoint = endpoint
+        self.protocol_factory = protocol_factory
+        self.request = request
+        self.ready = ready
+        self.answer = xsi_http.StreamedAnswer()
+        self.link = None
+        self._refusal = []
 
     def connectionMade(self):
-        self.protocol.makeConnection(_StreamTransport(self.transport, self.peer, self.host))
+        _no_delay(self.transport)
+        self.transport.write(self.request)
 
     def dataReceived(self, data):
-        self.protocol.dataReceived(data)
+        try:
+            body = self.answer.feed(data)
+        except xsi_http.HttpFramingError as e:
+            self._garbled(str(e))
+            return
+        if self.answer.status_code is None:
+            return
+        if self.link is None:
+            if self.answer.status_code != 200:
+                self._refused(body)
+                return
+            http = self.endpoint.http
+            host = http.pinned_address or http.host
+            peer = (IPv6Address if ":" in host else IPv4Address)("TCP", host, http.port)
+            self.link = self.protocol_factory.buildProtocol(peer)
+            self.link.makeConnection(_StreamTransport(self.transport, peer))
+            self.endpoint.opened(self.ready, self.link)
+        if body:
+            self.link.dataReceived(body)
+        if self.answer.ended and self.transport is not None:
+            self.transport.loseConnection()  # the XSP ended the channel
 
-    def connectionLost(self, reason):
-        self.protocol.connectionLost(reason)
+    def _refused(self, body):
+        self._refusal.append(body)
+        if self.answer.ended:
+            answer = self.answer
+            self.endpoint.refused(self.ready, answer.status_code, answer.reason, b"".join(self._refusal))
+            self.transport.loseConnection()
+
+    def _garbled(self, why):
+        if self.link is None:
+            self.endpoint.failed_to_open(self.ready, ValueError("the channel's answer is not HTTP: %s" % why))
+        else:
+            lms.emit(
+                self.endpoint.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.endpoint.settings.name,
+                reason="the event channel's stream is not HTTP/1.1 chunks (%s), the link is closed" % why,
+            )
+        self.transport.abortConnection()
+
+    def connectionLost(self, reason=None):
+        if self.link is not None:
+            self.link.connectionLost(Failure(ResponseDone()) if self.answer.ended else reason)
+        else:
+            self.endpoint.failed_to_open(self.ready, reason.value if reason is not None else ConnectionLost())
+
+
+class _ChannelFactory(Factory):
+    def __init__(self, endpoint, protocol_factory, request, ready):
+        self.args = (endpoint, protocol_factory, request, ready)
+
+    def buildProtocol(self, addr):
+        return _ChannelConnection(*self.args)
 
 
 @implementer(IStreamClientEndpoint)
 class XsiChannelEndpoint:
     """Opens the event channel: ``connect(factory)`` POSTs the channel (channel
     set, priority, weight, expires, applicationId of ``settings``, a
-    :class:`~csta_connector.broadworks.link.LinkSettings`) and fires with the
-    factory's protocol once the XSP answers 200; the answer's body then feeds
-    that protocol. Any other answer, or none within the request timeout,
-    fails the attempt (the ClientService tries again after its back-off)."""
+    :class:`~csta_connector.broadworks.link.LinkSettings`) on a connection of
+    its own and fires with the factory's protocol once the XSP answers 200;
+    the answer's body then feeds that protocol. Any other answer, or none
+    within the request timeout, fails the attempt (the ClientService tries
+    again after its back-off)."""
 
     log = Logger()
 
@@ -335,46 +400,68 @@ class XsiChannelEndpoint:
 
     def connect(self, protocol_factory):
         s = self.settings
-        request = xsi_http.http_request(
-            requests.add_channel(s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id)
+        request = self.http.channel_request(
+            xsi_http.http_request(
+                requests.add_channel(s.channel_set_id, s.priority, s.weight, s.channel_expires, s.application_id)
+            ).body
         )
-        d = self.http.open_stream(request.body)
-        d.addCallback(self._answered, protocol_factory)
-        # a timeout of its own: cancelling the agent's request fails it with
-        # ResponseNeverReceived, not with the CancelledError addTimeout knows
-        timed_out = []
+        connecting = []
+
+        def cancel(_):
+            for d in connecting:
+                d.cancel()
+            for connection in opened:
+                if connection.transport is not None:
+                    connection.transport.abortConnection()
+
+        ready = defer.Deferred(cancel)
+        opened = []
+        d = _Connecting(self.http.endpoints.endpoint(), self.http._pin).connect(
+            _ChannelFactory(self, protocol_factory, request, ready))
+        connecting.append(d)
+
+        def connected(connection):
+            connecting.clear()
+            opened.append(connection)
+            return None
+
+        def not_connected(failure):
+            connecting.clear()
+            self.failed_to_open(ready, failure)
+            return None
+
+        d.addCallbacks(connected, not_connected)
 
         def time_out():
-            timed_out.append(True)
-            d.cancel()
+            self.failed_to_open(ready, BroadWorksTimeout(xsi_http.ADD_CHANNEL, s.request_timeout))
+            cancel(None)
 
         timer = self.clock.callLater(s.request_timeout, time_out)
 
         def done(result):
             if timer.active():
                 timer.cancel()
-            if timed_out and isinstance(result, Failure):
-                return Failure(BroadWorksTimeout(xsi_http.ADD_CHANNEL, s.request_timeout))
             return result
 
-        d.addBoth(done)
-        d.addErrback(self._failed)
-        return d
+        ready.addBoth(done)
+        ready.addErrback(self._failed)
+        return ready
 
-    def _answered(self, response, protocol_factory):
-        if response.code != 200:
-            return _read_answer(response).addCallback(self._refused)
-        host = self.http.pinned_address or self.http.host
-        peer = (IPv6Address if ":" in host else IPv4Address)("TCP", host, self.http.port)
-        protocol = protocol_factory.buildProtocol(peer)
-        response.deliverBody(_StreamBody(protocol, peer, peer))
-        return protocol
+    @staticmethod
+    def opened(ready, link):
+        if not ready.called:
+            ready.callback(link)
 
-    def _refused(self, answer):
-        response = xsi_http.response(answer.status_code, answer.reason, answer.body)
-        raise BroadWorksRequestError.from_error_info(
-            xsi_http.ADD_CHANNEL, answer.status_code, answer.reason, xsp.xsi_values(response.payload)
-        )
+    @staticmethod
+    def failed_to_open(ready, error):
+        if not ready.called:
+            ready.errback(error)
+
+    def refused(self, ready, status_code, reason, body):
+        response = xsi_http.response(status_code, reason, body)
+        self.failed_to_open(ready, BroadWorksRequestError.from_error_info(
+            xsi_http.ADD_CHANNEL, status_code, reason, xsp.xsi_values(response.payload)
+        ))
 
     def _failed(self, failure):
         if failure.check(BroadWorksRequestError, BroadWorksTimeout):
@@ -412,12 +499,16 @@ class XsiLinkProtocol(LinkBase):
         self._heartbeat_timer = None
         self._heartbeat_outstanding = False
         self._missed_heartbeats = 0
+        self._acks: Acknowledgements | None = None  # once the stream is open
 
     # -- the stream ---------------------------------------------------------
 
     def connectionMade(self):
         self._connected = True
         self._channel_wait = self.clock.callLater(self.settings.request_timeout, self._no_channel_document)
+        self._acks = self.http.acknowledgements(
+            self.clock, self.settings.request_timeout, self.settings.name, self._unresponsive, self.trace
+        )
 
     def _no_channel_document(self):
         self._channel_wait = None
@@ -433,6 +524,8 @@ class XsiLinkProtocol(LinkBase):
             if timer is not None and timer.active():
                 timer.cancel()
         self._channel_wait = self._heartbeat_timer = None
+        if self._acks is not None:
+            self._acks.close()
         self._went_down()
         self.http.close().addErrback(
             lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
@@ -514,8 +607,11 @@ class XsiLinkProtocol(LinkBase):
         self._intake.received(envelope)
 
     def _acknowledge(self, token, event_id, status, reason):
-        request = xsi_http.event_response(event_id, status, reason)
-        self._send(request).addErrback(self._internal_failed, request.name)
+        if self.detail.wants(lms.BROADWORKS_DOCUMENT_SENT):
+            request = xsi_http.event_response(event_id, status, reason)
+            lms.emit(self.log, lms.BROADWORKS_DOCUMENT_SENT, link=self.settings.name,
+                     document="%s %s %s" % (request.method, request.target, dump(request.body)))
+        self._acks.send(event_id, status, reason)
 
     # -- requests -------------------------------------------------------------
 

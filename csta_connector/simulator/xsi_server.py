@@ -177,7 +177,21 @@ class _XsiResource(resource.Resource):
         return self.front_end.render(request)
 
 
+_EVENT_RESPONSE_LINE = b"POST %s HTTP/1.1\r\n" % xsi_http.EVENT_RESPONSE_PATH.encode("ascii")
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+_MAX_HEAD = 16384
+
+
 class _Channel(http.HTTPChannel):
+    """One HTTP connection to an Xsi front-end. EventResponse POSTs (one per
+    event, pipelined by the connector on a connection of their own) are read
+    and answered here, leanly; a connection's first request of any other
+    kind hands it, from there on, to twisted.web."""
+
+    front_end: "XsiServer"
+    _general = False  # twisted.web reads this connection
+    _unread = b""
+
     def connectionMade(self):
         super().connectionMade()
         # small answers must not wait for Nagle and delayed ACKs
@@ -185,11 +199,59 @@ class _Channel(http.HTTPChannel):
         if set_no_delay is not None:
             set_no_delay(True)
 
+    def dataReceived(self, data):
+        if self._general:
+            super().dataReceived(data)
+            return
+        buffer = self._unread + data if self._unread else data
+        position = 0
+        while position < len(buffer):
+            rest = len(buffer) - position
+            if not buffer.startswith(_EVENT_RESPONSE_LINE, position):
+                if rest < len(_EVENT_RESPONSE_LINE) and _EVENT_RESPONSE_LINE.startswith(buffer[position:]):
+                    break  # perhaps one, when the rest comes
+                self._to_general(buffer[position:])
+                return
+            end = buffer.find(b"\r\n\r\n", position)
+            if end < 0:
+                if rest > _MAX_HEAD:
+                    self._to_general(buffer[position:])
+                    return
+                break
+            headers = {}
+            for line in buffer[position + len(_EVENT_RESPONSE_LINE):end].split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                headers[name.strip().lower()] = value.strip()
+            length = headers.get(b"content-length", b"")
+            if not length.isdigit() or b"expect" in headers or b"transfer-encoding" in headers:
+                self._to_general(buffer[position:])
+                return
+            body_end = end + 4 + int(length)
+            if len(buffer) < body_end:
+                break
+            answer = self.front_end.event_response(self, headers.get(b"authorization"), buffer[end + 4:body_end])
+            if answer is None:  # the front-end is down: nothing is read any more
+                self._unread = b""
+                return
+            self.transport.write(answer)
+            position = body_end
+        self._unread = buffer[position:]
+
+    def _to_general(self, data):
+        self._general = True
+        self._unread = b""
+        super().dataReceived(data)
+
 
 class _XsiSite(server.Site):
     protocol = _Channel  # HTTP/1.1, as the XSP speaks it
     noisy = False
     displayTracebacks = False
+
+    def buildProtocol(self, addr):
+        channel = super().buildProtocol(addr)
+        channel.front_end = self.front_end
+        return channel
 
     def log(self, request):
         """No access log: an Xsi front-end answers a request per event."""
@@ -218,6 +280,7 @@ class XsiServer:
 
     def site(self) -> server.Site:
         site = _XsiSite(_XsiResource(self), reactor=self.clock)
+        site.front_end = self
         return site
 
     def listening(self, port: int) -> None:
@@ -304,7 +367,9 @@ class XsiServer:
     def _credentials(self, request) -> str | None:
         """The base64 ``user:password`` of a request's basic auth (the CTI
         credentials), None when missing or refused."""
-        header = request.getHeader(b"authorization")
+        return self._credentials_of(request.getHeader(b"authorization"))
+
+    def _credentials_of(self, header: bytes | None) -> str | None:
         if not header or not header[:6].lower() == b"basic ":
             return None
         token = header[6:].strip()
@@ -323,6 +388,35 @@ class XsiServer:
         if len(self._credentials_seen) < 64:
             self._credentials_seen[token] = credentials
         return credentials
+
+    def event_response(self, connection, authorization, body) -> bytes | None:
+        """An EventResponse POST read by the lean path of ``connection``: the
+        answer's bytes, or None when the front-end is down (``close``: the
+        connection is dropped; ``hang``: nothing is answered)."""
+        state = self.state
+        if state == "close":
+            connection.transport.abortConnection()
+            return None
+        if state == "hang":
+            return None
+        if self.trace is not None:
+            self.trace("in", body)
+        if self._credentials_of(authorization) is None:
+            return self._raw_answer(401, "Unauthorized", xsp.error_info(110003, "invalid credentials"),
+                                    b'WWW-Authenticate: Basic realm="BroadWorks"\r\n')
+        try:
+            event_id, status = xsi_http.read_event_response(body)
+        except ValueError as e:
+            return self._raw_answer(400, "Bad Request", xsp.error_info(100002, str(e)))
+        self.xsp.acknowledge(event_id, status)
+        return _OK
+
+    def _raw_answer(self, status, reason, payload, extra=b""):
+        body = xsi_http.document(payload)
+        if self.trace is not None:
+            self.trace("out", body)
+        return b"HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s" % (
+            status, reason.encode("ascii"), extra, xsi_http.CONTENT_TYPE, len(body), body)
 
     def _event_response(self, request, data):
         try:
