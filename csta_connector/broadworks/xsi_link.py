@@ -8,16 +8,21 @@ Xsi splits what the CTI interface carries on one socket over HTTP requests
 * the **event channel**: ``POST /com.broadsoft.async/.../channel`` on a
   connection of its own; the answer's body never ends and carries one XML
   document after another (``Channel`` first, then ``ChannelHeartBeat`` and
-  ``xsi:Event`` documents). :class:`XsiChannelEndpoint` opens it and hands the
-  body to :class:`XsiLinkProtocol` as if it were a connection's byte stream,
-  so a ``ClientService`` keeps the channel up with the same back-off as a CTI
-  link's TCP connection: the body ending is the connection ending.
+  ``xsi:Event`` documents). :class:`XsiChannelEndpoint` opens it, reads the
+  answer (``xsi_http.StreamedAnswer``) and hands the body to
+  :class:`XsiLinkProtocol` as if it were a connection's byte stream, one call
+  per read of the connection, so a ``ClientService`` keeps the channel up
+  with the same back-off as a CTI link's TCP connection: the body ending is
+  the connection ending.
+* the **acknowledgements**, one POST per event: pipelined on one persistent
+  connection of their own (``xsi_ack.py``), the link's hot path;
 * every other request (subscriptions, Xsi-Actions call control, heartbeats,
-  event acknowledgements, channel renewal) is a short HTTP request on a pool
-  of persistent connections to the same XSP (:class:`XsiHttp`, on
-  ``twisted.web.client.Agent``); they are pinned to the address that accepted
-  the channel, since heartbeats and acknowledgements must reach the XSP that
-  holds it.
+  channel renewal) is a short HTTP request on a pool of persistent
+  connections to the same XSP (:class:`XsiHttp`, on
+  ``twisted.web.client.Agent``).
+
+All but the channel go to the address that accepted the channel, since
+heartbeats and acknowledgements must reach the XSP that holds it.
 
 :meth:`XsiLinkProtocol.request` takes the same :class:`xsp.CtiRequest` as the
 CTI link and sends the Xsi request it stands for (``xsi_http``); the answer
@@ -44,7 +49,6 @@ from twisted.web.client import (
     HTTPConnectionPool,
     PartialDownloadError,
     ResponseDone,
-    ResponseFailed,
     readBody,
 )
 from twisted.web.http_headers import Headers
@@ -166,16 +170,15 @@ class _Connecting:
 
 
 @implementer(IAgentEndpointFactory)
-class _EndpointFactory:
-    def __init__(self, http, pinned: bool):
+class _PinnedEndpoints:
+    """The Agent's endpoints: the pinned address, whatever the URI says."""
+
+    def __init__(self, http):
         self.http = http
-        self.pinned = pinned
 
     def endpointForURI(self, uri):
         http = self.http
-        if self.pinned:
-            return _Connecting(http.endpoints.endpoint(http.pinned_address))
-        return _Connecting(http.endpoints.endpoint(), http._pin)
+        return _Connecting(http.endpoints.endpoint(http.pinned_address))
 
 
 class XsiHttp:
@@ -183,12 +186,13 @@ class XsiHttp:
     ``https://host[:port][/prefix]``), HTTP basic auth with ``credentials``
     (base64 of ``user:password``, as the CTI link carries them).
 
-    The channel's stream gets a connection of its own (a pool that never
-    reuses one); the other requests share up to ``max_connections``
-    persistent connections, pinned to the address that accepted the channel.
-    Agent does not pipeline, so at most ``max_connections`` requests are on
-    the wire at a time; the others wait their turn in order (a burst of
-    acknowledgements must not open a connection each).
+    The channel's stream gets a connection of its own (:meth:`channel_request`,
+    opened by :class:`XsiChannelEndpoint`), so do the acknowledgements
+    (:meth:`acknowledgements`); the other requests share up to
+    ``max_connections`` persistent connections, pinned to the address that
+    accepted the channel. Agent does not pipeline, so at most
+    ``max_connections`` requests are on the wire at a time; the others wait
+    their turn in order.
     """
 
     log = Logger()
@@ -216,9 +220,8 @@ class XsiHttp:
         self.pool.maxPersistentPerHost = max_connections
         # a request that timed out is the link's business: never sent twice
         self.pool.retryAutomatically = False
-        self._agent = Agent.usingEndpointFactory(reactor, _EndpointFactory(self, pinned=True), self.pool)
+        self._agent = Agent.usingEndpointFactory(reactor, _PinnedEndpoints(self), self.pool)
         self._turns = defer.DeferredSemaphore(max_connections)
-        self.reactor = reactor
         self._host_header = "%s:%d" % (host, self.port)
         self._credentials = credentials
         self.event_responses = xsi_http.EventResponsePosts(self._host_header, self.prefix, credentials)
@@ -542,8 +545,6 @@ class XsiLinkProtocol(LinkBase):
             return self._closed_because
         if reason is None or reason.check(ResponseDone):
             return "the XSP ended the event channel"
-        if reason.check(ResponseFailed) and reason.value.reasons:
-            reason = reason.value.reasons[0]
         return "the event channel's connection was lost: %s" % (reason.getErrorMessage() or reason.type.__name__)
 
     def dataReceived(self, data: bytes):

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
@@ -404,6 +405,61 @@ def test_framing_garbage_closes_the_link():
     wire.stream(b"this is not XML")
     assert not wire.link.is_up and wire.listener.lost()
     wire.finish()
+
+
+@implementer(IStreamClientEndpoint)
+class _RawEndpoint:
+    """Connects to no server: the test writes the XSP's bytes itself."""
+
+    def __init__(self):
+        self.connections = []
+
+    def endpoint(self, address=None):
+        return self
+
+    def connect(self, factory):
+        from twisted.internet.testing import StringTransport
+
+        protocol = factory.buildProtocol(PEER)
+        protocol.makeConnection(StringTransport(peerAddress=PEER))
+        self.connections.append(protocol)
+        return defer.succeed(protocol)
+
+
+def _raw_channel():
+    clock = Clock()
+    raw = _RawEndpoint()
+    settings = LinkSettings("cs1", "app", name="xsi-1", request_timeout=5, kpl_interval=0,
+                            credentials=xsp.credentials_for("admin", "secret"))
+    http = XsiHttp(clock, "http://xsp1.example.net", settings.credentials, endpoints=raw)
+    listener = RecordingListener()
+    d = XsiChannelEndpoint(http, settings, clock).connect(XsiLinkFactory(settings, clock, listener, http))
+    (connection,) = raw.connections
+    return clock, connection, listener, d
+
+
+def test_a_stream_that_is_not_http_chunks_closes_the_link(lms_ids):
+    clock, connection, listener, d = _raw_channel()
+    assert connection.transport.value().startswith(b"POST " + xsi_http.CHANNEL_PATH.encode() + b" HTTP/1.1\r\n")
+    connection.dataReceived(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + b"%x\r\n%s\r\n" % (len(xsi_http.channel_document("ch-1", 3600)),
+                                                   xsi_http.channel_document("ch-1", 3600)))
+    link = _result(d)
+    assert link.is_up and listener.calls == [("ready",)]
+    connection.dataReceived(b"zz\r\nnot a chunk\r\n")
+    assert connection.transport.disconnecting and lms.MALFORMED_BROADWORKS_DOCUMENT.id in lms_ids
+    connection.connectionLost(Failure(ConnectionDone()))
+    assert not link.is_up and listener.lost()
+    assert clock.getDelayedCalls() == []
+
+
+def test_a_channel_answer_that_is_not_http_fails_the_attempt():
+    clock, connection, listener, d = _raw_channel()
+    connection.dataReceived(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
+    assert "not HTTP" in _failure(d).getErrorMessage()
+    assert connection.transport.disconnecting and listener.calls == []
+    connection.connectionLost(Failure(ConnectionDone()))
+    assert clock.getDelayedCalls() == []
 
 
 def test_the_stream_ending_is_the_link_lost():

@@ -407,6 +407,74 @@ def test_an_ungraceful_failover_resyncs_over_the_xsi_stream(sim):
     assert (resync.event_type, resync.target_id, resync.calls) == ("CallSubscriptionEvent", "2002@example.com", ())
 
 
+# -- EventResponse POSTs, pipelined: read off the bytes -----------------------------
+
+
+def _posts(events, credentials=xsp.credentials_for("admin", "secret")):
+    posts = xsi_http.EventResponsePosts("xsp1", "", credentials)
+    return b"".join(posts.post(e.event_id)[0] for e in events)
+
+
+def _events_on(sim, channel, count):
+    """``count`` events of fresh subscriptions on ``channel`` (one each)."""
+    for n in range(count):
+        sim.subscribe(user="%d@example.com" % (2001 + n))
+    events = channel.events()
+    assert len(events) == count
+    return events
+
+
+def test_pipelined_event_responses_split_anywhere_are_each_answered_in_order(sim, bw_validator):
+    channel = sim.open_channel()
+    events = _events_on(sim, channel, 4)
+    assert sim.xsp.unacknowledged == 4
+    connection = sim.connect()
+    data = _posts(events)
+    for start in range(0, len(data), 97):  # a TCP read ends anywhere
+        connection.channel.dataReceived(data[start:start + 97])
+    assert connection.transport.value() == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" * 4
+    assert sim.xsp.unacknowledged == 0
+    assert xsi_http.AnswerReader().feed(connection.transport.value()) == [xsi_http.Answer(200, "OK", b"", False)] * 4
+
+
+def test_after_event_responses_a_connection_can_carry_any_other_request(sim):
+    channel = sim.open_channel()
+    (event,) = _events_on(sim, channel, 1)
+    connection = sim.connect()
+    connection.channel.dataReceived(_posts([event]))
+    assert connection.answer()[0] == 200
+    connection._buffer = b""
+    connection.send("PUT", xsi_http.heartbeat(channel.channel_id).target)  # twisted.web from here on
+    assert connection.answer()[0] == 200 and channel.read() == [xsi_http.HEARTBEAT_DOCUMENT]
+    connection._buffer = b""
+    connection.channel.dataReceived(_posts([event]))  # an acknowledgement again, through twisted.web
+    assert connection.answer()[0] == 200 and sim.xsp.unacknowledged == 0
+
+
+def test_a_pipelined_event_response_with_bad_credentials_is_401_and_the_next_goes_on(sim, bw_validator):
+    channel = sim.open_channel()
+    first, second = _events_on(sim, channel, 2)
+    connection = sim.connect()
+    connection.channel.dataReceived(
+        _posts([first], xsp.credentials_for("admin", "wrong")) + _posts([second]))
+    (refused, accepted) = xsi_http.AnswerReader().feed(connection.transport.value())
+    assert (refused.status_code, accepted.status_code) == (401, 200)
+    assert bw_validator(refused.body) == []
+    assert sim.xsp.unacknowledged == 1  # the one refused is still waiting
+
+
+def test_event_responses_to_a_front_end_down_are_not_answered(sim):
+    channel = sim.open_channel()
+    (event,) = _events_on(sim, channel, 1)
+    connection = sim.connect()
+    sim.xsp.front_end_down(sim.xsi.index, "hang")
+    connection.channel.dataReceived(_posts([event]))
+    assert connection.transport.value() == b"" and not connection.transport.disconnecting
+    sim.xsp.front_end_down(sim.xsi.index, "close")
+    connection.channel.dataReceived(_posts([event]))
+    assert connection.transport.value() == b"" and connection.transport.disconnecting
+
+
 # -- HTTP ---------------------------------------------------------------------------
 
 
