@@ -1,7 +1,7 @@
 """AS failover call synchronization end to end (SPEC §6, issue 5): simulator,
-connector and real CSTA clients over loopback TCP; over a CTI link and over an
+connector and real CSTA clients over loopback TCP; over a CTI link, over an
 Xsi link (the unsolicited CallSubscriptionEvent and the snapshot's come on its
-event channel)."""
+event channel) and over a cti+xsi channel set."""
 
 import pytest
 import pytest_twisted
@@ -11,7 +11,8 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 
 AGENTS = [str(n) for n in range(2001, 2011)]
-LINKS = pytest.mark.parametrize("embedded_connector", [("cti",), ("xsi",)], indirect=True, ids=["cti", "xsi"])
+LINKS = pytest.mark.parametrize("embedded_connector", [("cti",), ("xsi",), ("cti", "xsi")], indirect=True,
+                                ids=["cti", "xsi", "cti+xsi"])
 
 
 @pytest_twisted.inlineCallbacks

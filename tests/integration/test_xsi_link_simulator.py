@@ -17,7 +17,7 @@ from csta_connector.broadworks.ordering import EventOrdering
 from csta_connector.broadworks.xsi_link import XsiChannelEndpoint, XsiHttp, XsiLinkFactory
 from csta_connector.interfaces import ILinkListener
 from csta_connector.simulator.xsi_server import XsiServer
-from csta_connector.testing import Waitable
+from csta_connector.testing import Waitable, until
 
 CREDENTIALS = xsp.credentials_for("admin", "secret")
 
@@ -146,7 +146,7 @@ def test_a_call_over_xsi_events_and_actions_in_order_and_acknowledged(simulator,
     assert watcher.gaps == []
 
     # every event was acknowledged
-    yield _until(lambda: simulator.xsp.unacknowledged == 0, "every event acknowledged")
+    yield until(reactor, lambda: simulator.xsp.unacknowledged == 0, 5, "every event acknowledged")
     with pytest.raises(BroadWorksRequestError) as refused:
         yield client.hold("2001@example.com", start.call_id)  # the call is gone
     assert 400 <= refused.value.status_code < 500
@@ -201,11 +201,8 @@ def test_an_xsi_link_and_a_cti_link_in_one_channel_set(simulator, xsi_front_end,
     settings = LinkSettings("cs-test", "csta-test", name="xsi-1", request_timeout=2, kpl_interval=0.5,
                             kpl_tolerance=1, credentials=CREDENTIALS)
     http = XsiHttp(reactor, xsi_front_end.url, settings.credentials)
-    service = ClientService(XsiChannelEndpoint(http, settings, reactor),
-                            XsiLinkFactory(settings, reactor, channel_set, http, channel_set.ordering),
-                            retryPolicy=lambda attempts: 0.2, clock=reactor)
-    service.setServiceParent(channel_set)
-    yield _until(lambda: len(channel_set.up_links) == 2, "both links up")
+    service = channel_set.add_xsi_link(settings, http)  # the set is running: so is the link's service
+    yield until(reactor, lambda: len(channel_set.up_links) == 2, 5, "both links up")
     users = ["20%02d@example.com" % n for n in range(6, 14)]
     for user in users:  # spread over both channels of the set
         yield client.subscribe(user)
@@ -214,7 +211,7 @@ def test_an_xsi_link_and_a_cti_link_in_one_channel_set(simulator, xsi_front_end,
     assert len(carried) == 2, "the simulator balanced the subscriptions over both links"
 
     yield simulator.control.post("/xsp/%d/down" % (xsi_front_end.index + 1), {"mode": "close"})
-    yield _until(lambda: len(channel_set.up_links) == 1, "the Xsi link down")
+    yield until(reactor, lambda: len(channel_set.up_links) == 1, 5, "the Xsi link down")
     yield simulator.control.place_call("2006", "2007")
     yield simulator.control.place_call("2008", "2009")
     yield simulator.control.user_action("2007", "answer")
@@ -230,56 +227,18 @@ def test_an_xsi_link_and_a_cti_link_in_one_channel_set(simulator, xsi_front_end,
     yield http.close()
 
 
-def _until(predicate, what, timeout=5.0):
-    """Poll ``predicate`` on the reactor (for state no Waitable observes)."""
-    d = defer.Deferred()
-    deadline = reactor.seconds() + timeout
-
-    def check():
-        if predicate():
-            d.callback(None)
-        elif reactor.seconds() > deadline:
-            d.errback(AssertionError("timed out waiting for " + what))
-        else:
-            reactor.callLater(0.02, check)
-
-    check()
-    return d
-
-
 @pytest.fixture
-def tls_front_end(simulator, tmp_path):
-    """The Xsi front-end on HTTPS with a self-signed certificate for localhost: (front-end, CA path)."""
+def tls_front_end(simulator, certificate):
+    """The Xsi front-end on HTTPS with the self-signed certificate for localhost: (front-end, CA path)."""
     pytest.importorskip("OpenSSL", reason="TLS needs pyOpenSSL (twisted[tls])")
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     from csta_connector import tls
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    cert_path, key_path = certificate
     front_end = XsiServer(simulator.xsp, reactor, passwords={"admin": "secret"})
-    port = reactor.listenSSL(0, front_end.site(), tls.server_options(str(cert_path), str(key_path)),
+    port = reactor.listenSSL(0, front_end.site(), tls.server_options(cert_path, key_path),
                              interface="127.0.0.1")
     front_end.url = "https://localhost:%d" % port.getHost().port
-    yield front_end, str(cert_path)
+    yield front_end, cert_path
     pytest_twisted.blockon(defer.maybeDeferred(port.stopListening))
     front_end.stop()
 
@@ -300,7 +259,7 @@ def test_over_https_the_requests_go_to_the_address_of_the_channel_verifying_the_
     client = BroadWorksClient(watcher, "cs-xsi", "csta-test", default_domain="example.com")
     yield client.subscribe("2005@example.com")
     yield watcher.wait_for(_snapshots(watcher, "2005@example.com"), what="snapshot over https")
-    yield _until(lambda: simulator.xsp.unacknowledged == 0, "acknowledged over https")
+    yield until(reactor, lambda: simulator.xsp.unacknowledged == 0, 5, "acknowledged over https")
     yield service.stopService()
     yield http.close()
     assert watcher.count("lost") == 1  # by the stop, not before: the heartbeats came back

@@ -73,6 +73,9 @@ def test_twistd_connector_with_only_xsi_links_against_twistd_simulator(tmp_path)
             response = yield client.request(m.MonitorStart(device=device))
             device_of[response.cross_ref_id] = device
         control = ControlClient(reactor, "127.0.0.1", control_port)
+        front_ends = yield control.get("/xsp")
+        assert [(f["protocol"], f["port"], f["state"], f["connections"]) for f in front_ends] == [
+            ("cti", front_ends[0]["port"], "up", 0), ("xsi", xsi_port, "up", 2)]  # the two event channels
         placed = yield control.place_call("2001", "2002")
         yield client.events.wait_for(lambda events: len(events) >= 2, what="originated, delivered")
         yield control.user_action("2002", "answer")
