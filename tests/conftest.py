@@ -130,3 +130,19 @@ def fail_on_unhandled_deferred_errors():
         pytest.fail(
             "Unhandled error in Deferred: %s" % errors[0]["log_failure"].getTraceback()
         )
+
+
+@pytest.fixture
+def lms_lines():
+    """The LMS events logged during the test (dicts), newest last."""
+    from twisted.logger import globalLogPublisher
+
+    captured = []
+
+    def observer(event):
+        if "lms_id" in event:
+            captured.append(event)
+
+    globalLogPublisher.addObserver(observer)
+    yield captured
+    globalLogPublisher.removeObserver(observer)

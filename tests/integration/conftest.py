@@ -50,22 +50,6 @@ def linked(simulator):
 
 
 @pytest.fixture
-def lms_lines():
-    """The LMS events logged during the test (dicts), newest last."""
-    from twisted.logger import globalLogPublisher
-
-    captured = []
-
-    def observer(event):
-        if "lms_id" in event:
-            captured.append(event)
-
-    globalLogPublisher.addObserver(observer)
-    yield captured
-    globalLogPublisher.removeObserver(observer)
-
-
-@pytest.fixture
 def embedded_connector(request):
     """The embedded default (simulator + connector) on free loopback ports;
     its links to the simulator are the protocols an indirect parameter names

@@ -7,7 +7,6 @@ from twisted.internet.error import ConnectionDone, ConnectionRefusedError
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -80,17 +79,6 @@ def _bodies(data):
     return bodies
 
 
-def _lms():
-    lines = []
-
-    def observer(event):
-        if "lms_id" in event:
-            lines.append(event)
-
-    globalLogPublisher.addObserver(observer)
-    return lines, lambda: globalLogPublisher.removeObserver(observer)
-
-
 def test_acknowledgements_are_pipelined_on_one_connection_and_answered_in_order():
     a = Acks()
     for n in range(3):
@@ -124,16 +112,12 @@ def test_beyond_the_window_acknowledgements_wait_their_turn_in_order():
     a.acks.close()
 
 
-def test_an_acknowledgement_refused_is_logged_and_the_others_go_on():
+def test_an_acknowledgement_refused_is_logged_and_the_others_go_on(lms_lines):
     a = Acks()
     a.acks.send("ev-1")
     a.acks.send("ev-2")
-    lines, done = _lms()
-    try:
-        a.answer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nno!", OK)
-    finally:
-        done()
-    assert [(l["lms_id"], l["request_id"], l["status"]) for l in lines] == [(37120, "ev-1", 400)]
+    a.answer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nno!", OK)
+    assert [(l["lms_id"], l["request_id"], l["status"]) for l in lms_lines] == [(37120, "ev-1", 400)]
     assert a.acks.outstanding == 0 and a.failures == []
     a.acks.close()
 
@@ -172,19 +156,15 @@ def test_a_server_closing_after_an_answer_costs_nothing():
     a.acks.close()
 
 
-def test_no_answer_within_the_timeout_tells_the_link():
+def test_no_answer_within_the_timeout_tells_the_link(lms_lines):
     a = Acks(timeout=5)
     a.acks.send("ev-1")
     a.clock.advance(3)
     a.acks.send("ev-2")
     assert a.written() == ["ev-1", "ev-2"]
-    lines, done = _lms()
-    try:
-        a.clock.advance(2)  # 5 s since the oldest went out
-    finally:
-        done()
+    a.clock.advance(2)  # 5 s since the oldest went out
     assert a.failures == ["2 acknowledgement(s)"]
-    assert [(l["lms_id"], l["request_id"]) for l in lines] == [(37121, "ev-1")]
+    assert [(l["lms_id"], l["request_id"]) for l in lms_lines] == [(37121, "ev-1")]
     assert a.connection.transport.disconnecting
     a.acks.send("ev-3")  # closed: nothing more goes
     assert a.written() == [] and a.clock.getDelayedCalls() == []
@@ -219,17 +199,13 @@ def test_connections_lost_again_and_again_without_an_answer_tell_the_link():
     assert len(a.endpoint.connections) == 3
 
 
-def test_garbage_for_answers_closes_their_connection_and_they_go_again():
+def test_garbage_for_answers_closes_their_connection_and_they_go_again(lms_lines):
     a = Acks()
     a.acks.send("ev-1")
     a.written()
     first = a.connection
-    lines, done = _lms()
-    try:
-        a.answer(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
-    finally:
-        done()
-    assert first.transport.disconnecting and [l["lms_id"] for l in lines] == [37122]
+    a.answer(b"SSH-2.0-OpenSSH_9.0\r\n\r\n")
+    assert first.transport.disconnecting and [l["lms_id"] for l in lms_lines] == [37122]
     a.lose(first)
     assert a.written() == ["ev-1"]
     a.answer(OK)

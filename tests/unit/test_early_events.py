@@ -1,22 +1,10 @@
 """Events that overtake their subscribe's answer: held briefly, boundedly, replayed in order."""
 
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
 
 from csta_connector.services.early_events import EarlyEvents
 from csta_connector.services.subscriptions import SubscriptionManager
 from csta_connector.testing import RecordingRouter, ScriptedClient, snapshot_event
-
-
-def _lms_lines():
-    lines = []
-
-    def observer(event):
-        if "lms_id" in event:
-            lines.append(event)
-
-    globalLogPublisher.addObserver(observer)
-    return lines, lambda: globalLogPublisher.removeObserver(observer)
 
 
 def test_held_events_are_released_in_order_per_subscription():
@@ -32,36 +20,28 @@ def test_held_events_are_released_in_order_per_subscription():
     assert clock.getDelayedCalls() == [] and early.held == 0
 
 
-def test_what_is_not_claimed_in_time_is_dropped_and_logged():
+def test_what_is_not_claimed_in_time_is_dropped_and_logged(lms_lines):
     clock = Clock()
     early = EarlyEvents(clock, hold=1.0)
-    lines, done = _lms_lines()
-    try:
-        early.hold(snapshot_event("stale", "s1"))
-        clock.advance(0.5)
-        early.hold(snapshot_event("stale", "s2", "CallSubscriptionResyncEvent"))
-        clock.advance(0.5)
-    finally:
-        done()
+    early.hold(snapshot_event("stale", "s1"))
+    clock.advance(0.5)
+    early.hold(snapshot_event("stale", "s2", "CallSubscriptionResyncEvent"))
+    clock.advance(0.5)
     assert early.release("stale") == []
     assert (early.held, early.dropped) == (0, 2)
-    (line,) = lines
+    (line,) = lms_lines
     assert (line["lms_id"], line["lms_level"], line["count"]) == (37140, "Trace", 2)
     assert line["event_types"] == "CallSubscriptionEvent, CallSubscriptionResyncEvent"
     assert clock.getDelayedCalls() == []
 
 
-def test_beyond_the_limit_an_event_is_dropped_at_once():
+def test_beyond_the_limit_an_event_is_dropped_at_once(lms_lines):
     clock = Clock()
     early = EarlyEvents(clock, hold=1.0, limit=2)
-    lines, done = _lms_lines()
-    try:
-        for n in range(3):
-            early.hold(snapshot_event("sub-%d" % n, "e%d" % n))
-    finally:
-        done()
+    for n in range(3):
+        early.hold(snapshot_event("sub-%d" % n, "e%d" % n))
     assert (early.held, early.dropped) == (2, 1)
-    assert [(l["lms_id"], l["lms_level"], l["subscription_id"]) for l in lines] == [
+    assert [(l["lms_id"], l["lms_level"], l["subscription_id"]) for l in lms_lines] == [
         (37141, "Standard", "sub-2")]
     early.stop()
     assert clock.getDelayedCalls() == []
