@@ -20,7 +20,7 @@ import time
 
 from benchmarks import _harness as h
 
-BENCHMARKS = ("event_path", "event_path_separate", "event_path_xsi", "snapshot", "failover", "memory")
+BENCHMARKS = ("event_path", "event_path_separate", "event_path_xsi", "snapshot", "failover", "memory", "restart")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 

@@ -32,6 +32,7 @@ from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.broadworks.link import LinkProtocol, LinkSettings
 from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
+from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.services.core import ConnectorCore
 from csta_connector.services.counts import EventCounts
 from csta_connector.status import SystemStatus
@@ -123,6 +124,7 @@ class ConnectorService(MultiService):
             status=self.status,
             counts=self.counts,
             detail=detail,
+            snapshot_requester_events=config.csta.snapshot_requester_events,
         )
         self.channel_set.deliver_to(self.core)
         requests = None
@@ -175,10 +177,7 @@ class ConnectorService(MultiService):
                 endpoint = HostnameEndpoint(reactor, link.hostname, link.port)
             self.channel_set.add_link(settings, endpoint)
 
-    @defer.inlineCallbacks
     def _listen(self):
-        if self.simulator is not None:
-            yield self.simulator.started
         csta = self.config.csta
         if csta.tls:
             endpoint = SSL4ServerEndpoint(
@@ -187,29 +186,45 @@ class ConnectorService(MultiService):
             )
         else:
             endpoint = TCP4ServerEndpoint(self.reactor, csta.port, interface=csta.bind)
-        self._listening = yield endpoint.listen(self.csta_factory)
+        address = ListenAddress("csta", "port", csta.port, csta.bind)
+        self._listening = listen_now(endpoint, self.csta_factory, address)
         self.csta_port = self._listening.getHost().port
         lms.emit(self.log, lms.CSTA_LISTENING, host=csta.bind, port=self.csta_port, encoding=csta.encoding)
 
     def startService(self):
+        """Start everything, here and now: the simulator listens, the links
+        start, the metrics and the CSTA listener listen. A port that cannot
+        be listened on stops it all again and raises the
+        :class:`~csta_connector.config.ConfigError` naming file, section,
+        option and port (nothing is left running; the caller says it once)."""
         if self.config.csta.encoding in ("auto", "ber"):
             from csta_connector.csta.ber import codec
 
             codec.warm_up()  # not on the first BER client's session start
         eventreader.warm_up()  # not on the first event
+        lms.emit(self.log, lms.CONFIGURATION_LOADED, source=self.config.source)
+        try:
+            super().startService()
+            self._listen()
+        except ListenFailed as failed:
+            self._abandon_start()
+            raise failed.config_error(self.config.source) from None
         lms.emit(
             self.log, lms.CONNECTOR_STARTED,
             application=self.config.connector.application_name, version=__version__,
         )
-        lms.emit(self.log, lms.CONFIGURATION_LOADED, source=self.config.source)
-        super().startService()
-        self.started = self._listen()
-        self.started.addErrback(self._listen_failed)
+        self.started = defer.succeed(None)
         return self.started
 
-    def _listen_failed(self, failure):
-        self.log.failure("CSTA listener could not start", failure)
-        return failure
+    def _abandon_start(self):
+        """Undo a start that failed: whatever started stops (quietly: the
+        connector never said it started)."""
+        self.core.stop()
+        self.stopped = MultiService.stopService(self)
+        self.stopped.addErrback(
+            lambda f: lms.emit(self.log, lms.UNEXPECTED_ERROR, failure=f,
+                               what="stopping after a failed start", error=f.getErrorMessage())
+        )
 
     @defer.inlineCallbacks
     def stopService(self):

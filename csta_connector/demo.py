@@ -69,7 +69,7 @@ DEMO_CONFIG = """\
 link-recovery-tout = 0.2
 
 [csta]
-port = 0
+port = {csta_port}
 bind = 127.0.0.1
 encoding = {encoding}
 detect-timeout = 0.3
@@ -85,9 +85,10 @@ resync-delay = 0.2
 DEMO_SOURCE = "<csta-connector-demo>"
 
 
-def demo_config(encoding: str = "auto"):
-    """The demo's configuration (:data:`DEMO_CONFIG`), read as a file would be."""
-    text = DEMO_CONFIG.format(encoding=encoding, users=max(len(AGENTS), 20))
+def demo_config(encoding: str = "auto", csta_port: int = 0):
+    """The demo's configuration (:data:`DEMO_CONFIG`), read as a file would be;
+    ``csta_port`` 0 is any free port."""
+    text = DEMO_CONFIG.format(encoding=encoding, users=max(len(AGENTS), 20), csta_port=csta_port)
     return parse_config(text, DEMO_SOURCE)
 
 
@@ -345,8 +346,9 @@ class Story:
 # --- running it --------------------------------------------------------------------------
 
 
-async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False) -> int:
-    """Tell the story; 0 when it ran as expected, 1 otherwise (one line on ``err``)."""
+async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, csta_port=0) -> int:
+    """Tell the story; 0 when it ran as expected, 1 otherwise (one line on
+    ``err``: a port that cannot be listened on is one too, naming it)."""
     from csta_connector.connector import ConnectorService
 
     out = out if out is not None else sys.stdout
@@ -354,7 +356,7 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False) -> 
     timeline = Timeline(reactor, out, quiet)
     captured = LmsCapture(reactor)
     globalLogPublisher.addObserver(captured)
-    connector = ConnectorService(demo_config(), reactor)
+    connector = ConnectorService(demo_config(csta_port=csta_port), reactor)
     client = None
     story = None
     try:
@@ -417,11 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--encoding", choices=("xml", "ber"), default="xml",
                         help="the CSTA client's encoding (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict")
+    parser.add_argument("--csta-port", type=int, default=0, metavar="PORT",
+                        help="the connector's CSTA port, to watch the story with csta-cli "
+                        "meanwhile (default: any free port)")
     return parser
 
 
 async def _react_main(reactor, args):
-    code = await run_demo(reactor, args.encoding, quiet=args.quiet)
+    code = await run_demo(reactor, args.encoding, quiet=args.quiet, csta_port=args.csta_port)
     if code:
         raise SystemExit(code)
 

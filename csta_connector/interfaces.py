@@ -84,6 +84,7 @@ class IWire(Interface):
         "wires with equal keys encode an event to the same bytes but for the "
         "cross-reference id (the fan-out encodes once per key)"
     )
+    buffered = Attribute("bytes received of a frame not complete yet (0 between frames)")
 
     def feed(data):
         """Received bytes -> a list of Incoming (maybe empty); raises

@@ -108,6 +108,14 @@ METRICS_LISTENING = LmsMessage(
 CSTA_LISTENING = LmsMessage(
     37005, "Standard", "CSTA listener on {host}:{port}, encoding {encoding}"
 )
+START_FAILED = LmsMessage(
+    # one line naming the file, section, option and port; the process exits non-zero
+    37006, "Alarm", "Cannot start: {problem}"
+)
+UNEXPECTED_ERROR = LmsMessage(
+    # a bug of the connector, not the peer's fault: the traceback follows the line
+    37007, "Standard", "Unexpected error {what}: {error}; please report it"
+)
 
 # ---------------------------------------------------------------------------
 # 371xx  the BroadWorks side
@@ -189,6 +197,11 @@ EARLY_EVENTS_EXPIRED = LmsMessage(
     "Subscription {subscription_id} still unknown after {seconds} s: {count} event(s) "
     "held for it dropped ({event_types})",
 )
+XSI_CHANNEL_ERROR = LmsMessage(
+    # an ErrorEvent on an Xsi event channel: the XSP received something over
+    # the channel it does not take (only EventResponse and ChannelHeartBeat)
+    37142, "Standard", "Link {link}: the XSP reports error {code} on the event channel: {error}"
+)
 EARLY_EVENT_OVERFLOW = LmsMessage(
     37141,
     "Standard",
@@ -247,6 +260,33 @@ SNAPSHOT_COMPLETED = LmsMessage(
 SNAPSHOT_TIMED_OUT = LmsMessage(
     37212, "Standard", "Snapshot of device {device} timed out after {timeout} s"
 )
+SUBSCRIPTION_REMOVAL_FAILED = LmsMessage(
+    # Trace: BroadWorks lets an unwanted subscription expire by itself
+    37213,
+    "Trace",
+    "Subscription {subscription_id} for {user}: removal failed ({error}); it expires by itself",
+)
+REFRESH_FAILED = LmsMessage(
+    37214,
+    "Standard",
+    "Subscription for {user}: refresh failed ({error}); the next renewal tries again",
+)
+EVENT_FOR_UNKNOWN_SUBSCRIPTION = LmsMessage(
+    # once per subscription: a previous run's subscription not expired yet, or
+    # another connector using the same channel-set-name
+    37215,
+    "Standard",
+    "Event {event_type} of unknown subscription {subscription_id} ignored; its later events "
+    "are ignored without a line",
+)
+EVENT_FOR_REMOVED_SUBSCRIPTION = LmsMessage(
+    # Trace: events already on their way when the connector removed the
+    # subscription, or the end of one it does not hold (a previous run's,
+    # replaced by its own new one)
+    37216,
+    "Trace",
+    "Event {event_type} of subscription {subscription_id} ignored: {reason}",
+)
 SYNCHRONIZATION_SUMMARY = LmsMessage(
     # Trace: one per CallSubscriptionEvent, including every renewal; the
     # parties it changed have their own Standard lines (37205, 37208, 37209).
@@ -294,6 +334,33 @@ MONITOR_STARTED = LmsMessage(
 )
 MONITOR_STOPPED = LmsMessage(
     37312, "Interaction", "CSTA client {client}: monitor {cross_ref_id} on device {device} stopped"
+)
+CLIENT_FRAME_INCOMPLETE = LmsMessage(
+    37313,
+    "Standard",
+    "CSTA client {client}: frame incomplete {timeout} s after its first byte ({received} "
+    "byte(s) received), connection closed",
+)
+CLIENT_NOT_ASSOCIATED = LmsMessage(
+    37314,
+    "Standard",
+    "CSTA client {client}: no association request (AARQ) within {timeout} s, connection closed",
+)
+CLIENT_OUTPUT_OVERFLOW = LmsMessage(
+    37315,
+    "Standard",
+    "CSTA client {client}: not reading, {pending} bytes of output waiting exceed "
+    "max-output-buffer ({limit}); disconnected, its monitors released",
+)
+CSTA_SERVER_UNREADABLE = LmsMessage(
+    # the CSTA client of csta-cli, the demo and the benchmarks
+    37316, "Standard", "CSTA server {server}: {reason}"
+)
+UNEXPECTED_CSTA_ERROR = LmsMessage(
+    # a bug of the connector, not the client's fault: the traceback follows the line
+    37317,
+    "Standard",
+    "CSTA client {client}: serving {what} failed unexpectedly: {error}; please report it",
 )
 CSTA_REQUEST_RECEIVED = LmsMessage(
     37320, "Interaction", "CSTA client {client}: {service} request (invoke {invoke_id})"

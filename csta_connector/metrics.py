@@ -44,6 +44,7 @@ from twisted.web import resource, server
 from csta_connector import __version__, lms
 from csta_connector.csta import wire
 from csta_connector.csta.server import CSTARequestError
+from csta_connector.listening import ListenAddress, listen_now
 from csta_connector.status import Status
 
 PREFIX = "csta_connector_"
@@ -392,20 +393,19 @@ class MetricsService(Service):
         self._listening = None
 
     def startService(self):
+        """Listen here and now; :class:`~csta_connector.listening.ListenFailed`
+        when the port cannot be listened on."""
         super().startService()
-        self.started = self._listen()
-        self.started.addErrback(self._listen_failed)
-
-    @defer.inlineCallbacks
-    def _listen(self):
         endpoint = TCP4ServerEndpoint(self.reactor, self.settings.port, interface=self.settings.bind)
-        self._listening = yield endpoint.listen(self.site)
+        address = ListenAddress("metrics", "port", self.settings.port, self.settings.bind)
+        try:
+            self._listening = listen_now(endpoint, self.site, address)
+        except Exception:
+            super().stopService()
+            raise
         self.port = self._listening.getHost().port
         lms.emit(self.log, lms.METRICS_LISTENING, host=self.settings.bind, port=self.port)
-
-    def _listen_failed(self, failure):
-        self.log.failure("Metrics endpoint could not start", failure)
-        return failure
+        self.started = defer.succeed(None)
 
     def stopService(self):
         super().stopService()

@@ -7,8 +7,14 @@ import dataclasses
 
 from twisted.python import usage
 
-from csta_connector.config import ConfigError, load_simulator_config, simulator_options_help
+from csta_connector.config import (
+    ConfigError,
+    check_simulator_ports,
+    load_simulator_config,
+    simulator_options_help,
+)
 from csta_connector.config.options import InvalidValue, OptionalPort
+from csta_connector.tap import ConfigurationFailed, pidfile_of
 
 
 def _xsi_port(text):
@@ -39,18 +45,20 @@ class Options(usage.Options):
     def postOptions(self):
         try:
             config = load_simulator_config(self["config"])
+            overrides = {}
+            for option, field in (("cti-port", "cti_port"), ("control-port", "control_port"),
+                                  ("users", "users"), ("bind", "bind")):
+                if self[option] is not None:
+                    overrides[field] = self[option]
+            if self["xsi-port"] != "":  # "" stands for not given: None is a value (off)
+                overrides["xsi_port"] = self["xsi-port"]
+            self.config = dataclasses.replace(
+                config, simulator=dataclasses.replace(config.simulator, **overrides),
+                source=config.source + (" and the command line" if overrides else ""),
+            )
+            check_simulator_ports(self.config)
         except ConfigError as e:
-            raise usage.UsageError(str(e)) from None
-        overrides = {}
-        for option, field in (("cti-port", "cti_port"), ("control-port", "control_port"),
-                              ("users", "users"), ("bind", "bind")):
-            if self[option] is not None:
-                overrides[field] = self[option]
-        if self["xsi-port"] != "":  # "" stands for not given: None is a value (off)
-            overrides["xsi_port"] = self["xsi-port"]
-        self.config = dataclasses.replace(
-            config, simulator=dataclasses.replace(config.simulator, **overrides)
-        )
+            raise ConfigurationFailed(str(e)) from None
 
 
 def makeService(options, reactor=None):
@@ -61,6 +69,6 @@ def makeService(options, reactor=None):
 
     if reactor is None:
         from twisted.internet import reactor
-    top = ApplicationService(options.config.log)
+    top = ApplicationService(options.config.log, options.config.source, pidfile_of(options))
     SimulatorService(options.config.simulator, reactor).setServiceParent(top)
     return top

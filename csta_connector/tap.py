@@ -26,12 +26,28 @@ class Options(usage.Options):
         try:
             self.config = load_config(self["config"]) if self["config"] else default_config()
         except ConfigError as e:
-            raise usage.UsageError(str(e)) from None
+            raise ConfigurationFailed(str(e)) from None
         from csta_connector import tls
 
         problems = tls.problems(self.config)
         if problems:
-            raise usage.UsageError(problems[0])
+            raise ConfigurationFailed(problems[0])
+
+
+class ConfigurationFailed(SystemExit):
+    """A configuration that cannot be used: its one line, alone on stderr,
+    and exit status 1. (A UsageError would make twistd print its whole usage
+    text, every option of the file included, before the line.)"""
+
+    def __init__(self, line: str):
+        super().__init__(line)
+        self.line = line
+
+
+def pidfile_of(options) -> str | None:
+    """twistd's pid file (``python -m twisted`` writes none)."""
+    parent = getattr(options, "parent", None)
+    return parent.get("pidfile") if parent is not None else None
 
 
 def makeService(options):
@@ -42,7 +58,7 @@ def makeService(options):
 
     from csta_connector.runtime import tune_garbage_collector
 
-    top = ApplicationService(options.config.log)
+    top = ApplicationService(options.config.log, options.config.source, pidfile_of(options))
     ConnectorService(options.config, reactor, top.detail).setServiceParent(top)
     reactor.callWhenRunning(tune_garbage_collector)
     return top

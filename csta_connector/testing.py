@@ -143,6 +143,20 @@ def running_connector(reactor, config):
     return start()
 
 
+def linked_config_text(cti_port, name="test", metrics=False) -> str:
+    """The INI text of a connector (no embedded simulator) linked to a
+    simulator's CTI port, on free ports: channel set ``cs-NAME``,
+    application ``csta-connector-NAME`` (two connectors of different names
+    are independent in BroadWorks), a ``[metrics]`` endpoint if asked."""
+    text = (
+        "[Connector]\nchannel-set-name = cs-%s\napplication-name = csta-connector-%s\n"
+        "default-domain = example.com\nlink-recovery-tout = 0.2\n\n"
+        "[link-sim]\nhostname = 127.0.0.1\nport = %s\n\n"
+        "[csta]\nport = 0\ndetect-timeout = 0.3\n" % (name, name, cti_port)
+    )
+    return text + ("\n[metrics]\nport = 0\n" if metrics else "")
+
+
 # --- the CSTA side: the listener on a Clock, its fake services, csta-cli as a process ---
 
 
@@ -227,18 +241,19 @@ class CapturedProcess(ProcessProtocol):
     def __init__(self, clock):
         self.out = b""
         self.err = b""
-        self.out_lines = Observations(clock)
         self.err_lines = Observations(clock)
+        #: stdout's complete lines, as they come (a server's LMS log)
+        self.out_lines = Observations(clock)
         self.ended = defer.Deferred()
-        self._partial = b""
         self.end_signal = None
 
     def outReceived(self, data):
+        start = len(self.out) - len(self.out.rpartition(b"\n")[2])
         self.out += data
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        for line in lines:
-            self.out_lines.add(line.decode("utf-8", "replace"))
+        complete = self.out[start:].rpartition(b"\n")[0]
+        if complete:
+            for line in complete.decode("utf-8", "replace").split("\n"):
+                self.out_lines.add(line)
 
     def errReceived(self, data):
         self.err += data
@@ -267,25 +282,34 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 def spawn_module(reactor, module, *args, timeout=20.0) -> CapturedProcess:
     """Run ``python -m module args`` as an operator would; killed after
     ``timeout`` seconds if it has not ended."""
-    return _spawn(reactor, ["-m", module, *args], timeout)
+    return spawn_command(reactor, [sys.executable, "-m", module, *args], timeout=timeout)
 
 
-#: ``twistd`` itself, in this interpreter (the checkout's plugins on its path)
-_TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"
+def twistd_command(*args) -> list[str]:
+    """``twistd args``: the twistd of this interpreter's environment."""
+    twistd = Path(sys.executable).with_name("twistd")
+    if twistd.exists():
+        return [str(twistd), *args]
+    return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", *args]
 
 
 def spawn_twistd(reactor, *args, timeout=30.0) -> CapturedProcess:
     """Run ``twistd args`` as an operator would (this checkout's plugins);
     killed after ``timeout`` seconds if it has not ended."""
-    return _spawn(reactor, ["-c", _TWISTD, *args], timeout)
+    return spawn_command(reactor, twistd_command(*args), timeout=timeout)
 
 
-def _spawn(reactor, python_args, timeout) -> CapturedProcess:
+def spawn_command(reactor, argv, timeout=20.0, cwd=None) -> CapturedProcess:
+    """Run ``argv`` (in ``cwd``, by default the checkout); killed after
+    ``timeout`` seconds if it has not ended (None: never). The result's
+    ``transport`` signals the process."""
     captured = CapturedProcess(reactor)
     env = dict(os.environ, PYTHONPATH=str(_CHECKOUT))
     transport = reactor.spawnProcess(
-        captured, sys.executable, [sys.executable, *python_args], env=env, path=str(_CHECKOUT)
+        captured, argv[0], argv, env=env, path=str(cwd or _CHECKOUT)
     )
+    if timeout is None:
+        return captured
 
     def kill_if_stuck():
         if not captured.ended.called:

@@ -135,8 +135,6 @@ def fail_on_unhandled_deferred_errors():
 @pytest.fixture
 def lms_lines():
     """The LMS events logged during the test (dicts), newest last."""
-    from twisted.logger import globalLogPublisher
-
     captured = []
 
     def observer(event):

@@ -271,12 +271,7 @@ class ChannelSet(MultiService):
         self.sink.broadworks_event(event)
 
     def sequence_gap(self, link, gap):
-        self.log.warn(
-            "Sequence gap on subscription {subscription_id}: expected {expected}, got {received}",
-            subscription_id=gap.subscription_id,
-            expected=gap.expected,
-            received=gap.received,
-        )
+        # the sink logs it (37207), once, with the user it concerns
         self.sink.broadworks_sequence_gap(gap)
 
     def channel_terminated(self, link, event):

@@ -194,10 +194,10 @@ class XspLinkProtocol(LinkBase):
 
     def _response_received(self, response: xsp.Response):
         if not self._pending.answer(response.request_id, response):
-            self.log.debug(
-                "Link {link}: response to unknown request {request_id} dropped",
-                link=self.settings.name,
-                request_id=response.request_id,
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="response %s %s to requestId %s, which is not pending (never sent, "
+                "or timed out)" % (response.status_code, response.reason, response.request_id),
             )
 
     # -- incoming ---------------------------------------------------------
@@ -235,10 +235,9 @@ class XspLinkProtocol(LinkBase):
         elif kind is xsp.Keepalive:
             self._write(xsp.encode(xsp.KeepaliveResponse(document.request_id)))
         else:
-            self.log.warn(
-                "Link {link}: unexpected {kind} from XSP ignored",
-                link=self.settings.name,
-                kind=kind.__name__,
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="a %s document, which an XSP does not send to its client" % kind.__name__,
             )
 
     def _acknowledge(self, envelope, event_id, status, reason):

@@ -22,26 +22,56 @@ class SequenceGap:
     received: int
 
 
+class RecentKeys:
+    """The last ``size`` keys added, each with a value: a bounded memory (a
+    flood of ids costs a fixed amount)."""
+
+    __slots__ = ("size", "_items")
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def add(self, key, value=None) -> bool:
+        """Remember ``key``; False when it was remembered already."""
+        items = self._items
+        if key in items:
+            return False
+        items[key] = value
+        if len(items) > self.size:
+            items.popitem(last=False)
+        return True
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+
 class EventOrdering:
     """Remembers the last ``memory`` eventIDs and each subscription's sequence."""
 
     def __init__(self, memory: int = 4096):
-        self._memory = memory
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen = RecentKeys(memory)
         self._last_sequence: dict[str, int] = {}
 
     def is_duplicate(self, event_id: str) -> bool:
         """True when this eventID was seen already; records it otherwise."""
-        seen = self._seen
-        if event_id in seen:
-            return True
-        seen[event_id] = None
-        if len(seen) > self._memory:
-            seen.popitem(last=False)
-        return False
+        return not self._seen.add(event_id)
 
     def check_sequence(self, subscription_id: str, sequence: int) -> SequenceGap | None:
-        """Record ``sequence``; return the gap when it is not the expected next."""
+        """Record ``sequence``; return the gap when it is not the expected next.
+
+        A number BroadWorks never counts with (outside 1..2147483647) is one
+        gap, and no count to go on: the next event starts afresh, so it does
+        not make a second one.
+        """
+        if not 1 <= sequence <= MAX_SEQUENCE:
+            last = self._last_sequence.pop(subscription_id, None)
+            if last is None:
+                return None  # nothing counted yet: nothing known lost either
+            return SequenceGap(subscription_id, 1 if last >= MAX_SEQUENCE else last + 1, sequence)
         last = self._last_sequence.get(subscription_id)
         if last is not None:
             expected = 1 if last >= MAX_SEQUENCE else last + 1

@@ -531,7 +531,8 @@ class XsiLinkProtocol(LinkBase):
             self._acks.close()
         self._went_down()
         self.http.close().addErrback(
-            lambda f: self.log.failure("Link {link}: closing idle connections", f, link=self.settings.name)
+            lambda f: lms.emit(self.log, lms.UNEXPECTED_ERROR, failure=f, error=f.getErrorMessage(),
+                               what="closing the idle connections of link %s" % self.settings.name)
         )
         if self._splitter.pending:
             lms.emit(
@@ -569,9 +570,10 @@ class XsiLinkProtocol(LinkBase):
         elif name == b"Channel":
             self._channel_document(document)
         else:
-            self.log.warn(
-                "Link {link}: unexpected {kind} document on the event channel ignored",
-                link=self.settings.name, kind=name.decode("ascii", "replace") or "?",
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="a %s document, which an event channel does not carry"
+                % (name.decode("ascii", "replace") or "non-XML"),
             )
 
     def _channel_document(self, document: bytes):
@@ -581,8 +583,10 @@ class XsiLinkProtocol(LinkBase):
             lms.emit(self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name, reason=str(e))
             return
         if self.channel_id is not None or not values.get("channelId"):
-            self.log.warn("Link {link}: Channel document {values} ignored", link=self.settings.name,
-                          values=values)
+            lms.emit(
+                self.log, lms.MALFORMED_BROADWORKS_DOCUMENT, link=self.settings.name,
+                reason="a Channel document %s after the first, or without a channelId" % (values,),
+            )
             return
         if self._channel_wait is not None and self._channel_wait.active():
             self._channel_wait.cancel()
@@ -600,9 +604,9 @@ class XsiLinkProtocol(LinkBase):
         if root is not None and (root.get(_TYPE) or "").endswith("ErrorEvent"):
             # the XSP complains about something sent over the channel
             values = xsp.xsi_values(root)
-            self.log.warn(
-                "Link {link}: the XSP reports error {code} on the event channel: {message}",
-                link=self.settings.name, code=values.get("errorCode"), message=values.get("errorMessage"),
+            lms.emit(
+                self.log, lms.XSI_CHANNEL_ERROR, link=self.settings.name,
+                code=values.get("errorCode") or "?", error=values.get("errorMessage") or "",
             )
             return
         self._intake.received(envelope)
@@ -656,7 +660,8 @@ class XsiLinkProtocol(LinkBase):
         """The link's own requests (acknowledgements, heartbeats) need no caller:
         their failures are logged, timeouts already were."""
         if not failure.check(LinkLost, BroadWorksTimeout, BroadWorksRequestError):
-            self.log.failure("Link {link}: {request} failed", failure, link=self.settings.name, request=name)
+            lms.emit(self.log, lms.UNEXPECTED_ERROR, failure=failure, error=failure.getErrorMessage(),
+                     what="in %s of link %s" % (name, self.settings.name))
 
     # -- channel renewal and heartbeats -----------------------------------
 

@@ -263,6 +263,12 @@ def _build_connector_config(
     metrics = None
     if "metrics" in raw:
         metrics = MetricsSection(**_values(METRICS, "metrics", raw["metrics"], source))
+    listeners = [("csta", "port", csta.port, csta.bind)]
+    if metrics is not None:
+        listeners.append(("metrics", "port", metrics.port, metrics.bind))
+    if simulator.enabled:
+        listeners.extend(_simulator_listeners(simulator))
+    _check_listen_ports(listeners, source)
     return ConnectorConfig(connector, tuple(links), csta, simulator, log, metrics, source)
 
 
@@ -294,6 +300,40 @@ def _check_link_protocol(link: LinkSection, section: str, given: Mapping[str, st
             )
 
 
+def _simulator_listeners(simulator: SimulatorSection) -> list[tuple[str, str, int, str]]:
+    """(section, option, port, bind) of every port the simulator listens on."""
+    listeners = [("simulator", "cti-port", simulator.cti_port, simulator.bind)]
+    listeners.extend(("simulator", "xsp-ports", port, simulator.bind) for port in simulator.xsp_ports)
+    if simulator.xsi_port is not None:  # None: no Xsi front-end
+        listeners.append(("simulator", "xsi-port", simulator.xsi_port, simulator.bind))
+    listeners.append(("simulator", "control-port", simulator.control_port, simulator.bind))
+    return listeners
+
+
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+
+def _check_listen_ports(listeners: list[tuple[str, str, int, str]], source: str) -> None:
+    """The same port twice in one configuration is an error naming both
+    options (port 0, any free port, is never a clash). Two binds clash when
+    they are the same address or either is every address."""
+    taken: list[tuple[str, str, int, str]] = []
+    for section, option, port, bind in listeners:
+        if port == 0:
+            continue
+        for other_section, other_option, other_port, other_bind in taken:
+            if port == other_port and (
+                bind == other_bind or bind in _ANY_ADDRESS or other_bind in _ANY_ADDRESS
+            ):
+                raise ConfigError(
+                    source,
+                    "already the port of [%s] %s; allowed values are a port no other "
+                    "listener of this configuration uses" % (other_section, other_option),
+                    section=section, option=option, value=str(port),
+                )
+        taken.append((section, option, port, bind))
+
+
 def _loopback_of(bind: str) -> str:
     # A simulator bound to every address is reached over loopback.
     return "127.0.0.1" if bind in ("", "0.0.0.0", "::") else bind
@@ -318,11 +358,19 @@ def parse_simulator_config(text: str, source: str = "<string>") -> SimulatorConf
     raw = _read_ini(text, source)
     _check_sections(raw, SIMULATOR_SECTIONS, source)
     values = _values(SIMULATOR_ONLY, "simulator", raw.get("simulator", {}), source)
+    simulator = SimulatorSection(enabled=True, **values)
+    _check_listen_ports(_simulator_listeners(simulator), source)
     return SimulatorConfig(
-        simulator=SimulatorSection(enabled=True, **values),
+        simulator=simulator,
         log=LogSection(**_values(LOG, "log", raw.get("log", {}), source)),
         source=source,
     )
+
+
+def check_simulator_ports(config: SimulatorConfig) -> None:
+    """The duplicate-port check of a simulator configuration changed after
+    loading (``twistd broadworks-sim --cti-port``)."""
+    _check_listen_ports(_simulator_listeners(config.simulator), config.source)
 
 
 def load_simulator_config(path: str | None = None) -> SimulatorConfig:

@@ -369,6 +369,17 @@ CSTA = SectionSpec(
         Option("tls", Boolean(), False, "Serve the CSTA listener over TLS."),
         Option("tls-certificate", Text(), None, "PEM certificate file (with tls)."),
         Option("tls-key", Text(), None, "PEM private key file (with tls)."),
+        Option("frame-timeout", Seconds(0.1, 600), 5.0,
+               "A frame begun must be complete this long after its first byte arrived, and a "
+               "BER client must have sent its AARQ this long after it connected; otherwise the "
+               "connection is closed."),
+        Option("max-output-buffer", Integer(64 * 1024, 1024 * 1024 * 1024), 4 * 1024 * 1024,
+               "Bytes written to one CSTA client that the network has not taken yet; a client "
+               "that stops reading past this is disconnected and its monitors released."),
+        Option("snapshot-requester-events", Boolean(), False,
+               "When a SnapshotDevice finds stuck or unknown calls, the requesting client gets "
+               "the ConnectionCleared / CallCleared (and other) events too, after its response; "
+               "false: it learns them from its response alone, as the commercial connector does."),
     ),
     "The listener for CSTA clients (XML and BER on one port).",
 )
@@ -508,11 +519,19 @@ _SIMULATOR_COMMON = (
            "An ungraceful failover also drops channels and subscriptions."),
 ) + _SIMULATOR_XSI + _SIMULATOR_CONTACT_CENTRE
 
+def _embedded(option: Option) -> Option:
+    # the embedded simulator serves Xsi only when asked: the embedded
+    # default's one link is a CTI link, and 8080 is often taken
+    if option.name == "xsi-port":
+        return Option(option.name, option.kind, None, option.help + " Embedded: none unless set.")
+    return option
+
+
 SIMULATOR = SectionSpec(
     "simulator",
     (Option("enabled", Boolean(), False,
             "Run the BroadWorks simulator in-process (true in the embedded default)."),)
-    + _SIMULATOR_COMMON,
+    + tuple(_embedded(option) for option in _SIMULATOR_COMMON),
     "The embedded BroadWorks simulator.",
 )
 

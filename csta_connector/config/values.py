@@ -61,6 +61,9 @@ class CstaSection:
     tls: bool
     tls_certificate: str | None
     tls_key: str | None
+    frame_timeout: float
+    max_output_buffer: int
+    snapshot_requester_events: bool
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from twisted.internet import defer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
+from csta_connector import lms
 from csta_connector.csta import framing, messages as m, wire as w, xml_codec
 from csta_connector.csta.ber import codec as ber
 from csta_connector.waiting import Observations
@@ -163,8 +164,8 @@ class CSTAClientProtocol(Protocol):
         try:
             items = self.wire.feed(data)
         except framing.FramingError as e:
-            self.log.error("CSTA server {peer} sent an unframeable stream: {reason}",
-                           peer=self.transport.getPeer(), reason=str(e))
+            lms.emit(self.log, lms.CSTA_SERVER_UNREADABLE, server=self._peer(),
+                     reason="unframeable stream (%s), connection closed" % e)
             self.transport.abortConnection()
             return
         for item in items:
@@ -185,8 +186,13 @@ class CSTAClientProtocol(Protocol):
             else:
                 self.transport.write(self.wire.unknown(item.invoke_id))
         elif kind in (w.Kind.UNKNOWN, w.Kind.MALFORMED):
-            self.log.warn("CSTA server sent what this client cannot read ({invoke_id}): {detail}",
-                          invoke_id=item.invoke_id, detail=str(item.detail))
+            lms.emit(self.log, lms.CSTA_SERVER_UNREADABLE, server=self._peer(),
+                     reason="a message this client cannot read (invoke %s): %s"
+                     % (item.invoke_id, item.detail))
+
+    def _peer(self) -> str:
+        peer = self.transport.getPeer() if self.transport is not None else None
+        return "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
 
     def _system_status(self, message):
         self.system_statuses.append(message.status)

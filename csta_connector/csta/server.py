@@ -11,6 +11,15 @@ encoding (and numbers our own requests); this module does the state, a
 timeout on every client request, dispatch of services, and the
 connection's end.
 
+Two limits keep one client from costing the connector without bound
+(``[csta]`` options): a frame begun must be complete ``frame-timeout``
+seconds after its first byte, as must a BER client's AARQ after it
+connected; and a client that stops reading is disconnected once more than
+``max-output-buffer`` bytes were written to it while its connection's send
+buffer was full. The protocol is the transport's push producer: Twisted
+says when that buffer is full (``pauseProducing``) and when it is empty
+again (``resumeProducing``).
+
 Session-level operations (SystemStatus, SystemRegister, RequestSystemStatus,
 ECMA-354 application sessions) are answered here; every other request goes
 to the services (an :class:`~csta_connector.interfaces.ICSTAServices`), whose
@@ -26,9 +35,11 @@ import uuid
 from dataclasses import dataclass
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from csta_connector import lms
 from csta_connector.csta import framing, messages as m, wire as w, xml_codec
@@ -71,6 +82,8 @@ class ListenerSettings:
     ber_framing: str = framing.LENGTH2
     xml_namespace: str | None = xml_codec.DEFAULT_NAMESPACE
     request_timeout: float = 30.0
+    frame_timeout: float = 5.0
+    max_output_buffer: int = 4 * 1024 * 1024
 
     @classmethod
     def from_config(cls, config) -> "ListenerSettings":
@@ -84,6 +97,8 @@ class ListenerSettings:
             ber_framing=csta.ber_framing,
             xml_namespace=csta.xml_namespace,
             request_timeout=max(30.0, connector.request_timeout + connector.snapshot_timeout),
+            frame_timeout=csta.frame_timeout,
+            max_output_buffer=csta.max_output_buffer,
         )
 
 
@@ -104,6 +119,7 @@ def namespace_of(name: str | None) -> str | None:
     return _NAMESPACES.get(name, name)
 
 
+@implementer(IPushProducer)
 class CSTAServerProtocol(Protocol):
     log = Logger()
 
@@ -122,6 +138,10 @@ class CSTAServerProtocol(Protocol):
         self._outgoing: dict[int, object] = {}  # our requests awaiting an answer: their timers
         self._pending_requests: set[defer.Deferred] = set()
         self.registered = False  # SystemRegister: wants SystemStatus updates
+        self._frame_timer = None  # a frame begun must be complete when it fires
+        self._association_timer = None  # BER: the AARQ must have come when it fires
+        self._transport_full = False  # the transport said its send buffer is full
+        self._written_while_full = 0
 
     # -- state ------------------------------------------------------------------
 
@@ -145,12 +165,16 @@ class CSTAServerProtocol(Protocol):
         self._cancel_detect_timer()
         self.wire = w.BerWire(framing_mode)
         self._enter(ASSOCIATING)
+        self._association_timer = self.clock.callLater(
+            self.settings.frame_timeout, self._association_timed_out
+        )
         lms.emit(
             self.log, lms.CLIENT_ENCODING_DETECTED, client=self.name,
             encoding="ber/" + framing_mode, how=how,
         )
 
     def _associated(self, request):
+        self._association_timer = _cancelled(self._association_timer)
         self.write(self.wire.associate(request))
         self._enter(RUNNING)
         self.services.session_opened(self)
@@ -171,6 +195,8 @@ class CSTAServerProtocol(Protocol):
         peer = self.transport.getPeer()
         self.name = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
         self.factory.sessions.add(self)
+        # streaming: the transport tells when its send buffer is full and empty
+        self.transport.registerProducer(self, True)
         lms.emit(self.log, lms.CLIENT_CONNECTED, client=self.name)
         encoding = self.settings.encoding
         if encoding == "xml":
@@ -186,6 +212,8 @@ class CSTAServerProtocol(Protocol):
         self._closed()
         self.factory.sessions.discard(self)
         self._cancel_detect_timer()
+        self._frame_timer = _cancelled(self._frame_timer)
+        self._association_timer = _cancelled(self._association_timer)
         if self._stop_timer is not None and self._stop_timer.active():
             self._stop_timer.cancel()
         self._stop_timer = None
@@ -206,7 +234,12 @@ class CSTAServerProtocol(Protocol):
         )
 
     def _close(self, why: str):
-        lms.emit(self.log, lms.MALFORMED_CLIENT_FRAME, client=self.name, reason=why)
+        self._abort(lms.MALFORMED_CLIENT_FRAME, reason=why)
+
+    def _abort(self, message, **fields):
+        """Log ``message`` and drop the connection now (what it has not taken
+        is discarded); connectionLost follows."""
+        lms.emit(self.log, message, client=self.name, **fields)
         self._closed()
         if self.transport is not None:
             self.transport.abortConnection()
@@ -217,6 +250,59 @@ class CSTAServerProtocol(Protocol):
             if self.detail.wants(lms.CSTA_FRAME_SENT):
                 lms.emit(self.log, lms.CSTA_FRAME_SENT, client=self.name, frame=self.wire.dump(data))
             self.transport.write(data)
+            if self._transport_full:
+                self._written_while_full += len(data)
+                if self._written_while_full > self.settings.max_output_buffer:
+                    self._abort(
+                        lms.CLIENT_OUTPUT_OVERFLOW, pending=self._written_while_full,
+                        limit=self.settings.max_output_buffer,
+                    )
+
+    # -- IPushProducer: the transport's send buffer ---------------------------
+
+    def pauseProducing(self):
+        # the transport holds more than its buffer size: the client is not
+        # reading (it may say so on every write until the buffer drains)
+        self._transport_full = True
+
+    def resumeProducing(self):
+        # the transport's buffer is empty again
+        self._transport_full = False
+        self._written_while_full = 0
+
+    def stopProducing(self):
+        pass  # the connection is going: connectionLost does the rest
+
+    # -- frames and the association in time ---------------------------------------
+
+    def _buffered(self) -> int:
+        """Bytes of a frame begun and not complete."""
+        if self.state is DETECTING:
+            return len(self._buffer)
+        return self.wire.buffered if self.wire is not None else 0
+
+    def _frame_progress(self, completed: bool):
+        """After received bytes were taken: time the frame now begun (a new
+        one when a frame was ``completed``), none when none is begun."""
+        if self.state is CLOSED:
+            return
+        if not self._buffered():
+            self._frame_timer = _cancelled(self._frame_timer)
+        elif completed or self._frame_timer is None:
+            _cancelled(self._frame_timer)
+            self._frame_timer = self.clock.callLater(self.settings.frame_timeout, self._frame_timed_out)
+
+    def _frame_timed_out(self):
+        self._frame_timer = None
+        if self.state is not CLOSED:
+            self._abort(lms.CLIENT_FRAME_INCOMPLETE, timeout=self.settings.frame_timeout,
+                        received=self._buffered())
+
+    def _association_timed_out(self):
+        self._association_timer = None
+        # an AARQ under way is a frame: its own timer decides
+        if self.state is ASSOCIATING and not self._buffered():
+            self._abort(lms.CLIENT_NOT_ASSOCIATED, timeout=self.settings.frame_timeout)
 
     # -- encoding detection -------------------------------------------------
 
@@ -227,7 +313,8 @@ class CSTAServerProtocol(Protocol):
 
     def _detect_timed_out(self):
         self._detect_timer = None
-        if self.state is DETECTING:
+        # a client that sent part of a frame is not silent: the frame timer decides
+        if self.state is DETECTING and not self._buffer:
             self._detected_xml("silent client")
 
     # -- incoming -----------------------------------------------------------
@@ -246,6 +333,7 @@ class CSTAServerProtocol(Protocol):
                 self._close(str(e))
                 return
             if detected is None:
+                self._frame_progress(False)
                 return
             data, self._buffer = self._buffer, b""
             if detected[0] == framing.XML:
@@ -264,7 +352,10 @@ class CSTAServerProtocol(Protocol):
                 self._incoming(item)
             except Exception:
                 # one message we failed on must not take the connection down
-                self.log.failure("Serving {client}: {kind} failed", client=self.name, kind=item.kind.value)
+                failure = Failure()
+                lms.emit(self.log, lms.UNEXPECTED_CSTA_ERROR, failure=failure, client=self.name,
+                         what="a %s message" % item.kind.value, error=failure.getErrorMessage())
+        self._frame_progress(bool(items))
 
     def _incoming(self, item: w.Incoming):
         kind = item.kind
@@ -350,7 +441,8 @@ class CSTAServerProtocol(Protocol):
             error = m.CSTAError(category="performanceManagement", value="performanceLimitExceeded")
             detail = "no answer within %g s" % self.settings.request_timeout
         else:
-            self.log.failure("Unexpected error serving {service}", failure, service=name)
+            lms.emit(self.log, lms.UNEXPECTED_CSTA_ERROR, failure=failure, client=self.name,
+                     what=name, error=failure.getErrorMessage())
             error = m.CSTAError(category="operation", value="generic")
             detail = failure.getErrorMessage()
         lms.emit(
@@ -397,6 +489,13 @@ class CSTAServerProtocol(Protocol):
         self._stop_timer = None
         if self.transport is not None and self.state is not CLOSED:
             self.transport.loseConnection()
+
+
+def _cancelled(timer):
+    """Cancel ``timer`` if it is pending; None (what the attribute becomes)."""
+    if timer is not None and timer.active():
+        timer.cancel()
+    return None
 
 
 class CSTAServerFactory(Factory):

@@ -90,6 +90,10 @@ class XmlWire:
         self._last_invoke = self._last_invoke % (framing.EVENT_INVOKE_ID - 1) + 1
         return self._last_invoke
 
+    @property
+    def buffered(self) -> int:
+        return self._decoder.buffered
+
     def feed(self, data: bytes) -> list[Incoming]:
         return [self._decode(invoke_id, body) for invoke_id, body in self._decoder.feed(data)]
 
@@ -175,6 +179,10 @@ class BerWire:
         # ROSE invoke ids are per association; events and our requests share them
         self._last_invoke = self._last_invoke % 32767 + 1
         return self._last_invoke
+
+    @property
+    def buffered(self) -> int:
+        return self._decoder.buffered
 
     def feed(self, data: bytes) -> list[Incoming]:
         return [self._decode(apdu) for apdu in self._decoder.feed(data)]

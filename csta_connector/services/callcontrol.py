@@ -158,9 +158,11 @@ class CallControl:
         self.expectations = expectations if expectations is not None else Expectations()
 
     def _party(self, connection: m.ConnectionID | None, what="connection"):
-        if connection is None or not connection.call_id or not connection.device_id:
+        if connection is None or not connection.device_id:
             raise CSTARequestError("operation", "invalidConnectionID", "%s incomplete" % what)
         device = self.device_key(connection.device_id)
+        if not connection.call_id:
+            return device, self._only_party(device, what)
         for party in self.model.parties_of(device):
             if party.call_id == connection.call_id:
                 return device, party
@@ -169,6 +171,19 @@ class CallControl:
             "invalidConnectionID",
             "no connection (%s, %s)" % (connection.call_id, connection.device_id),
         )
+
+    def _only_party(self, device, what):
+        """A connection of a deviceID alone (ECMA-269 lets a ConnectionID
+        leave the call out): the device's one call, when it has exactly one."""
+        parties = list(self.model.parties_of(device))
+        if len(parties) == 1:
+            return parties[0]
+        if not parties:
+            detail = "%s names device %s alone, which has no call" % (what, device)
+        else:
+            detail = "%s names device %s alone, which has %d calls (%s): give the callID" % (
+                what, device, len(parties), ", ".join(p.call_id for p in parties))
+        raise CSTARequestError("operation", "invalidConnectionID", detail)
 
     def _send(self, d, result, about="connection"):
         d.addErrback(broadworks_error_to_csta, about)

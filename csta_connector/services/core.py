@@ -44,17 +44,21 @@ class ConnectorCore:
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
-                 detail=lms.EVERY_LEVEL):
+                 detail=lms.EVERY_LEVEL, snapshot_requester_events=False):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
         the fan-out); ``detail``: what the log outputs write (the per-event
-        Interaction lines are built only when some output writes them)."""
+        Interaction lines are built only when some output writes them);
+        ``snapshot_requester_events`` (``[csta]``): the requesters of a
+        synchronized CallSubscriptionEvent get its events too, after their
+        response (docs/failover.md)."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
         self.counts = counts if counts is not None else EventCounts()
         self.detail = detail
+        self.snapshot_requester_events = snapshot_requester_events
         self.model = CallModel(local_part)
         self.monitors = MonitorRegistry(
             counts=self.counts,
@@ -100,11 +104,7 @@ class ConnectorCore:
         subscription manager held until its subscriptionId was known)."""
         route = self.subscriptions.route(event)
         if route is None:
-            self.log.debug(
-                "Event {event_type} for unknown subscription {subscription_id} ignored",
-                event_type=event.event_type,
-                subscription_id=event.subscription_id,
-            )
+            self._ignored(event)
             return
         user_id = route.user_id
         if self.detail.wants(lms.BROADWORKS_EVENT_RECEIVED):
@@ -114,8 +114,10 @@ class ConnectorCore:
             )
         device = local_part(user_id)
         if event.is_snapshot:
-            self._synchronize(device, user_id, event, route.requesters)
-            self.subscriptions.answer(route, event)
+            events = self._synchronize(device, user_id, event, route.requesters)
+            self.subscriptions.answer(route, event)  # the requesters' responses are written
+            if events and route.requesters and self.snapshot_requester_events:
+                self._tell_requesters(device, events, route.requesters)
             return
         # a SubscriptionTerminatedEvent, hook status and conference updates
         # change nothing in the model: no changes, nothing sent
@@ -123,14 +125,26 @@ class ConnectorCore:
         if changes and self.monitors.is_monitored(device):
             self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
+    def _ignored(self, event):
+        """An event of no subscription of ours: one line per subscription."""
+        why = self.subscriptions.ignored(event)
+        if why == "unknown":
+            lms.emit(self.log, lms.EVENT_FOR_UNKNOWN_SUBSCRIPTION, event_type=event.event_type,
+                     subscription_id=event.subscription_id)
+        elif why is not None:
+            lms.emit(self.log, lms.EVENT_FOR_REMOVED_SUBSCRIPTION, event_type=event.event_type,
+                     subscription_id=event.subscription_id,
+                     reason="removed by the connector" if why == "removed" else "it has ended")
+
     def broadworks_sequence_gap(self, gap):
         user = self.subscriptions.user_of_subscription(gap.subscription_id)
+        if user is None:
+            return  # not ours: the event itself says so (37215, 37216)
         lms.emit(
-            self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user or "?",
+            self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user,
             expected=gap.expected, received=gap.received,
         )
-        if user is not None:
-            self.subscriptions.refresh_all([user], cause="sequence gap")
+        self.subscriptions.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
         if not self._stopped:  # links closed by our own stop are no news for clients
@@ -143,7 +157,8 @@ class ConnectorCore:
 
     def _synchronize(self, device, user_id, event, requesters):
         """A CallSubscriptionEvent: the model made to match it; every monitor
-        but the snapshot's requesters told what changed (SPEC §6)."""
+        but the snapshot's requesters told what changed (SPEC §6); the
+        events told."""
         result = synchronize(self.model, device, event)
         self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
@@ -171,6 +186,17 @@ class ConnectorCore:
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
             self.monitors.deliver(device, events, exclude=requesters)
+            return events
+        return []
+
+    def _tell_requesters(self, device, events, requesters):
+        """``[csta] snapshot-requester-events``: the requesters' monitors of
+        ``device`` get the synchronization's events as well, now that their
+        response went out (a client that keeps its state from events alone
+        learns of a stuck party from its ConnectionCleared)."""
+        others = {monitor.session for monitor in self.monitors.of_device(device)}
+        others.difference_update(requesters)
+        self.monitors.deliver(device, events, exclude=others)
 
     # -- ICSTAServices ----------------------------------------------------------
 
@@ -185,7 +211,10 @@ class ConnectorCore:
         if not self.monitors.is_monitored(monitor.device):
             self.expectations.forget_parties(self.model.remove_device(monitor.device))
         self.subscriptions.release(monitor.user_id).addErrback(
-            lambda f: self.log.failure("Releasing {user}", f, user=monitor.user_id)
+            lambda f: lms.emit(
+                self.log, lms.UNEXPECTED_ERROR, failure=f,
+                what="releasing the subscription of %s" % monitor.user_id, error=f.getErrorMessage(),
+            )
         )
 
     def handle(self, session, request):

@@ -2,11 +2,13 @@
 """Events that overtake the answer to their own subscribe (issue 13).
 
 On an Xsi link the AddUserSubscriptionRequest's answer comes back on an
-HTTP connection of its own while the initial CallSubscriptionEvent comes on
-the event channel's stream; the event can arrive first, when the connector
-does not know its subscriptionId yet. (Over the CTI interface both share one
-TCP connection and keep their order; over a mixed channel set the event may
-also take another link.) Dropping it would lose the initial snapshot.
+HTTP connection of its own while the subscription's events come on the
+event channel's stream; they can arrive first, when the connector does not
+know their subscriptionId yet. (Over the CTI interface both share one TCP
+connection and keep their order; over several links an event may also take
+another link.) The initial CallSubscriptionEvent is recognized by its
+target (the subscription manager adopts its id); any other event would be
+lost.
 
 :class:`EarlyEvents` holds such events while a subscribe is unanswered, in
 arrival order per subscriptionId, briefly (``hold`` seconds on the injected
@@ -60,6 +62,10 @@ class EarlyEvents:
             held = self._by_id[event.subscription_id] = _Held(timer)
         held.events.append(event)
         self.held += 1
+
+    def holds(self, subscription_id: str) -> bool:
+        """Whether events of ``subscription_id`` are held now."""
+        return subscription_id in self._by_id
 
     def release(self, subscription_id: str) -> list:
         """The events held for ``subscription_id``, oldest first (none: [])."""

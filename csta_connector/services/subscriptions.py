@@ -16,11 +16,14 @@ for a CallSubscriptionEvent — initial, solicited, unsolicited, renewal,
 resync — also the requesters it answers), synchronizes the call model and
 tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
 so the snapshot's waiters get the event. Nothing here calls back up, but
-one thing: an event of a subscriptionId not known yet, while a subscribe is
-unanswered, may be that subscribe's own initial event overtaking its answer
-(an Xsi link): it is held briefly (:mod:`.early_events`) and handed to
-``replay`` (the core's event path after the count) once the answer names
-its id. Renewal refreshes each subscription every ``renew_interval`` +
+one thing. With several links, or an Xsi link (its answers and its events
+travel on different connections), a subscribe's initial event can come
+before the answer that names its subscriptionId: a CallSubscriptionEvent
+of an unknown id whose target's subscribe is unanswered is adopted as that
+subscribe's; any other event of an id not known yet, while a subscribe is
+unanswered, is held briefly (:mod:`.early_events`) and handed to ``replay``
+(the core's event path after the count) once an answer names its id.
+Renewal refreshes each subscription every ``renew_interval`` +
 0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
 """
 
@@ -35,6 +38,7 @@ from twisted.logger import Logger
 
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
+from csta_connector.broadworks.ordering import RecentKeys
 from csta_connector.services.early_events import EarlyEvents
 
 
@@ -81,9 +85,9 @@ class Route(NamedTuple):
     #: the CSTA sessions a CallSubscriptionEvent answers: they get the
     #: SnapshotDevice response, not the synchronization's events
     requesters: tuple = ()
-    #: the request the event answers; the core hands it back to
+    #: the requests the event answers; the core hands them back to
     #: :meth:`SubscriptionManager.answer` once the model is synchronized
-    snapshot: _Snapshot | None = None
+    snapshots: tuple = ()
 
 
 class SubscriptionState(enum.Enum):
@@ -191,6 +195,12 @@ class SubscriptionManager:
         self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
+        #: ids of the subscriptions removed here (their late events are expected)
+        self._removed_ids = RecentKeys()
+        #: ids whose ignored events were reported already (one line per subscription)
+        self._reported_ids = RecentKeys()
+        #: ids taken from an initial event that came before its subscribe's answer
+        self._adopted: dict[str, Subscription] = {}
         self.update_requests = 0  # for metrics and benchmarks (coalescing)
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
@@ -256,8 +266,19 @@ class SubscriptionManager:
         d = self.client.subscribe(sub.user_id)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
+    def _settle_adopted(self, sub, subscription_id=None):
+        """The subscribe of ``sub`` is answered: an id adopted for it stays
+        only if BroadWorks gave that one."""
+        for adopted, of in list(self._adopted.items()):
+            if of is sub:
+                del self._adopted[adopted]
+                if adopted != subscription_id:  # not its initial event after all
+                    self._by_id.pop(adopted, None)
+
     def _subscribed(self, subscription_id, sub, snapshot):
         self._subscribes_unanswered -= 1
+        if self._adopted:
+            self._settle_adopted(sub, subscription_id)
         self._by_id[subscription_id] = sub
         self._answered(sub, snapshot)
         lms.emit(
@@ -280,6 +301,8 @@ class SubscriptionManager:
     def _subscribe_failed(self, failure, sub):
         self._subscribes_unanswered -= 1
         lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        if self._adopted:
+            self._settle_adopted(sub)
         if self._by_user.get(sub.user_id) is sub:
             del self._by_user[sub.user_id]
         ready = sub.remove(failure)
@@ -312,6 +335,7 @@ class SubscriptionManager:
 
     def _unsubscribe(self, sub):
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         self._fail_pending(sub, SubscriptionLost("subscription of %s removed" % sub.user_id))
@@ -324,11 +348,9 @@ class SubscriptionManager:
 
         def failed(failure):
             # BroadWorks lets unwanted subscriptions expire; nothing else to do
-            self.log.info(
-                "Removing subscription {subscription_id} of {user} failed: {error}",
-                subscription_id=sub.subscription_id,
-                user=sub.user_id,
-                error=failure.getErrorMessage(),
+            lms.emit(
+                self.log, lms.SUBSCRIPTION_REMOVAL_FAILED, subscription_id=sub.subscription_id,
+                user=sub.user_id, error=failure.getErrorMessage(),
             )
 
         return d.addCallbacks(removed, failed)
@@ -336,23 +358,37 @@ class SubscriptionManager:
     # -- snapshots ---------------------------------------------------------
 
     def snapshot(self, user_id, requester=None) -> defer.Deferred:
-        """Fire with the CallSubscriptionEvent caused by a fresh request."""
-        sub = self._by_user.get(user_id)
-        if sub is None or sub.removed:
-            return self._temporary_snapshot(user_id, requester)
+        """Fire with the CallSubscriptionEvent caused by a fresh request.
+
+        The snapshot holds the subscription while it waits (a temporary
+        reference: a device nobody monitors is subscribed for it), so no
+        release by anyone else — the last monitor stopping, another
+        temporary snapshot done — removes it under this one."""
         lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        # join an unanswered request: its event is newer than this call
+        acquired = self._acquire(user_id, temporary=True)
+        sub = self._by_user.get(user_id)
+        if sub is None:
+            return acquired  # the subscribe failed at once: that is the answer
+        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
+
+        def done(result):
+            self._unref(sub, temporary=True).addErrback(lambda f: None)
+            return result
+
+        return self._wait(self._snapshot_for(sub), requester).addBoth(done)
+
+    def _snapshot_for(self, sub: Subscription) -> _Snapshot:
+        """The request whose event answers a snapshot asked now: one not
+        answered yet (its event is newer than this call: the subscribe's
+        initial event, or an UpdateSubscriptionRequest in flight), else a
+        new UpdateSubscriptionRequest."""
         for snapshot in sub.pending:
             if not snapshot.answered:
-                return self._wait(snapshot, requester)
-        if sub.subscribing:
-            # the initial event answers this as well
-            return self._wait(sub.pending[0], requester)
+                return snapshot
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
-        d = self._wait(snapshot, requester)
         self._update(sub, snapshot)
-        return d
+        return snapshot
 
     @staticmethod
     def _wait(snapshot: _Snapshot, requester=None) -> defer.Deferred:
@@ -369,36 +405,7 @@ class SubscriptionManager:
             snapshot.requesters.append(requester)
         return d
 
-    def _temporary_snapshot(self, user_id, requester):
-        lms.emit(self.log, lms.SNAPSHOT_REQUESTED, device=user_id, requester=_name(requester))
-        acquired = self._acquire(user_id, temporary=True)
-        sub = self._by_user.get(user_id)
-        if sub is None:
-            return acquired  # the subscribe failed at once: that is the answer
-        snapshot = sub.pending[0] if sub.pending else None
-        if snapshot is None:
-            # already subscribed by another temporary user: request a fresh one
-            snapshot = _Snapshot()
-            sub.pending.append(snapshot)
-            acquired.addCallback(lambda _: self._update(sub, snapshot))
-        acquired.addErrback(lambda f: None)  # the snapshot's own waiter reports it
-
-        def done(result):
-            self._release(user_id, temporary=True).addErrback(lambda f: None)
-            return result
-
-        return self._wait(snapshot, requester).addBoth(done)
-
     def _update(self, sub: Subscription, snapshot: _Snapshot):
-        # A request answered whose event overtook the answer, waiting out its
-        # grace, takes that event now: from here on an event may be this new
-        # request's, overtaking its own answer (an Xsi link: answers and
-        # events come on different connections), and must not be taken for
-        # the older request's.
-        for waiting in [s for s in sub.pending if s.answered and s.early is not None]:
-            if waiting.timer is not None and waiting.timer.active():
-                waiting.timer.cancel()
-            self._resolve_early(sub, waiting)
         self.update_requests += 1
         self._schedule_renewal(sub)
         d = self.client.update_subscription(sub.subscription_id)
@@ -471,17 +478,32 @@ class SubscriptionManager:
         synchronized); a SubscriptionTerminatedEvent subscribes again."""
         sub = self._by_id.get(event.subscription_id)
         if sub is None:
-            if self._subscribes_unanswered and self._replay is not None:
-                self.early_events.hold(event)  # perhaps its subscribe's answer is still on its way
-            return None
+            sub = self._adopt(event)
+            if sub is None:
+                if (self._subscribes_unanswered and self._replay is not None
+                        and event.subscription_id not in self._removed_ids):
+                    # perhaps its subscribe's answer is still on its way
+                    self.early_events.hold(event)
+                return None
         if event.is_snapshot:
-            # the oldest answered request is the one this event answers
-            for snapshot in sub.pending:
-                if snapshot.answered:
+            # the first event after a request's answer is that request's
+            # (SPEC §6): every answered request still waiting takes this one
+            # (two of them waiting means one event overtook its response)
+            answered = [snapshot for snapshot in sub.pending if snapshot.answered]
+            if answered:
+                for snapshot in answered:
                     sub.pending.remove(snapshot)
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
-                    return Route(sub.user_id, tuple(snapshot.requesters), snapshot)
+                    snapshot.timer = None
+                # it may also be a later request's, overtaking that one's answer
+                # (an Xsi link's answers and events travel apart): it is kept
+                # for it, as any event that came before its answer
+                overtaking = [s for s in sub.pending if not s.answered and s.early is None]
+                for snapshot in overtaking:
+                    snapshot.early = event
+                requesters = tuple(r for snapshot in answered for r in snapshot.requesters)
+                return Route(sub.user_id, requesters, tuple(answered))
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
@@ -491,16 +513,50 @@ class SubscriptionManager:
             self._terminated(sub)
         return sub.route
 
+    def _adopt(self, event) -> Subscription | None:
+        """The subscription a CallSubscriptionEvent of an id not known yet
+        is the initial event of: its target's subscribe, still unanswered.
+        With several links the event comes on the channel BroadWorks picks,
+        the response on the request's link, and the event can be first.
+        (An id this manager removed is never adopted: its late events are
+        the old subscription's.)"""
+        if not event.is_snapshot or event.subscription_id in self._removed_ids:
+            return None
+        sub = self._by_user.get(event.target_id)
+        if sub is None or not sub.subscribing or sub.subscription_id is not None:
+            return None
+        self._by_id[event.subscription_id] = sub
+        self._adopted[event.subscription_id] = sub
+        return sub
+
     def answer(self, route: Route, event) -> None:
         """The snapshot ``event`` of ``route`` went through the model: its
         request's waiters get it now."""
-        if route.snapshot is not None:
-            self._resolve(route.user_id, route.snapshot, event)
+        for snapshot in route.snapshots:
+            self._resolve(route.user_id, snapshot, event)
+
+    def ignored(self, event) -> str | None:
+        """Why an event :meth:`route` does not know is ignored, the first time
+        for each subscription (None after): ``"removed"`` when this manager
+        removed it (events already on their way), ``"ended"`` for the
+        termination of one it does not hold (nothing is lost with it: a
+        previous run's, replaced by this run's own), else ``"unknown"``."""
+        subscription_id = event.subscription_id
+        if self.early_events.holds(subscription_id):
+            return None  # not ignored yet: held (37140 if it expires)
+        if not self._reported_ids.add(subscription_id):
+            return None
+        if subscription_id in self._removed_ids:
+            return "removed"
+        if event.event_type == "SubscriptionTerminatedEvent":
+            return "ended"
+        return "unknown"
 
     def _terminated(self, sub):
         """BroadWorks ended a subscription we still want: subscribe again."""
         lms.emit(self.log, lms.SUBSCRIPTION_TERMINATED, subscription_id=sub.subscription_id, user=sub.user_id)
         self._by_id.pop(sub.subscription_id, None)
+        self._removed_ids.add(sub.subscription_id, sub.user_id)
         self.client.forget(sub.subscription_id)
         self._cancel_renewal(sub)
         sub.resubscribing()
@@ -557,11 +613,7 @@ class SubscriptionManager:
         return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: len(targets))
 
     def _refresh_failed(self, failure, user_id):
-        self.log.info(
-            "Refreshing the subscription of {user} failed: {error}",
-            user=user_id,
-            error=failure.getErrorMessage(),
-        )
+        lms.emit(self.log, lms.REFRESH_FAILED, user=user_id, error=failure.getErrorMessage())
 
     def user_of_subscription(self, subscription_id) -> str | None:
         sub = self._by_id.get(subscription_id)

@@ -15,6 +15,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import Logger
 
 from csta_connector import lms
+from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.control import make_control_site
 from csta_connector.simulator.engine import CallEngine
@@ -56,35 +57,34 @@ class SimulatorService(Service):
         self.xsi_port: int | None = None
         self.control_port: int | None = None
         self.started: defer.Deferred | None = None
+        self._stopping: defer.Deferred | None = None
 
     def _front_end_ports(self):
         # cti-port is the first XSP front-end; xsp-ports adds more
         return [self.settings.cti_port, *(self.settings.xsp_ports or ())]
 
-    @defer.inlineCallbacks
+    def _listen_on(self, option, port, factory):
+        address = ListenAddress("simulator", option, port, self.settings.bind)
+        endpoint = TCP4ServerEndpoint(self.reactor, port, interface=self.settings.bind)
+        listening = listen_now(endpoint, factory, address)
+        self._ports.append(listening)
+        return listening.getHost().port
+
     def _listen(self):
-        bind = self.settings.bind
         for index, port in enumerate(self._front_end_ports()):
-            listening = yield TCP4ServerEndpoint(self.reactor, port, interface=bind).listen(
-                self.xsp.factory(index)
-            )
-            self._ports.append(listening)
-            self.cti_ports.append(listening.getHost().port)
-            self.xsp.front_ends[index].port = listening.getHost().port
+            option = "cti-port" if index == 0 else "xsp-ports"
+            bound = self._listen_on(option, port, self.xsp.factory(index))
+            self.cti_ports.append(bound)
+            self.xsp.front_ends[index].port = bound
         if self.xsi is not None:
-            listening = yield TCP4ServerEndpoint(self.reactor, self.settings.xsi_port, interface=bind).listen(
-                self.xsi.site()
-            )
-            self._ports.append(listening)
-            self.xsi_port = listening.getHost().port
+            self.xsi_port = self._listen_on("xsi-port", self.settings.xsi_port, self.xsi.site())
             self.xsi.listening(self.xsi_port)
-            lms.emit(self.log, lms.SIMULATOR_XSI_LISTENING, xsp=self.xsi.index + 1, host=bind,
-                     port=self.xsi_port)
-        control = yield TCP4ServerEndpoint(
-            self.reactor, self.settings.control_port, interface=bind
-        ).listen(make_control_site(self.engine, self.reactor, self.xsp))
-        self._ports.append(control)
-        self.control_port = control.getHost().port
+            lms.emit(self.log, lms.SIMULATOR_XSI_LISTENING, xsp=self.xsi.index + 1,
+                     host=self.settings.bind, port=self.xsi_port)
+        self.control_port = self._listen_on(
+            "control-port", self.settings.control_port,
+            make_control_site(self.engine, self.reactor, self.xsp),
+        )
         lms.emit(
             self.log,
             lms.SIMULATOR_STARTED,
@@ -95,17 +95,27 @@ class SimulatorService(Service):
         )
 
     def startService(self):
+        """Listen on every port, here and now; :class:`ListenFailed` (naming
+        the option) when one cannot be listened on, and then none is."""
         super().startService()
-        self.started = self._listen()
-        self.started.addErrback(self._listen_failed)
+        self._stopping = None
+        try:
+            self._listen()
+        except ListenFailed:
+            self.stopService()
+            raise
+        self.started = defer.succeed(None)
         return self.started
 
-    def _listen_failed(self, failure):
-        self.log.failure("Simulator could not listen", failure)
-        return failure
+    def stopService(self):
+        """Stop once: a start that failed has stopped already, and a second
+        stop waits for the same end."""
+        if self._stopping is None:
+            self._stopping = self._stop()
+        return self._stopping
 
     @defer.inlineCallbacks
-    def stopService(self):
+    def _stop(self):
         super().stopService()
         ports, self._ports = self._ports, []
         for port in ports:
@@ -117,4 +127,5 @@ class SimulatorService(Service):
             self.xsi.stop()
         self.xsp.stop()
         self.engine.stop()
-        lms.emit(self.log, lms.SIMULATOR_STOPPED)
+        if self.control_port is not None:  # it said it started
+            lms.emit(self.log, lms.SIMULATOR_STOPPED)

@@ -66,9 +66,28 @@ def test_panasonic_aare_decodes_and_reencodes():
     assert codec.encode_apdu(aare) == PANASONIC_AARE
 
 
-def test_answer_to_panasonic_aarq_is_the_panasonic_aare():
+# result-source-diagnostic acse-service-user no-reason-given (1), in the capture
+PANASONIC_DIAGNOSTIC = h("a305a103020101")
+# acse-service-user null (0): what X.227 gives with "accepted"
+NULL_DIAGNOSTIC = h("a305a103020100")
+
+
+def test_answer_to_panasonic_aarq_is_the_panasonic_aare_with_the_x227_diagnostic():
     aarq = codec.decode_apdu(PANASONIC_AARQ)
-    assert codec.encode_aare(aarq) == PANASONIC_AARE
+    assert PANASONIC_AARE.count(PANASONIC_DIAGNOSTIC) == 1
+    assert codec.encode_aare(aarq) == PANASONIC_AARE.replace(PANASONIC_DIAGNOSTIC, NULL_DIAGNOSTIC)
+    aare = codec.decode_apdu(codec.encode_aare(aarq))
+    assert (aare.result, aare.diagnostic) == (0, 0)
+
+
+def test_the_aare_selects_version1_of_the_versions_asked():
+    aarq = codec.decode_apdu(PANASONIC_AARQ)
+    both = AssociationRequest(aarq.application_context, aarq.csta_versions,
+                              apdu=dict(aarq.apdu, **{"protocol-version": (b"\xc0", 2)}))
+    assert codec.encode_aare(both).startswith(h("612f80020780"))  # version1 alone
+    bare = AssociationRequest(csta_versions=(4,))  # no protocol-version: version1 by default
+    aare = codec.decode_apdu(codec.encode_aare(codec.decode_apdu(codec.encode_apdu(bare))))
+    assert "protocol-version" not in aare.apdu
 
 
 def test_rejecting_aare_carries_rejected_permanent():
@@ -77,6 +96,7 @@ def test_rejecting_aare_carries_rejected_permanent():
     assert REJECTED_RESULT in aare_bytes
     aare = codec.decode_apdu(aare_bytes)
     assert not aare.accepted and aare.result == 1
+    assert aare.diagnostic == 2  # application-context-name-not-supported
     assert aare.application_context == "1.3.12.0.218"
 
 

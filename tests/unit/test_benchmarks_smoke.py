@@ -94,3 +94,14 @@ def test_a_tiny_run_over_an_xsi_link_beside_a_cti_link_completes():
     assert [r["metric"].rsplit(",", 1)[-1].strip() for r in result["rows"]][:2] == [
         "CTI link: BroadWorks events/s end to end", "Xsi link: BroadWorks events/s end to end"]
     assert [r["target"] for r in result["rows"]] == ["", ">= 10,000", "", "", "<= 1.3"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_restart_run_rebuilds_the_model():
+    from benchmarks import restart
+
+    result = yield restart.run(reactor, quick=True, overrides={"users": 40, "clients": 2})
+    raw = result["raw"]
+    assert raw["correct"] and raw["parties"] == raw["parties_after"] == 40
+    assert raw["held"] == raw["held_after"] == 5
+    assert raw["rebuilt_s"] >= raw["monitored_s"] >= raw["link_up_s"] > 0

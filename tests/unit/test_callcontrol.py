@@ -83,3 +83,53 @@ def test_a_refused_deflection_leaves_no_destination_behind():
         assert not h.expectations.destinations
     finally:
         h.stop()
+
+
+class ReleasingClient:
+    def __init__(self):
+        self.released = []
+
+    def release(self, user, call_id):
+        self.released.append((user, call_id))
+        return defer.succeed(None)
+
+
+def clear_by_device(h, device="2001"):
+    client = ReleasingClient()
+    control = CallControl(client, h.model, lambda d: d + "@example.com", lambda d: d, h.expectations)
+    results = []
+    request = m.ClearConnection(connection=m.ConnectionID(call_id=None, device_id=device))
+    # as the server calls a service: a refusal may be raised at once
+    defer.maybeDeferred(control.ClearConnection, request).addBoth(results.append)
+    return client, results
+
+
+def test_a_connection_of_a_device_id_alone_names_its_one_call():
+    h = Harness(monitored={"2001"})
+    try:
+        h.engine.dial("2001", "2002")
+        (party,) = h.model.parties_of("2001")
+        client, results = clear_by_device(h)
+        assert client.released == [("2001@example.com", party.party_id)]
+        assert isinstance(results[0], m.ClearConnectionResponse)
+    finally:
+        h.stop()
+
+
+def test_a_connection_of_a_device_id_alone_is_refused_when_it_is_ambiguous_or_names_nothing():
+    h = Harness(monitored={"2001"})
+    try:
+        client, results = clear_by_device(h)
+        assert client.released == []
+        assert results[0].value.error == m.CSTAError(category="operation", value="invalidConnectionID")
+        assert str(results[0].value) == "connection names device 2001 alone, which has no call"
+        h.engine.dial("2001", "2002")
+        h.engine.dial("2001", "2003")
+        calls = [p.call_id for p in h.model.parties_of("2001")]
+        client, results = clear_by_device(h)
+        assert client.released == []
+        assert results[0].value.error.value == "invalidConnectionID"
+        assert str(results[0].value) == (
+            "connection names device 2001 alone, which has 2 calls (%s, %s): give the callID" % tuple(calls))
+    finally:
+        h.stop()

@@ -55,7 +55,21 @@ def test_file_defaults():
     s = c.csta
     assert (s.port, s.detect_timeout, s.ber_framing, s.xml_namespace, s.tls) == (
         1040, 1.0, "length2", "ed3", False)
+    assert (s.frame_timeout, s.max_output_buffer, s.snapshot_requester_events) == (
+        5.0, 4 * 1024 * 1024, False)
     assert c.source == F
+
+
+def test_csta_hardening_options():
+    c = parse_config(MINIMAL + "[csta]\nframe-timeout = 2.5\nmax-output-buffer = 65536\n"
+                     "snapshot-requester-events = true\n", F)
+    assert (c.csta.frame_timeout, c.csta.max_output_buffer, c.csta.snapshot_requester_events) == (
+        2.5, 65536, True)
+    assert error_of(MINIMAL + "[csta]\nmax-output-buffer = 1000\n") == (
+        "etc/x.ini: [csta] max-output-buffer = '1000': allowed values are integers from "
+        "65536 to 1073741824")
+    assert error_of(MINIMAL + "[csta]\nframe-timeout = 0\n") == (
+        "etc/x.ini: [csta] frame-timeout = '0': allowed values are seconds from 0.1 to 600")
 
 
 def test_simulator_enabled_file_needs_no_link_nor_channel_set():
@@ -193,7 +207,8 @@ def test_default_section_is_not_special():
 def test_unknown_option():
     assert error_of(MINIMAL + "[csta]\nencodng = xml\n") == (
         "etc/x.ini: [csta] encodng: unknown option; allowed options are port, bind, "
-        "encoding, detect-timeout, ber-framing, xml-namespace, tls, tls-certificate, tls-key")
+        "encoding, detect-timeout, ber-framing, xml-namespace, tls, tls-certificate, tls-key, "
+        "frame-timeout, max-output-buffer, snapshot-requester-events")
 
 
 def test_missing_mandatory_option():
@@ -286,6 +301,53 @@ def test_simulator_config_errors():
         config.parse_simulator_config("[Connector]\n", F)
     assert str(info.value) == (
         "etc/x.ini: [Connector]: unknown section; allowed sections are [simulator], [log]")
+
+
+# -- ports: the same one twice is known at load ------------------------------
+
+SIMULATED = "[simulator]\nenabled = true\n"
+
+
+def test_metrics_port_equal_to_the_csta_port():
+    assert error_of(MINIMAL + "[csta]\nport = 9102\n[metrics]\nport = 9102\n") == (
+        "etc/x.ini: [metrics] port = '9102': already the port of [csta] port; allowed values "
+        "are a port no other listener of this configuration uses")
+
+
+def test_simulator_ports_equal_to_each_other_or_to_the_csta_port():
+    assert error_of(SIMULATED + "cti-port = 8011\nxsp-ports = 8012, 8011\n") == (
+        "etc/x.ini: [simulator] xsp-ports = '8011': already the port of [simulator] cti-port; "
+        "allowed values are a port no other listener of this configuration uses")
+    assert error_of(SIMULATED + "control-port = 8011\n").startswith(
+        "etc/x.ini: [simulator] control-port = '8011': already the port of [simulator] cti-port")
+    assert error_of(SIMULATED + "xsp-ports = 8012, 8012\n").startswith(
+        "etc/x.ini: [simulator] xsp-ports = '8012': already the port of [simulator] xsp-ports")
+    assert error_of(SIMULATED + "cti-port = 1040\n").startswith(
+        "etc/x.ini: [simulator] cti-port = '1040': already the port of [csta] port")
+
+
+def test_a_disabled_simulator_listens_nowhere():
+    c = parse_config(MINIMAL + "[csta]\nport = 8011\n", F)
+    assert c.csta.port == 8011 and c.simulator.cti_port == 8011
+
+
+def test_same_port_on_different_addresses_or_any_free_port():
+    c = parse_config(MINIMAL + "[csta]\nport = 9102\nbind = 10.0.0.1\n"
+                               "[metrics]\nport = 9102\nbind = 127.0.0.1\n", F)
+    assert c.csta.port == c.metrics.port == 9102
+    assert error_of(MINIMAL + "[csta]\nport = 9102\nbind = 0.0.0.0\n"
+                              "[metrics]\nport = 9102\n").startswith(
+        "etc/x.ini: [metrics] port = '9102': already the port of [csta] port")
+    c = parse_config(SIMULATED + "cti-port = 0\ncontrol-port = 0\n[csta]\nport = 0\n"
+                                 "[metrics]\nport = 0\n", F)
+    assert c.simulator.cti_port == c.simulator.control_port == c.csta.port == 0
+
+
+def test_simulator_alone_checks_its_ports():
+    with pytest.raises(ConfigError) as info:
+        config.parse_simulator_config("[simulator]\ncontrol-port = 8011\n", F)
+    assert str(info.value).startswith(
+        "etc/x.ini: [simulator] control-port = '8011': already the port of [simulator] cti-port")
 
 
 # -- the option table --------------------------------------------------------
@@ -406,5 +468,9 @@ def test_help_shows_the_xsi_options():
     text = config.options_help()
     assert "  protocol (default: cti; cti, xsi)" in text
     assert "  url (default: none; http://HOST[:PORT][/PREFIX] or https://HOST[:PORT][/PREFIX])" in text
-    assert "  xsi-port (default: 8080; 0 or off (none), any (a free port), or a port from 1 to 65535)" in text
+    # the embedded simulator serves Xsi only when asked, twistd broadworks-sim on 8080
+    assert "  xsi-port (default: 0 (off); 0 or off (none), any (a free port), or a port from 1 to 65535)" in text
     assert "  xsi-credentials (default: none; comma-separated USER:PASSWORD)" in text
+    assert ("  xsi-port (default: 8080; 0 or off (none), any (a free port), or a port from 1 to 65535)"
+            in config.simulator_options_help())
+    assert config.default_config().simulator.xsi_port is None

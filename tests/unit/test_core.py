@@ -26,7 +26,7 @@ def test_a_sequence_gap_refreshes_that_subscription_only():
     assert client.names()[before:] == [("update", "sub-1")]
 
 
-def test_a_gap_on_an_unknown_subscription_is_only_logged():
+def test_a_gap_on_an_unknown_subscription_refreshes_nothing():
     clock, client, core = core_with(["2001@example.com"])
     before = len(client.requests)
     core.broadworks_sequence_gap(SequenceGap("nope", 4, 9))
@@ -55,9 +55,8 @@ def test_system_status_follows_the_links_until_the_core_stops():
     assert core.status.status == "normal"
 
 
-def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
+def test_a_snapshot_outlives_the_monitor_stop_of_its_device():
     from csta_connector.csta import messages as m
-    from csta_connector.csta.server import CSTARequestError
 
     clock, client, core = core_with([])
 
@@ -72,11 +71,13 @@ def test_a_snapshot_cut_short_by_monitor_stop_is_a_clean_csta_error():
     core.handle(session, m.MonitorStart(device="2001")).addCallback(started.append)
     client.answer(0, "sub-0")
     core.broadworks_event(snapshot_event("sub-0", "initial"))
-    failures = []
-    core.handle(session, m.SnapshotDevice(device="2001")).addErrback(failures.append)
+    answered = []
+    core.handle(session, m.SnapshotDevice(device="2001")).addCallback(answered.append)
     core.handle(session, m.MonitorStop(cross_ref_id=started[0].cross_ref_id))
-    assert failures[0].check(CSTARequestError)
-    assert failures[0].value.error.category == "systemResourceAvailability"
+    client.answer(-1)
+    core.broadworks_event(snapshot_event("sub-0", "snap"))
+    assert [type(r).__name__ for r in answered] == ["SnapshotDeviceResponse"]
+    assert client.names()[-1] == ("unsubscribe", "sub-0")
 
 
 def test_every_event_is_counted_once_and_one_of_no_subscription_goes_no_further():
@@ -105,3 +106,105 @@ def test_a_snapshot_is_answered_once_the_model_is_synchronized():
     ((event_id, parties),) = seen
     assert event_id == "snap" and [p.party_id for p in parties] == [ALERTING.call_id]
     assert core.stats["synchronizations"] == 2  # the initial event and this one
+
+
+def test_events_of_no_subscription_of_ours_are_one_line_per_subscription():
+    from twisted.logger import globalLogPublisher
+
+    from csta_connector import lms
+    from csta_connector.broadworks import xsi
+    from csta_connector.testing import ALERTING
+
+    clock, client, core = core_with(["2001@example.com", "2002@example.com"])
+    core.subscriptions.release("2002@example.com")  # sub-1 removed: its late events are expected
+    lines = []
+    globalLogPublisher.addObserver(lines.append)
+    try:
+        for n, subscription_id in enumerate(["sub-9", "sub-9", "sub-1", "sub-9", "sub-1", "sub-8"]):
+            core.broadworks_event(xsi.SubscriptionEvent(
+                "CallReceivedEvent", "e%d" % n, n + 2, "admin", "app", subscription_id, "ch", None,
+                call=ALERTING))
+        core.broadworks_event(xsi.SubscriptionEvent(
+            "SubscriptionTerminatedEvent", "e-end", 1, "admin", "app", "sub-7", "ch", None))
+    finally:
+        globalLogPublisher.removeObserver(lines.append)
+    said = [(e["lms_id"], e["subscription_id"], e.get("reason")) for e in lines if "lms_id" in e]
+    assert said == [(37215, "sub-9", None), (37216, "sub-1", "removed by the connector"),
+                    (37215, "sub-8", None), (37216, "sub-7", "it has ended")]
+    assert core.model.devices() == ()
+
+
+def test_a_gap_and_an_absurd_sequence_number_are_one_line_and_one_refresh_each():
+    from twisted.logger import globalLogPublisher
+
+    from csta_connector.broadworks import xsi
+    from csta_connector.broadworks.channelset import ChannelSet
+
+    clock, client, core = core_with(["2001@example.com"])
+    channel_set = ChannelSet(clock, sink=core)
+    link = object()
+    lines = []
+    globalLogPublisher.addObserver(lines.append)
+    try:
+        for n, seq in enumerate([2, 3, 7, 8, 2147483648, 10, 11, 10**23, 13, 14]):
+            event = xsi.SubscriptionEvent("HookStatusEvent", "e%d" % n, seq, "admin", "app", "sub-0",
+                                          "ch", None, hook_status="Off-Hook")
+            gap = channel_set.ordering.check_sequence(event.subscription_id, event.sequence_number)
+            if gap is not None:
+                channel_set.sequence_gap(link, gap)
+            channel_set.event_received(link, event)
+    finally:
+        globalLogPublisher.removeObserver(lines.append)
+    written = [e for e in lines if e.get("log_level").name != "debug"]
+    assert all("lms_id" in e for e in written)  # no line without a catalog id
+    gaps = [(e["expected"], e["received"]) for e in written if e["lms_id"] == 37207]
+    assert gaps == [(4, 7), (9, 2147483648), (12, 10**23)]
+    resyncs = [e["cause"] for e in written if e["lms_id"] == 37221]
+    assert resyncs == ["sequence gap"] * 3  # one per gap, none at the event after an absurd number
+
+
+def test_snapshot_requester_events_tell_the_requester_after_its_response():
+    from csta_connector.csta import framing, messages as m, wire as w, xml_codec
+    from csta_connector.csta.server import RUNNING
+    from csta_connector.testing import ALERTING
+
+    class Session:
+        state = RUNNING
+
+        def __init__(self, name):
+            self.name, self.wire, self.written = name, w.XmlWire(), []
+
+        def write(self, data):
+            self.written.append(data)
+
+    def kinds(session):
+        frames = framing.XmlFrameDecoder().feed(b"".join(session.written))
+        return [type(xml_codec.decode(body)[0]).__name__ for _, body in frames]
+
+    for requester_events in (False, True):
+        clock = Clock()
+        client = ScriptedClient(default_domain="example.com")
+        core = ConnectorCore(client, clock, snapshot_requester_events=requester_events)
+        asker, other = Session("asker"), Session("other")
+        started = []
+        for session in (asker, other):
+            core.handle(session, m.MonitorStart(device="2001")).addCallback(started.append)
+        client.answer(0, "sub-0")
+        # the initial event lists an alerting call: the MonitorStart that opened the
+        # subscription (asker's) is told only with the option, the other monitor anyway
+        core.broadworks_event(snapshot_event("sub-0", "initial")._replace(calls=(ALERTING,)))
+        told = ["DeliveredEvent"] if requester_events else []
+        assert kinds(asker) == told
+        assert kinds(other) == ["DeliveredEvent"]
+        # a snapshot finds it gone: the other monitor is told; the asker only with the
+        # option, and after its response (written when its Deferred fires)
+        answered = []
+        core.handle(asker, m.SnapshotDevice(device="2001")).addCallback(
+            lambda response: answered.append(len(asker.written)) or response)
+        client.answer(-1)
+        core.broadworks_event(snapshot_event("sub-0", "snap"))
+        assert kinds(other)[1:] == ["ConnectionClearedEvent", "CallClearedEvent"]
+        assert answered == [len(told)]  # nothing more had been written to it then
+        assert kinds(asker)[len(told):] == (
+            ["ConnectionClearedEvent", "CallClearedEvent"] if requester_events else [])
+        core.stop()

@@ -211,3 +211,38 @@ def test_per_event_lines_are_wanted_only_when_some_output_writes_them():
     assert detail("none") == []
     # without a log setup, everything is wanted (the global publisher sees it all)
     assert all(lms.EVERY_LEVEL.wants(message) for message in lms.CATALOG.values())
+
+
+def _non_lms_log_calls(path):
+    """(line, call) of every ``<...>.log.<level>(...)`` / ``log.<level>(...)``
+    call in a module: a line that would be written with id 0."""
+    import ast
+
+    levels = {"debug", "info", "warn", "error", "critical", "failure", "msg", "err"}
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in levels:
+            continue
+        owner = node.func.value
+        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if name in ("log", "logger", "_log"):
+            found.append((node.lineno, ast.unparse(node)[:60]))
+    return found
+
+
+def test_every_line_of_the_connector_has_a_catalog_id():
+    # lms.emit everywhere; id 0 is left to what Twisted itself logs. (The
+    # simulator's own lines, csta_connector/simulator/, wait for ids of
+    # the 374xx range.)
+    package = Path(__file__).resolve().parents[2] / "csta_connector"
+    offenders = {}
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if relative.startswith("simulator/") or relative in ("lms.py", "testing.py"):
+            continue
+        calls = _non_lms_log_calls(path)
+        if calls:
+            offenders[relative] = calls
+    assert offenders == {}

@@ -32,3 +32,20 @@ def test_sequence_wraps_to_one():
     assert ordering.check_sequence("s", 1) is None
     ordering.forget("s")
     assert ordering.check_sequence("s", 77) is None
+
+
+def test_an_absurd_number_is_one_gap_and_the_next_event_starts_afresh():
+    for absurd in (MAX_SEQUENCE + 1, 10**23, 0, -5):
+        ordering = EventOrdering()
+        assert ordering.check_sequence("s", 41) is None
+        assert ordering.check_sequence("s", absurd) == SequenceGap("s", 42, absurd)
+        assert ordering.check_sequence("s", 43) is None  # no second, spurious gap
+        assert ordering.check_sequence("s", 44) is None
+        assert ordering.check_sequence("s", 50) == SequenceGap("s", 45, 50)
+
+
+def test_an_absurd_first_number_loses_nothing_known():
+    ordering = EventOrdering()
+    assert ordering.check_sequence("s", 10**23) is None
+    assert ordering.check_sequence("s", 3) is None
+    assert ordering.check_sequence("s", 4) is None

@@ -167,14 +167,133 @@ def test_renewal_schedule_counts_from_the_last_update(env):
     assert [n for n, _ in client.names()].count("update") == updates + 1
 
 
-def test_release_fails_waiting_snapshots_and_leaves_no_timers(env):
+def test_a_snapshot_holds_the_subscription_its_last_monitor_releases(env):
+    clock, client, router, manager = env
+    subscribed(env)
+    answered = []
+    manager.snapshot("2001@example.com").addCallback(answered.append)
+    manager.release("2001@example.com")
+    assert client.names()[-1] == ("update", "sub-1")  # not unsubscribed under the snapshot
+    client.answer(-1)
+    router.deliver(snapshot_event("sub-1", "snap"))
+    assert [e.event_id for e in answered] == ["snap"]
+    assert client.names()[-1] == ("unsubscribe", "sub-1")  # and removed after it
+    assert manager.subscription_of("2001@example.com") is None
+    client.answer(-1)
+    assert clock.getDelayedCalls() == []
+
+
+def test_stop_fails_waiting_snapshots_and_leaves_no_timers(env):
     clock, client, router, manager = env
     subscribed(env)
     failures = []
     manager.snapshot("2001@example.com").addErrback(failures.append)
-    manager.release("2001@example.com")
+    client.answer(-1)
+    manager.stop()
     assert failures[0].check(SubscriptionLost)
     assert clock.getDelayedCalls() == []
+
+
+def test_a_second_temporary_snapshot_outlives_the_first(env):
+    # the race of issue 17: B asked once A's subscribe was answered, so B has a
+    # request of its own; A done released the temporary subscription under B
+    clock, client, router, manager = env
+    a, b = [], []
+    manager.snapshot("u").addBoth(a.append)
+    client.answer(0, "sub-u")
+    manager.snapshot("u").addBoth(b.append)
+    assert client.names() == [("subscribe", "u"), ("update", "sub-u")]
+    router.deliver(snapshot_event("sub-u", "initial"))
+    assert [e.event_id for e in a] == ["initial"] and b == []
+    assert ("unsubscribe", "sub-u") not in client.names()
+    client.answer(1)
+    router.deliver(snapshot_event("sub-u", "second"))
+    assert [e.event_id for e in b] == ["second"]
+    assert client.names()[-1] == ("unsubscribe", "sub-u")
+    assert manager.subscription_of("u") is None
+
+
+class _BroadWorks:
+    """Plays BroadWorks for a scripted client, in a random but reproducible
+    order: each request is answered some time after it was sent, the
+    CallSubscriptionEvent a subscribe or update causes comes after its
+    answer, events of a removed subscription are lost."""
+
+    def __init__(self, client, router, rng):
+        self.client = client
+        self.router = router
+        self.rng = rng
+        self.seen = 0
+        self.ids = 0
+        self.actions = []  # callables, run in random order
+        self.live = set()
+
+    def collect(self):
+        for name, argument, d in self.client.requests[self.seen:]:
+            self.actions.append(lambda name=name, argument=argument, d=d: self._answer(name, argument, d))
+        self.seen = len(self.client.requests)
+
+    def _answer(self, name, argument, d):
+        if name == "subscribe":
+            self.ids += 1
+            sub_id = "sub-%d" % self.ids
+            self.live.add(sub_id)
+            d.callback(sub_id)
+            self.actions.append(lambda: self._event(sub_id))
+        elif name == "update":
+            d.callback(None)
+            self.actions.append(lambda: self._event(argument))
+        else:
+            self.live.discard(argument)
+            d.callback(None)
+
+    def _event(self, sub_id):
+        if sub_id in self.live:
+            self.ids += 1
+            self.router.deliver(snapshot_event(sub_id, "ev-%d" % self.ids))
+
+    def step(self):
+        self.collect()
+        if not self.actions:
+            return False
+        self.actions.pop(self.rng.randrange(len(self.actions)))()
+        return True
+
+
+def test_two_thousand_concurrent_snapshots_of_monitored_and_unmonitored_devices(env):
+    import random
+
+    clock, client, router, manager = env
+    rng = random.Random(17)
+    broadworks = _BroadWorks(client, router, rng)
+    monitored = ["m%d@example.com" % n for n in range(20)]
+    unmonitored = ["u%d@example.com" % n for n in range(20)]
+    for user in monitored:
+        manager.acquire(user)
+    while broadworks.step():
+        pass
+    results = {"ok": 0, "failed": []}
+
+    def ok(event):
+        results["ok"] += 1
+
+    asked = 0
+    while asked < 2000 or broadworks.step():
+        if asked < 2000 and rng.random() < 0.5:
+            user = rng.choice(monitored + unmonitored)
+            manager.snapshot(user).addCallbacks(ok, results["failed"].append)
+            asked += 1
+            if rng.random() < 0.05:  # monitors come and go meanwhile
+                manager.acquire(user).addErrback(results["failed"].append)
+                manager.release(user)
+        else:
+            broadworks.step()
+    assert results["failed"] == []
+    assert results["ok"] == 2000
+    for user in unmonitored:  # every temporary subscription is gone again
+        assert manager.subscription_of(user) is None
+    assert all(manager.is_monitored(user) for user in monitored)
+    assert [c.func.__name__ for c in clock.getDelayedCalls()] == ["_renew"] * len(monitored)
 
 
 def test_subscribe_failure_reaches_every_waiter(env):
@@ -250,8 +369,9 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
 
 def test_a_new_request_does_not_lose_its_overtaking_event_to_an_older_one(env):
     """Request 1's event overtakes its answer and waits out the grace; request 2
-    goes out and its event overtakes its own answer too: each request gets its
-    own event, none times out."""
+    goes out and its event overtakes its own answer too: it answers request 1
+    (the first after its answer) and is kept for request 2, which is not left
+    waiting for an event that was taken (an Xsi link)."""
     clock, client, router, manager = env
     sub = subscribed(env)
     first, second = [], []
@@ -259,12 +379,12 @@ def test_a_new_request_does_not_lose_its_overtaking_event_to_an_older_one(env):
     router.deliver(snapshot_event(sub, "event-1"))
     client.answer(-1)
     manager.snapshot("2001@example.com", requester="B").addCallback(second.append)
-    assert [e.event_id for e in first] == ["event-1"]  # settled as request 2 goes out
     router.deliver(snapshot_event(sub, "event-2"))
+    assert [e.event_id for e in first] == ["event-2"]
+    assert router.snapshots[-1] == ("2001@example.com", "event-2", ("A",))
     client.answer(-1)
     clock.advance(manager.early_grace)
     assert [e.event_id for e in second] == ["event-2"]
-    assert router.snapshots[-1] == ("2001@example.com", "event-2", ("B",))
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
 
 
@@ -345,4 +465,58 @@ def test_a_cancelled_temporary_snapshot_releases_its_subscription(env):
     assert client.names()[-1] == ("unsubscribe", "tmp-1")
     assert manager.subscription_of("2009@example.com") is None
     client.answer(-1)
+    assert clock.getDelayedCalls() == []
+
+
+def test_an_initial_event_before_its_subscribes_answer_is_the_answer(env):
+    # with several links the event comes on the subscription's channel, the
+    # response on the request's link: the event may be first
+    clock, client, router, manager = env
+    answered = []
+    manager.snapshot("2001@example.com", requester="A").addCallback(answered.append)
+    initial = snapshot_event("sub-9", "initial")._replace(target_id="2001@example.com")
+    assert router.deliver(initial)
+    assert router.snapshots == [("2001@example.com", "initial", ("A",))]  # the model sees it now
+    client.answer(0, "sub-9")
+    assert answered == []  # a later one could still follow the response
+    clock.advance(manager.early_grace)
+    assert [e.event_id for e in answered] == ["initial"]
+
+
+def test_an_adopted_id_stays_only_if_broadworks_gives_it(env):
+    clock, client, router, manager = env
+    manager.acquire("2001@example.com")
+    stray = snapshot_event("sub-old", "stray")._replace(target_id="2001@example.com")
+    assert router.deliver(stray)
+    client.answer(0, "sub-new")
+    assert manager.user_of_subscription("sub-old") is None
+    assert manager.user_of_subscription("sub-new") == "2001@example.com"
+
+
+def test_a_removed_subscriptions_late_event_is_never_adopted(env):
+    clock, client, router, manager = env
+    subscribed(env)
+    manager.release("2001@example.com")
+    manager.acquire("2001@example.com")  # subscribing again
+    late = snapshot_event("sub-1", "late")._replace(target_id="2001@example.com")
+    assert not router.deliver(late)
+
+
+def test_one_event_answers_every_request_answered_before_it(env):
+    # the initial event overtook the subscribe's answer (kept, 0.5 s grace);
+    # a second snapshot's request is answered meanwhile: the event that
+    # follows is the first after both answers, so it answers both, and no
+    # request is left waiting for an event that was already taken
+    clock, client, router, manager = env
+    first, second = [], []
+    manager.snapshot("2001@example.com").addCallback(first.append)
+    router.deliver(snapshot_event("sub-9", "initial")._replace(target_id="2001@example.com"))
+    client.answer(0, "sub-9")
+    manager.snapshot("2001@example.com").addCallback(second.append)
+    assert client.names()[-1] == ("update", "sub-9")
+    client.answer(1)
+    router.deliver(snapshot_event("sub-9", "after-both"))
+    assert [e.event_id for e in first] == ["after-both"]
+    assert [e.event_id for e in second] == ["after-both"]
+    assert client.names()[-1] == ("unsubscribe", "sub-9")  # nobody monitors 2001
     assert clock.getDelayedCalls() == []

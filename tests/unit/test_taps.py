@@ -29,14 +29,56 @@ def test_connector_defaults_to_the_embedded_default():
     assert not connector.running
 
 
-def test_connector_config_error_is_one_line(tmp_path):
+def test_connector_config_error_is_one_line_and_exit_1(tmp_path):
     bad = tmp_path / "bad.ini"
     bad.write_text("[csta]\nencoding = morse\n")
-    with pytest.raises(usage.UsageError) as e:
+    with pytest.raises(SystemExit) as e:
         tap.Options().parseOptions(["--config", str(bad)])
-    message = str(e.value)
-    assert "\n" not in message
-    assert str(bad) in message and "[csta]" in message and "encoding" in message
+    # SystemExit with a text: the text alone on stderr, exit status 1 (a
+    # UsageError would print twistd's whole usage first)
+    assert not isinstance(e.value, usage.UsageError)
+    assert e.value.code == (
+        "%s: [csta] encoding = 'morse': allowed values are auto, xml, ber" % bad)
+
+
+def test_simulator_command_line_ports_are_checked_too():
+    with pytest.raises(SystemExit) as e:
+        sim_tap.Options().parseOptions(["--cti-port", "8090"])
+    assert e.value.code == (
+        "<embedded default> and the command line: [simulator] control-port = '8090': already "
+        "the port of [simulator] cti-port; allowed values are a port no other listener of this "
+        "configuration uses")
+
+
+def test_a_failed_start_is_one_lms_line_and_exit_1(tmp_path):
+    import io
+    import os
+
+    from twisted.application.service import Service
+
+    from csta_connector.appservice import ApplicationService
+    from csta_connector.config import LogSection
+    from csta_connector.listening import ListenAddress, ListenFailed
+
+    class Refusing(Service):
+        def startService(self):
+            raise ListenFailed(ListenAddress("csta", "port", 1040, "127.0.0.1"), "Address already in use")
+
+    out = io.StringIO()
+    pidfile = tmp_path / "twistd.pid"
+    pidfile.write_text(str(os.getpid()))
+    top = ApplicationService(LogSection("standard", ("stdout",), (), (), (), (), "text"),
+                             "etc/x.ini", str(pidfile))
+    top.log_observer.observers[0].stream = out
+    Refusing().setServiceParent(top)
+    with pytest.raises(SystemExit) as e:
+        top.startService()
+    assert e.value.code == 1
+    (line,) = out.getvalue().splitlines()
+    assert line.split(" ", 1)[1] == (
+        "Alr 37006 Cannot start: etc/x.ini: [csta] port = '1040': cannot listen on "
+        "127.0.0.1:1040: Address already in use")
+    assert not pidfile.exists()
 
 
 def test_help_lists_the_options():

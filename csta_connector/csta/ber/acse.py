@@ -30,6 +30,10 @@ DIAGNOSTIC_NULL = 0
 DIAGNOSTIC_NO_REASON_GIVEN = 1
 DIAGNOSTIC_CONTEXT_NOT_SUPPORTED = 2
 
+#: protocol-version with version1 set, the only ACSE version there is (X.227):
+#: the bits 07 80 of the AARQs and AAREs in the captures
+VERSION1 = (b"\x80", 1)
+
 #: ABRT abort-source values.
 ABORT_BY_SERVICE_USER = 0
 ABORT_BY_SERVICE_PROVIDER = 1
@@ -159,22 +163,27 @@ def aare_for(
     accepted: bool = True,
     diagnostic: int | None = None,
 ) -> dict:
-    """The asn1tools value of the AARE answering ``request``.
+    """The asn1tools value of the AARE answering ``request`` (X.227 7.1.4.2).
 
-    It echoes the client's application context, protocol version and user
-    information (so its cSTAVersion), as the Panasonic PBX does. Accepting,
-    the Panasonic PBX gives acse-service-user ``no-reason-given`` (1); that
-    is the default here, so a Panasonic-tested client sees the exact bytes
-    it knows.
+    * protocol-version: the version selected, version1, when the AARQ names
+      versions (absent, it is version1 by default on both sides);
+    * application-context-name: the client's, echoed (any CSTA context);
+    * result: accepted (0), or rejected-permanent (1);
+    * result-source-diagnostic: acse-service-user, ``null`` (0) when
+      accepted, as X.227 has it. (The Panasonic PBX of the captures
+      accepts with ``no-reason-given`` (1); a client reads the result, not
+      the diagnostic.) Rejecting: ``application-context-name-not-supported`` (2);
+    * user-information: the client's (its cSTAVersion), echoed when accepted,
+      as the Panasonic PBX does.
+
+    No responder-acse-requirements: the authentication functional unit is
+    not taken up (its fields stay absent, as X.227 allows).
     """
     if diagnostic is None:
-        diagnostic = (
-            DIAGNOSTIC_NO_REASON_GIVEN if accepted
-            else DIAGNOSTIC_CONTEXT_NOT_SUPPORTED
-        )
+        diagnostic = DIAGNOSTIC_NULL if accepted else DIAGNOSTIC_CONTEXT_NOT_SUPPORTED
     aare: dict = {}
     if "protocol-version" in request.apdu:
-        aare["protocol-version"] = request.apdu["protocol-version"]
+        aare["protocol-version"] = VERSION1
     aare["application-context-name"] = request.application_context
     aare["result"] = ACCEPTED if accepted else REJECTED_PERMANENT
     aare["result-source-diagnostic"] = ("acse-service-user", diagnostic)
