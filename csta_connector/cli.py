@@ -8,6 +8,8 @@ ECMA-285 BER on TCP), runs one command and exits::
     csta-cli makecall 2001 2002         # prints the call id
     csta-cli answer 2002                # the alerting call, found by a snapshot
     csta-cli hold 2001 1:1
+    csta-cli agent-state 2002 ready     # SetAgentState; without a state: GetAgentState
+    csta-cli monitor 5001               # an ACD device: Queued, Delivered, Diverted...
 
 Exit status: 0 success, 1 the request failed (CSTA error, no answer, no such
 call), 2 bad usage, 3 the server cannot be reached. Every failure is one line
@@ -45,6 +47,9 @@ EXIT_UNREACHABLE = 3
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1040
 DEFAULT_TIMEOUT = 10.0
+
+#: SetAgentState requestedAgentState values (ECMA-285 ReqAgentState)
+AGENT_STATES = m.REQUESTED_AGENT_STATES
 
 
 class CallSelectionError(Exception):
@@ -133,8 +138,19 @@ def build_parser(prog: str = "csta-cli") -> argparse.ArgumentParser:
     transfer.add_argument("call_ids", nargs="*", metavar="CALLID")
     transfer.add_argument("--to", metavar="DEST", help="single-step transfer of CALLID to DEST")
 
+    agent = commands.add_parser(
+        "agent-state", help="print DEVICE's agent state (GetAgentState), or set it to STATE (SetAgentState)",
+        description="Without STATE: the agent's state, one line per queue. With STATE (one of %s): "
+        "SetAgentState; the connector refuses no transition, BroadWorks judges." % ", ".join(AGENT_STATES),
+    )
+    agent.add_argument("device", metavar="DEVICE")
+    agent.add_argument("state", nargs="?", choices=AGENT_STATES, metavar="STATE")
+    agent.add_argument("--code", metavar="CODE", help="with notReady: the BroadWorks unavailable code")
+    agent.add_argument("--group", metavar="ACD", help="the ACD device (queue) the request is about")
+
     commands.add_parser("system-status", help="print the server's system status")
     return parser
+
 
 
 def parse_args(argv: Sequence[str], parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
@@ -354,6 +370,8 @@ def request_words(args: argparse.Namespace, *call_ids: str | None) -> str:
         return "makecall %s %s" % (args.calling, args.called)
     if args.command == "system-status":
         return "system-status"
+    if args.command == "agent-state":
+        return " ".join(w for w in ("agent-state", args.device, args.state) if w)
     words = [args.command, args.device] + [c for c in call_ids if c]
     if getattr(args, "to", None):
         words += ["--to", args.to]
@@ -484,6 +502,35 @@ async def cmd_transfer(reactor, client, args, out):
                               ", transferred call %s" % transferred if transferred else ""))
 
 
+def format_agent_state(response: m.GetAgentStateResponse) -> list[str]:
+    """``["2002@example.com logged-on group=5001 state=agentReady"]``: one
+    line per queue of each agent."""
+    lines = []
+    for entry in response.agent_state_list:
+        head = "%s %s" % (entry.agent_id or "?", "logged-on" if entry.logged_on else "logged-off")
+        code = m.extension_value(response, m.EXT_UNAVAILABLE_CODE)
+        tail = " code=%s" % code if code else ""
+        for info in entry.agent_info or (None,):
+            if info is None:
+                lines.append(head + tail)
+                continue
+            group = " group=%s" % info.acd_group if info.acd_group else ""
+            lines.append("%s%s state=%s%s" % (head, group, info.agent_state, tail))
+    return lines
+
+
+async def cmd_agent_state(reactor, client, args, out):
+    if args.state is None:
+        response = await call(client, args, m.GetAgentState(device=args.device, acd_group=args.group))
+        for line in format_agent_state(response):
+            out.write(line + "\n")
+        return
+    extensions = m.make_extensions(**{m.EXT_UNAVAILABLE_CODE: args.code})
+    await call(client, args, m.SetAgentState(
+        device=args.device, requested_agent_state=args.state, group=args.group, extensions=extensions))
+    out.write("%s: ok\n" % request_words(args))
+
+
 async def cmd_system_status(reactor, client, args, out):
     response = await call(client, args, m.RequestSystemStatus())
     out.write("%s\n" % response.status)
@@ -559,6 +606,7 @@ COMMANDS = {
     "retrieve": cmd_call_control,
     "transfer": cmd_transfer,
     "system-status": cmd_system_status,
+    "agent-state": cmd_agent_state,
 }
 
 

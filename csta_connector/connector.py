@@ -35,6 +35,7 @@ from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
 from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.services.core import ConnectorCore
 from csta_connector.services.counts import EventCounts
+from csta_connector.services.devices import DeviceTypes
 from csta_connector.status import SystemStatus
 
 
@@ -125,6 +126,8 @@ class ConnectorService(MultiService):
             counts=self.counts,
             detail=detail,
             snapshot_requester_events=config.csta.snapshot_requester_events,
+            devices=DeviceTypes.from_config(config),
+            agent_login_state=config.contact_centre.agent_login_state,
         )
         self.channel_set.deliver_to(self.core)
         requests = None

@@ -14,7 +14,15 @@ contact-centre server would, and then:
    the answering agents 2002, 2004, 2008 (ConnectionCleared + LMS 37205);
 5. a SnapshotDevice of 2001, 2003, 2005, 2006, 2007 clears the rest;
 6. every agent is idle and the connector's call model is empty;
-7. a new call 2001->2002 works on the peer AS.
+7. a new call 2001->2002 works on the peer AS;
+
+then the queue scene (SPEC §10): the call center 5001 monitored by the
+client and by a supervisor's client in the other encoding, agent 2009 made
+ready (SetAgentState), a call queued and distributed to it and not to
+2010, a second call left waiting, the Application Server killed again (the
+peer AS says nothing about queues), a SnapshotDevice of 5001 clearing the
+stuck queued call (the supervisor sees ConnectionCleared, LMS 37205), and a
+new call distributed on the peer AS.
 
 Every step is checked and every wait is bounded: the exit status is 0 when
 the story ran as expected, 1 with one line naming the failed step otherwise.
@@ -48,8 +56,14 @@ CALLS = (
 # a call they received. The others only learn it from a snapshot.
 RESYNCED = ("2002", "2004", "2008")
 SNAPSHOTTED = ("2001", "2003", "2005", "2006", "2007")
+# The queue scene: the call center, its ready agent, an agent signed out, callers
+QUEUE = "5001"
+READY_AGENT = "2009"
+SIGNED_OUT_AGENT = "2010"
+QUEUE_CALLERS = ("2011", "2012", "2013")
 
 STEP_TIMEOUT = 5.0  # no single wait of the story takes anywhere near this
+RESYNC_DELAY = 0.2  # [simulator] resync-delay below
 STOP_TIMEOUT = 3.0
 STUCK_CAUSE = "switchingFunctionTerminated"
 
@@ -80,7 +94,7 @@ cti-port = 0
 xsi-port = 0
 control-port = 0
 users = {users}
-resync-delay = 0.2
+resync-delay = {resync_delay}
 """
 DEMO_SOURCE = "<csta-connector-demo>"
 
@@ -88,7 +102,9 @@ DEMO_SOURCE = "<csta-connector-demo>"
 def demo_config(encoding: str = "auto", csta_port: int = 0):
     """The demo's configuration (:data:`DEMO_CONFIG`), read as a file would be;
     ``csta_port`` 0 is any free port."""
-    text = DEMO_CONFIG.format(encoding=encoding, users=max(len(AGENTS), 20), csta_port=csta_port)
+    text = DEMO_CONFIG.format(
+        encoding=encoding, users=max(len(AGENTS), 20), csta_port=csta_port, resync_delay=RESYNC_DELAY
+    )
     return parse_config(text, DEMO_SOURCE)
 
 
@@ -162,10 +178,14 @@ async def bounded(reactor, name, awaitable, timeout=STEP_TIMEOUT):
 
 
 class Story:
-    def __init__(self, reactor, connector, client, control, timeline, captured):
+    def __init__(self, reactor, connector, client, control, timeline, captured, supervisor=None):
         self.reactor = reactor
         self.connector = connector
         self.client = client
+        #: a second CSTA client (the other encoding) watching the queue
+        self.supervisor = supervisor
+        self.supervisor_xref = None
+        self.user_parties_cleared = 0
         self.control = control
         self.say = timeline.say
         self.captured = captured
@@ -332,6 +352,106 @@ class Story:
         await self.wait_event(step, "2002", m.CallClearedEvent, call_id)
         self.say("call %-5s cleared by 2001 (ClearConnection); agents idle" % call_id)
 
+    # the queue scene ------------------------------------------------------------------
+
+    def supervisor_events(self, kind=None):
+        return [e for e in self.supervisor.events.items
+                if e.cross_ref_id == self.supervisor_xref and (kind is None or isinstance(e, kind))]
+
+    async def set_agent(self, step, state, *events):
+        before = len(self.events_at(READY_AGENT))
+        await self.step(step, self.client.request(m.SetAgentState(device=READY_AGENT, requested_agent_state=state)))
+        await self.step(step, self.client.events.wait_for(
+            lambda items: len(self.events_at(READY_AGENT)) >= before + len(events), STEP_TIMEOUT,
+            "%s at %s" % ("/".join(e.__name__ for e in events), READY_AGENT)))
+        got = self.events_at(READY_AGENT)[before:]
+        self.check(step, [type(e) for e in got] == list(events), "SetAgentState %s: %s" % (
+            state, [type(e).__name__ for e in got]))
+        self.say("SetAgentState %s %s ->" % (READY_AGENT, state))
+        for event in got:
+            self.say(self.event_line(event), 1)
+
+    async def queue_distribution(self):
+        step = "queue: distribution"
+        for device in (QUEUE, READY_AGENT, SIGNED_OUT_AGENT):
+            response = await self.step(step, self.client.request(m.MonitorStart(device=device)))
+            self.xrefs[device] = response.cross_ref_id
+            self.device_of[response.cross_ref_id] = device
+        response = await self.step(step, self.supervisor.request(m.MonitorStart(device=QUEUE)))
+        self.supervisor_xref = response.cross_ref_id
+        self.say("call center %s monitored (Call Center Queue), agents %s, %s monitored (Advanced Call + "
+                 "Call Center Agent); a supervisor's client watches %s too" % (
+                     QUEUE, READY_AGENT, SIGNED_OUT_AGENT, QUEUE))
+        await self.set_agent(step, "ready", m.AgentLoggedOnEvent, m.AgentReadyEvent)
+        placed = await self.step(step, self.control.place_call(QUEUE_CALLERS[0], QUEUE))
+        call_id = placed["extTrackingId"]
+        await self.wait_event(step, READY_AGENT, m.DeliveredEvent, call_id)
+        await self.step(step, self.control.user_action(READY_AGENT, "answer"))
+        await self.wait_event(step, QUEUE, m.DivertedEvent, call_id)
+        await self.wait_event(step, READY_AGENT, m.AgentBusyEvent)
+        self.say("call %-5s %s -> %s, queued and distributed to the Available agent:" % (
+            call_id, QUEUE_CALLERS[0], QUEUE))
+        for device in (QUEUE, READY_AGENT):
+            for event in self.events_at(device, call_id=call_id) + self.events_at(device, m.AgentBusyEvent):
+                self.say(self.event_line(event), 1)
+        delivered = self.events_at(READY_AGENT, m.DeliveredEvent, call_id)[0]
+        self.check(step, delivered.last_redirection_device == QUEUE,
+                   "Delivered at %s names %s as the redirecting device" % (READY_AGENT, delivered.last_redirection_device))
+        self.check(step, self.events_at(SIGNED_OUT_AGENT) == [], "the signed-out %s was told of the call"
+                   % SIGNED_OUT_AGENT)
+        self.say("%s (Sign-Out) got nothing" % SIGNED_OUT_AGENT, 1)
+        await self.step(step, self.control.user_action(QUEUE_CALLERS[0], "release"))
+        await self.step(step, self.client.events.wait_for(
+            lambda items: len(self.events_at(READY_AGENT, m.AgentReadyEvent)) >= 2, STEP_TIMEOUT,
+            "AgentReady at %s after the call" % READY_AGENT))
+        self.say("call %-5s released: %s is ready again (AgentReady)" % (call_id, READY_AGENT))
+
+    async def queue_stuck_call(self):
+        step = "queue: a stuck queued call"
+        await self.set_agent(step, "notReady", m.AgentNotReadyEvent)
+        placed = await self.step(step, self.control.place_call(QUEUE_CALLERS[1], QUEUE))
+        call_id = self.calls[QUEUE_CALLERS[1]] = placed["extTrackingId"]
+        await self.wait_event(step, QUEUE, m.QueuedEvent, call_id)
+        self.say("call %-5s %s -> %s waits: no agent is Available" % (call_id, QUEUE_CALLERS[1], QUEUE))
+        await self.step(step, self.supervisor.events.wait_for(
+            lambda items: any(e.queued_connection.call_id == call_id for e in self.supervisor_events(m.QueuedEvent)),
+            STEP_TIMEOUT, "Queued at the supervisor"))
+        self.user_parties_cleared = len(self.captured.items)
+        before = len(self.supervisor_events())
+        await self.step(step, self.control.failover("ungraceful"))
+        self.say("*** Application Server killed again: the queued call is an orphan; the peer AS "
+                 "sends nothing about queues")
+        await task.deferLater(self.reactor, 3 * RESYNC_DELAY, lambda: None)
+        self.check(step, len(self.supervisor_events()) == before,
+                   "the supervisor got %s by itself" % [type(e).__name__ for e in self.supervisor_events()[before:]])
+        response = await self.step(step, self.client.request(m.SnapshotDevice(device=QUEUE)))
+        self.check(step, response.items == (), "SnapshotDevice %s still lists %s" % (
+            QUEUE, [i.connection.call_id for i in response.items]))
+        await self.step(step, self.supervisor.events.wait_for(
+            lambda items: self.supervisor_events(m.CallClearedEvent), STEP_TIMEOUT, "CallCleared at the supervisor"))
+        await self.step(step, self.captured.wait_for(
+            lambda items: len(items) > self.user_parties_cleared, STEP_TIMEOUT, "LMS 37205 for %s" % QUEUE))
+        self.say("SnapshotDevice %s (UpdateSubscriptionRequest -> ACDSubscriptionEvent) -> no calls; the "
+                 "supervisor is told:" % QUEUE)
+        for event in self.supervisor_events()[before:]:
+            self.say(format_event(event, QUEUE), 1)
+            if isinstance(event, m.ConnectionClearedEvent):
+                self.check(step, event.cause == STUCK_CAUSE, "ConnectionCleared cause %s" % event.cause)
+        for event in self.captured.items[self.user_parties_cleared:]:
+            self.check(step, event["device"] == QUEUE, "LMS 37205 for %s" % event["device"])
+            self.say(lms_text(event), 1)
+
+    async def queue_after_failover(self):
+        step = "queue: distribution on the peer AS"
+        await self.set_agent(step, "ready", m.AgentReadyEvent)
+        placed = await self.step(step, self.control.place_call(QUEUE_CALLERS[2], QUEUE))
+        call_id = placed["extTrackingId"]
+        await self.wait_event(step, READY_AGENT, m.DeliveredEvent, call_id)
+        self.say("call %-5s %s -> %s, queued on the peer AS and offered to %s" % (
+            call_id, QUEUE_CALLERS[2], QUEUE, READY_AGENT))
+        await self.step(step, self.control.user_action(QUEUE_CALLERS[2], "release"))
+        await self.wait_event(step, QUEUE, m.CallClearedEvent, call_id)
+
     async def run(self):
         await self.monitor_agents()
         await self.set_up_calls()
@@ -341,6 +461,10 @@ class Story:
         await self.snapshots()
         await self.all_idle()
         await self.new_call()
+        if self.supervisor is not None:
+            await self.queue_distribution()
+            await self.queue_stuck_call()
+            await self.queue_after_failover()
 
 
 # --- running it --------------------------------------------------------------------------
@@ -377,7 +501,12 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
         timeline.say("CSTA client connected (%s), session started (SystemStatus %s)"
                      % ({"xml": "CSTA XML, ECMA-323", "ber": "CSTA ASN.1/BER, ECMA-285"}[encoding],
                         client.system_statuses[-1]))
-        story = Story(reactor, connector, client, control, timeline, captured)
+        other = {"xml": "ber", "ber": "xml"}[encoding]
+        try:
+            supervisor = await open_session(reactor, "127.0.0.1", connector.csta_port, other, STEP_TIMEOUT)
+        except CommandFailed as exc:
+            raise StepFailed("connect the supervisor's CSTA client", str(exc))
+        story = Story(reactor, connector, client, control, timeline, captured, supervisor)
         await story.run()
     except StepFailed as failed:
         err.write("demo FAILED at step '%s': %s\n" % (failed.step, failed.detail))
@@ -387,19 +516,22 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
         return 1
     finally:
         globalLogPublisher.removeObserver(captured)
-        if client is not None and client.transport is not None:
-            client.transport.loseConnection()
+        for session in (client, story.supervisor if story is not None else None):
+            if session is not None and session.transport is not None:
+                session.transport.loseConnection()
         stopping = defer.ensureDeferred(_stop(connector))
         stopping.addTimeout(STOP_TIMEOUT, reactor)
         try:
             await stopping
         except Exception:
             pass  # the verdict is about the story; a slow stop changes nothing of it
+    users = story.user_parties_cleared
     out.write("demo OK (%s, %.1f s): %d stuck call parties cleared after the AS failover "
               "(%d by the unsolicited resync, %d by SnapshotDevice), LMS 37205 x%d, "
-              "every agent idle, a new call works\n"
-              % (encoding, timeline.elapsed(), len(captured.items), len(RESYNCED), len(SNAPSHOTTED),
-                 len(captured.items)))
+              "every agent idle, a new call works; queue %s: a call distributed to the Available "
+              "agent, %d stuck queued call cleared by SnapshotDevice after a second failover\n"
+              % (encoding, timeline.elapsed(), users, len(RESYNCED), len(SNAPSHOTTED), users,
+                 QUEUE, len(captured.items) - users))
     return 0
 
 

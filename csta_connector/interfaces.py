@@ -128,8 +128,10 @@ class ISubscriptionClient(Interface):
 
     subscription_expires = Attribute("the expiry (s) each subscription is asked for")
 
-    def subscribe(user_id):
-        """AddUserSubscriptionRequest; a Deferred firing with the subscriptionId."""
+    def subscribe(user_id, package="Advanced Call"):
+        """AddUserSubscriptionRequest to ``package``; a Deferred firing with
+        the subscriptionId. (A manager of ``Advanced Call`` passes only the
+        user id.)"""
 
     def update_subscription(subscription_id):
         """UpdateSubscriptionRequest; fires once BroadWorks accepted it (the

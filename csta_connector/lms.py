@@ -299,6 +299,30 @@ RESYNCHRONIZATION_STARTED = LmsMessage(
     37221, "Standard", "Resynchronizing {count} subscription(s) after {cause}"
 )
 
+# 3725x  the contact centre: agents and queues (SPEC §10)
+
+AGENT_SUBSCRIPTION_REFUSED = LmsMessage(
+    # Instead of 37203 for a Call Center Agent subscription: the monitor stands.
+    37250,
+    "Standard",
+    "Device {user} is no agent: its Call Center Agent subscription was refused ({reason}); "
+    "its monitor stands, agent services fail",
+)
+AGENT_CORRECTED = LmsMessage(
+    37251,
+    "Standard",
+    "Agent {device} corrected by synchronization from {event_type}: state {old_state} -> "
+    "{new_state}, joined {joined}, left {left}",
+)
+AGENT_STATE_REREAD = LmsMessage(
+    37252, "Trace", "Agent {device}: state read again after its ACD call {call_id}: {state}"
+)
+AGENT_STATE_READ_FAILED = LmsMessage(
+    37253, "Standard",
+    "Agent {device}: its state could not be read again after its ACD call ({error}); the next "
+    "AgentStateEvent or refresh tells it",
+)
+
 # ---------------------------------------------------------------------------
 # 373xx  the CSTA side
 

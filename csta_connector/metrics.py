@@ -42,7 +42,7 @@ from twisted.logger import Logger
 from twisted.web import resource, server
 
 from csta_connector import __version__, lms
-from csta_connector.csta import wire
+from csta_connector.csta import messages as m, wire
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.listening import ListenAddress, listen_now
 from csta_connector.status import Status
@@ -67,6 +67,8 @@ OK, ERROR, TIMEOUT, CANCELLED = RequestResult
 
 #: System statuses always exported, so a dashboard sees the 0 as well as the 1.
 SYSTEM_STATUSES = tuple(str(status) for status in Status)
+#: every ECMA-285 AgentState, so that each agents{state} series exists from the start
+AGENT_STATES = m.AGENT_STATES
 
 
 # ---------------------------------------------------------------------------
@@ -185,6 +187,7 @@ class ConnectorCollector:
         clients = Counter(session_encoding(s) for s in factory.sessions)
         counts = core.model.counts()
         snapshots = self.requests.services.get("SnapshotDevice")
+        contact_centre = core.contact_centre
         return {
             "application": self.connector_section.application_name,
             "version": __version__,
@@ -229,7 +232,18 @@ class ConnectorCollector:
             "event_reader_failures": reader.failures,
             "update_subscription_requests": core.subscriptions.update_requests,
             "synchronizations": core.stats["synchronizations"],
-            "parties_cleared": core.stats["parties_cleared"],
+            # every LMS 37205 line: users' parties and queues' calls
+            "parties_cleared": core.stats["parties_cleared"] + contact_centre.stats["parties_cleared"],
+            "contact_centre": {
+                "subscriptions": {
+                    manager.package.name: len(manager.subscriptions) for manager in contact_centre.managers
+                },
+                "calls_waiting": contact_centre.calls_waiting(),
+                "agents": contact_centre.agent_states(),
+                "queue_synchronizations": contact_centre.stats["synchronizations"],
+                "queue_calls_cleared": contact_centre.stats["parties_cleared"],
+                "agents_corrected": contact_centre.stats["agents_corrected"],
+            },
         }
 
     def collect(self):
@@ -303,6 +317,35 @@ class ConnectorCollector:
             PREFIX + "parties_cleared",
             "Call parties found stuck and cleared by synchronization (LMS 37205 lines).",
             value=s["parties_cleared"])
+        yield from self._contact_centre(s["contact_centre"])
+
+    @staticmethod
+    def _contact_centre(cc):
+        subscriptions = GaugeMetricFamily(
+            PREFIX + "contact_centre_subscriptions",
+            "BroadWorks subscriptions of the contact centre, by event package.", labels=["package"])
+        for package, n in cc["subscriptions"].items():
+            subscriptions.add_metric([package], n)
+        yield subscriptions
+        waiting = GaugeMetricFamily(
+            PREFIX + "queue_calls_waiting", "Calls waiting in each monitored ACD queue.", labels=["queue"])
+        for queue, n in sorted(cc["calls_waiting"].items()):
+            waiting.add_metric([queue], n)
+        yield waiting
+        agents = GaugeMetricFamily(
+            PREFIX + "agents", "Monitored agents by CSTA agent state (agentBusy: on a call center's call).",
+            labels=["state"])
+        for state in dict.fromkeys(AGENT_STATES + tuple(cc["agents"])):
+            agents.add_metric([state], cc["agents"].get(state, 0))
+        yield agents
+        yield CounterMetricFamily(
+            PREFIX + "queue_calls_cleared",
+            "Queued calls found stuck and cleared by a queue's synchronization (among the 37205 lines).",
+            value=cc["queue_calls_cleared"])
+        yield CounterMetricFamily(
+            PREFIX + "agents_corrected",
+            "Agents whose state or queues a refreshed AgentSubscriptionEvent corrected (LMS 37251).",
+            value=cc["agents_corrected"])
 
     def _requests(self):
         histogram = HistogramMetricFamily(

@@ -362,8 +362,10 @@ class ScriptedClient:
         self.requests.append((name, arg, d))
         return d
 
-    def subscribe(self, user_id):
-        return self._request("subscribe", user_id)
+    def subscribe(self, user_id, package=None):
+        """Recorded as ("subscribe", user_id), or ("subscribe", (user_id,
+        package)) for a package other than Advanced Call."""
+        return self._request("subscribe", user_id if package is None else (user_id, package))
 
     def update_subscription(self, subscription_id):
         return self._request("update", subscription_id)
@@ -371,12 +373,51 @@ class ScriptedClient:
     def unsubscribe(self, subscription_id):
         return self._request("unsubscribe", subscription_id)
 
+    # the contact centre's requests (services/contact_centre.py)
+
+    def set_agent_state(self, agent_id, state, unavailable_code=None):
+        return self._request("set_agent_state", (agent_id, state, unavailable_code))
+
+    def get_agent_state(self, agent_id):
+        """Answer with a ``xsi_contact_centre.CallCenterSettings``."""
+        return self._request("get_agent_state", agent_id)
+
+    def acd_release_call(self, call_center_id, call_id):
+        return self._request("acd_release_call", (call_center_id, call_id))
+
+    def acd_blind_transfer(self, call_center_id, call_id, address):
+        return self._request("acd_blind_transfer", (call_center_id, call_id, address))
+
     def names(self):
         """(name, argument) of every request so far."""
         return [(n, a) for n, a, _ in self.requests]
 
     def answer(self, index, result=None):
         self.requests[index][2].callback(result)
+
+
+class RecordingSession:
+    """A running CSTA session as the services see it (``name``, ``state``,
+    ``wire``, ``write``): it keeps what the fan-out wrote to it, on a real
+    XML wire, and decodes it (:meth:`events`)."""
+
+    def __init__(self, name="client"):
+        from csta_connector.csta.server import RUNNING
+        from csta_connector.csta.wire import XmlWire
+
+        self.name = name
+        self.state = RUNNING
+        self.wire = XmlWire()
+        self.written = bytearray()
+
+    def write(self, data):
+        self.written += data
+
+    def events(self) -> list:
+        """The events written since the last call, decoded."""
+        frames = framing.XmlFrameDecoder().feed(bytes(self.written))
+        self.written.clear()
+        return [xml_codec.decode(body)[0] for _, body in frames]
 
 
 class RecordingRouter:
@@ -391,9 +432,11 @@ class RecordingRouter:
         self.events = []  # (user_id, event_id)
 
     def deliver(self, event) -> bool:
-        """Route ``event``; False when its subscription is unknown."""
+        """Route ``event``; False when its subscription is unknown (then the
+        manager may hold it, as for the core, when a subscribe is unanswered)."""
         route = self.manager.route(event)
         if route is None:
+            self.manager.held(event)
             return False
         if event.is_snapshot:
             self.snapshots.append((route.user_id, event.event_id, route.requesters))

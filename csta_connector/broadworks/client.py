@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from zope.interface import implementer
 
-from csta_connector.broadworks import requests, xsp
+from csta_connector.broadworks import cti_contact_centre, requests, xsp
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.interfaces import ISubscriptionClient
 
 
@@ -52,11 +53,12 @@ class BroadWorksClient:
 
     # -- subscriptions ------------------------------------------------------
 
-    def subscribe(self, user_id: str):
-        """AddUserSubscriptionRequest (Advanced Call); fires with the subscriptionId."""
+    def subscribe(self, user_id: str, package: str = requests.ADVANCED_CALL):
+        """AddUserSubscriptionRequest to ``package``; fires with the subscriptionId."""
         d = self.link.request(
             requests.add_user_subscription(
-                user_id, self.channel_set_id, self.application_id, self.subscription_expires
+                user_id, self.channel_set_id, self.application_id, self.subscription_expires,
+                event_package=package,
             )
         )
         return d.addCallback(lambda r: self._values(r).get("subscriptionId"))
@@ -129,3 +131,22 @@ class BroadWorksClient:
 
     def transmit_dtmf(self, user_id: str, call_id: str, digits: str):
         return self._done(requests.transmit_dtmf(user_id, call_id, digits))
+
+    # -- the contact centre (CTIAgent, CTIACD) ---------------------------------
+
+    def set_agent_state(self, agent_id: str, state: str, unavailable_code: str | None = None):
+        """SetAgentStateRequest: the agent's ACD state (XSIDataTypes ``AgentState``)."""
+        return self._done(cti_contact_centre.set_agent_state(agent_id, state, unavailable_code))
+
+    def get_agent_state(self, agent_id: str):
+        """GetAgentStateRequest; fires with a ``CallCenterSettings``."""
+        d = self.link.request(cti_contact_centre.get_agent_state(agent_id))
+        return d.addCallback(lambda r: cc.parse_call_center(r.payload))
+
+    def acd_release_call(self, call_center_id: str, call_id: str):
+        """ACDReleaseCallRequest: the queued call leaves the queue, released."""
+        return self._done(cti_contact_centre.acd_release_call(call_center_id, call_id))
+
+    def acd_blind_transfer(self, call_center_id: str, call_id: str, address: str):
+        """ACDBlindTransferRequest: the queued call goes to ``address``."""
+        return self._done(cti_contact_centre.acd_blind_transfer(call_center_id, call_id, address))

@@ -21,9 +21,9 @@ formed and what the document means. What it recognizes:
   ``hookStatus`` (the snapshots, CallRedirectedEvent), ``hookStatus`` alone,
   or nothing (e.g. SubscriptionTerminatedEvent);
 - in ``call``, every element of the schema's ``Call`` in schema order (the
-  ones the connector ignores are accepted, among them a call-centre call's
-  ``acdCallInfo``, ``redirections`` and the recording elements), except
-  ``clientSessionInfo``.
+  ones the connector ignores are accepted, among them ``redirections`` and
+  the recording elements; a call-centre call's ``acdCallInfo`` is read),
+  except ``clientSessionInfo``.
 
 It declines entity and character references, comments, CDATA, carriage
 returns, ``>`` in text, control characters, non-ASCII names, attributes other
@@ -52,6 +52,7 @@ from csta_connector.broadworks.xsi import (
     RemoteParty,
     SubscriptionEvent,
 )
+from csta_connector.broadworks.xsi_contact_centre import AcdCallInfo
 
 
 def _compile(pattern: str):
@@ -129,22 +130,24 @@ def _party(group_prefix=None):
     )
 
 
-# Elements of a call the connector does not read, accepted (schema order)
-# so that the events of call-centre agents, recorded calls... stay on the
-# fast path: XSIDataTypes.xsd ACDCallInfo and ACDOutgoingCallInfo.
+# A call-centre agent's call names the call center that delivered it
+# (XSIDataTypes.xsd ACDCallInfo): read, so that agents' events stay on the
+# fast path. Its acdUserId is mandatory (the general path refuses a call
+# without one); the outgoing variant is accepted and ignored.
 _ACD_CALL_INFO = _container(
     "acdCallInfo",
-    _leaf("acdUserId", _T)
-    + _leaf("acdName", _T)
-    + _leaf("acdNumber", _T, attributes=_COUNTRY_CODE)
-    + _leaf("numCallsInQueue", _T)
-    + _leaf("waitTime", _T)
-    + _leaf("longestWaitTime", _T)
-    + _flag("holdReminder")
-    + _container("callingPartyInfo", _party())
-    + _flag("routePoint")
-    + _leaf("dispositionCode", _T)
-    + _leaf("postCallAgentState", _T),
+    _leaf("acdUserId", _T1, "acd_user_id", optional=False)
+    + _leaf("acdName", _T, "acd_name")
+    + _leaf("acdNumber", _T, "acd_number", attributes=_COUNTRY_CODE)
+    + _leaf("numCallsInQueue", _INT, "acd_num_calls_in_queue")
+    + _leaf("waitTime", _INT, "acd_wait_time")
+    + _leaf("longestWaitTime", _INT, "acd_longest_wait_time")
+    + _flag("holdReminder", "acd_hold_reminder")
+    + _container("callingPartyInfo", _party("acd_party"))
+    + _flag("routePoint", "acd_route_point")
+    + _leaf("dispositionCode", _T, "acd_disposition_code")
+    + _leaf("postCallAgentState", _T, "acd_post_call_agent_state"),
+    group="acd",
 )
 _ACD_OUTGOING_CALL_INFO = _container(
     "acdOutgoingCallInfo",
@@ -495,6 +498,10 @@ _CALL_GROUPS = (
     "redirect", "redirect_address", "redirect_reason", "redirect_time", "endpoint_type_prefix",
     "allow_answer", "allow_retrieve",
     "start_time", "answer_time", "held_time", "detached_time", "release_time",
+    "acd", "acd_user_id", "acd_name", "acd_number", "acd_num_calls_in_queue", "acd_wait_time",
+    "acd_longest_wait_time", "acd_hold_reminder", "acd_party_name", "acd_party_address",
+    "acd_party_user_id", "acd_party_user_dn", "acd_party_call_type", "acd_route_point",
+    "acd_disposition_code", "acd_post_call_agent_state",
 )
 if _CALL_FIELDS != _CALL_GROUPS:  # _call unpacks the groups in this order
     raise ImportError("eventreader: the call pattern's groups changed: %r" % (_CALL_FIELDS,))
@@ -507,6 +514,7 @@ def _call(match, prefixes) -> Call | None:
         redirect, redirect_address, redirect_reason, redirect_time, endpoint_type_prefix,
         allow_answer, allow_retrieve,
         start_time, answer_time, held_time, detached_time, release_time,
+        *acd,
     ) = match.groups()
     if endpoint_type_prefix is not None and endpoint_type_prefix not in prefixes:
         return None  # an undeclared prefix: not well-formed
@@ -538,4 +546,38 @@ def _call(match, prefixes) -> Call | None:
         held_time=int(held_time) if held_time else None,
         detached_time=int(detached_time) if detached_time else None,
         release_time=int(release_time) if release_time else None,
+        acd_call_info=_acd_call_info(*acd) if acd[0] is not None else None,
+    )
+
+
+def _given_text(value):
+    """A text element as the general path reads it: absent "", empty None."""
+    if value is None:
+        return ""
+    return value or None
+
+
+def _acd_call_info(
+    _, user_id, name, number, num_calls, wait_time, longest_wait_time, hold_reminder,
+    party_name, party_address, party_user_id, party_user_dn, party_call_type, route_point,
+    disposition_code, post_call_agent_state,
+) -> AcdCallInfo:
+    return AcdCallInfo(
+        acd_user_id=user_id,
+        acd_name=_given_text(name),
+        acd_number=_given_text(number),
+        num_calls_in_queue=int(num_calls) if num_calls is not None else 0,
+        wait_time=int(wait_time) if wait_time is not None else 0,
+        calling_party_info=RemoteParty(
+            name=party_name or None,
+            address=party_address or None,
+            user_id=party_user_id or None,
+            user_dn=party_user_dn or None,
+            call_type=party_call_type or None,
+        ),
+        longest_wait_time=int(longest_wait_time) if longest_wait_time is not None else None,
+        hold_reminder=hold_reminder is not None,
+        route_point=route_point is not None,
+        disposition_code=disposition_code or None,
+        post_call_agent_state=post_call_agent_state or None,
     )

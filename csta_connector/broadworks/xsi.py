@@ -109,8 +109,8 @@ class Call(NamedTuple):
     held_time: int | None = None
     detached_time: int | None = None
     release_time: int | None = None
-    # a call-centre call's acdCallInfo (xsi_contact_centre.AcdCallInfo); written,
-    # not read here: the event reader's fast path skips it too
+    # a call-centre call's acdCallInfo (xsi_contact_centre.AcdCallInfo): the
+    # call center or route point that delivered an agent's call
     acd_call_info: object = None
 
 
@@ -254,6 +254,8 @@ def parse_call(el) -> Call:
             )
         elif name in _CALL_FLAGS:
             kw[_CALL_FLAGS[name]] = True
+        elif name == "acdCallInfo":
+            kw["acd_call_info"] = _contact_centre.parse_acd_call_info(child)
     if not (kw.get("call_id") and kw.get("ext_tracking_id") and kw.get("personality") and kw.get("state")):
         for required in ("call_id", "ext_tracking_id", "personality", "state"):
             if not kw.get(required):

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, quote
 from lxml import etree
 
 from csta_connector.broadworks import requests, xsp
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.xsi import XSI_NS
 
 XSI_EVENTS = requests.XSI_EVENTS
@@ -70,6 +71,10 @@ class Route(NamedTuple):
 
 
 _USER_CALLS = XSI_ACTIONS + "/user/{subscriberid}/calls"
+_AGENT = XSI_ACTIONS + "/user/{subscriberid}/services/callcenter"
+_CALL_CENTER_CALLS = XSI_ACTIONS + "/callcenter/{callcenterid}/calls"
+_ROUTE_POINT = XSI_ACTIONS + "/routepoint/{routepointId}"
+_ROUTE_POINT_CALL = _ROUTE_POINT + "/calls/{callId}"
 
 ROUTES = (
     Route(ADD_CHANNEL, "POST", CHANNEL_PATH),
@@ -94,6 +99,31 @@ ROUTES = (
     Route("BlindTransferRequest", "PUT", _USER_CALLS + "/{callid}/BlindTransfer", (("address", "address"),)),
     Route("ConsultativeTransferRequest", "PUT", _USER_CALLS + "/{callid1}/ConsultTransfer/{callid2}"),
     Route("TransmitDTMFRequest", "PUT", _USER_CALLS + "/{callid}/TransmitDTMF", (("playdtmf", "PlayDTMF"),)),
+    # the contact centre (CTIAgent, CTIACD, CTIRoutePoint, CTISystem): its
+    # CTI URIs are the Xsi-Actions ones already (cti_contact_centre.py)
+    Route("SetAgentStateRequest", "PUT", _AGENT),
+    Route("GetAgentStateRequest", "GET", _AGENT),
+    Route("GetACDRequest", "GET", _CALL_CENTER_CALLS),
+    Route("ACDReleaseCallRequest", "DELETE", _CALL_CENTER_CALLS + "/{callid}"),
+    Route("ACDBlindTransferRequest", "PUT", _CALL_CENTER_CALLS + "/{callid}/blindtransfer", (("phoneno", "phoneno"),)),
+    Route("ACDPromoteCallRequest", "PUT", _CALL_CENTER_CALLS + "/{callid}/promote"),
+    Route("ACDReorderCallRequest", "PUT", _CALL_CENTER_CALLS + "/{callid}/reorder", (("index", "index"),)),
+    Route("GetRoutePointRequest", "GET", _ROUTE_POINT + "/calls"),
+    Route("GetRoutePointStateRequest", "GET", _ROUTE_POINT + "/profile/state"),
+    Route("ModifyRoutePointStateRequest", "PUT", _ROUTE_POINT + "/profile/state"),
+    Route("RoutePointReleaseCallRequest", "DELETE", _ROUTE_POINT_CALL + "/"),
+    *(Route(name, "PUT", _ROUTE_POINT_CALL + suffix) for name, suffix in (
+        ("RoutePointFailCallRequest", "/fail"), ("RoutePointBounceCallRequest", "/bounce"),
+        ("RoutePointAdmitCallRequest", "/admit"), ("RoutePointRejectCallRequest", "/reject"),
+        ("RoutePointDistributeCallRequest", "/distribute"),
+    )),
+    Route("RoutePointBlindTransferRequest", "PUT", _ROUTE_POINT_CALL + "/blindtransfer", (("address", "address"),)),
+    *(Route(kind.request, "PUT", _ROUTE_POINT_CALL + "/" + kind.uri_suffix) for kind in cc.PLAY_KINDS),
+    Route(
+        "SetApplicationControllerStateRequest",
+        "PUT",
+        XSI_ACTIONS + "/system/services/routepoint/applicationcontroller/{applicationcontrollerid}",
+    ),
 )
 ROUTE_OF = {route.name: route for route in ROUTES}
 

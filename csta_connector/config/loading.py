@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 from csta_connector.config.options import (
     CONNECTOR,
     CONNECTOR_SECTIONS,
+    CONTACT_CENTRE,
     CSTA,
     LINK,
     LOG,
@@ -32,6 +33,7 @@ from csta_connector.config.options import (
 from csta_connector.config.values import (
     ConnectorConfig,
     ConnectorSection,
+    ContactCentreSection,
     CstaSection,
     LinkSection,
     LogSection,
@@ -259,6 +261,9 @@ def _build_connector_config(
                     section="csta", option=option,
                 )
 
+    contact_centre = ContactCentreSection(
+        **_values(CONTACT_CENTRE, "contact-centre", raw.get("contact-centre", {}), source)
+    )
     log = LogSection(**_values(LOG, "log", raw.get("log", {}), source))
     metrics = None
     if "metrics" in raw:
@@ -269,7 +274,7 @@ def _build_connector_config(
     if simulator.enabled:
         listeners.extend(_simulator_listeners(simulator))
     _check_listen_ports(listeners, source)
-    return ConnectorConfig(connector, tuple(links), csta, simulator, log, metrics, source)
+    return ConnectorConfig(connector, tuple(links), csta, contact_centre, simulator, log, metrics, source)
 
 
 # What each link protocol reads to reach its XSP; the other's options are a

@@ -384,6 +384,55 @@ CSTA = SectionSpec(
     "The listener for CSTA clients (XML and BER on one port).",
 )
 
+# -- [contact-centre]: which devices are queues, route points, agents ------
+# (SPEC §10.1; reference/contact-centre.md §10.7; issue 14)
+
+
+class IdList:
+    """``5001, 5002-5010, queue@example.com``: device ids (extensions or user
+    ids) and ranges of numeric ids; ``*`` is every id."""
+
+    allowed = "comma-separated ids (extensions or user ids), ranges like 5001-5010, or *"
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        items = []
+        for item in _split_list(text):
+            first, dash, last = item.partition("-")
+            if dash and first.isdigit():
+                if not last.isdigit() or int(last) < int(first):
+                    raise InvalidValue()
+            elif item != "*" and (any(c.isspace() or c == "," for c in item) or item.startswith("@")):
+                raise InvalidValue()
+            if item not in items:
+                items.append(item)
+        return tuple(items)
+
+    def show(self, value: Any) -> str:
+        return ", ".join(value) or "none"
+
+
+CONTACT_CENTRE = SectionSpec(
+    "contact-centre",
+    (
+        Option("acd-queues", IdList(), (),
+               "Devices that are BroadWorks Call Centers (CSTA ACD devices: MonitorStart "
+               "subscribes Call Center Queue). With the embedded simulator and none given: its "
+               "call centers."),
+        Option("route-points", IdList(), (),
+               "Devices that are BroadWorks Route Points (CSTA routeing devices). With the "
+               "embedded simulator and none given: its route points."),
+        Option("agents", IdList(), ("*",),
+               "Users whose monitor also subscribes Call Center Agent (agent state); * is "
+               "every user (a user that is no agent then has that subscription refused, "
+               "logged once, and its monitor stands). With the embedded simulator and *: "
+               "its agents."),
+        Option("agent-login-state", Choice("Unavailable", "Available", "Sign-In"), "Unavailable",
+               "agentACDState a CSTA SetAgentState loggedOn asks for."),
+    ),
+    "Contact-centre devices: ACD queues, route points and agents (SPEC §10).",
+)
+# -- end of the [contact-centre] block ---------------------------------------
+
 # -- [simulator] contact centre: call centers, agents, route points ---------
 # (SPEC §10; reference/contact-centre.md §10.6 and §10.7; issues 14 and 15).
 # Everything the simulator's contact centre reads from the configuration is in
@@ -560,7 +609,9 @@ METRICS = SectionSpec(
     "Prometheus endpoint; disabled when the section is absent.",
 )
 
-CONNECTOR_SECTIONS: tuple[SectionSpec, ...] = (CONNECTOR, LINK, CSTA, SIMULATOR, LOG, METRICS)
+CONNECTOR_SECTIONS: tuple[SectionSpec, ...] = (
+    CONNECTOR, LINK, CSTA, CONTACT_CENTRE, SIMULATOR, LOG, METRICS,
+)
 
 SIMULATOR_ONLY = SectionSpec(
     "simulator", _SIMULATOR_COMMON, "The BroadWorks simulator (twistd broadworks-sim)."

@@ -67,6 +67,14 @@ class CstaSection:
 
 
 @dataclass(frozen=True)
+class ContactCentreSection:
+    acd_queues: tuple[str, ...]
+    route_points: tuple[str, ...]
+    agents: tuple[str, ...]
+    agent_login_state: str
+
+
+@dataclass(frozen=True)
 class SimulatorSection:
     enabled: bool
     users: int
@@ -123,6 +131,7 @@ class ConnectorConfig:
     connector: ConnectorSection
     links: tuple[LinkSection, ...]
     csta: CstaSection
+    contact_centre: ContactCentreSection
     simulator: SimulatorSection
     log: LogSection
     metrics: MetricsSection | None

@@ -89,6 +89,7 @@ RELEASE_CAUSES = {
 }
 
 NORMAL_CLEARING = "normalClearing"
+DISTRIBUTED = "distributed"
 SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 
 # How many redirections of calls no party of which the model knows any more
@@ -443,10 +444,17 @@ class CallModel:
 
     def _redirection_of(self, call: xsi.Call, old: Party | None) -> tuple[str | None, str | None]:
         """(last redirection, its cause) of the party ``call`` makes of ``old``:
-        kept while the party stays in its call, else the call's own."""
+        kept while the party stays in its call, else the call's own; a call
+        a call center or route point delivered names it (``acdCallInfo``)."""
         if old is not None and old.call_id == call.ext_tracking_id:
             return old.last_redirection, old.redirection_cause
-        return self._redirections.get(call.ext_tracking_id, (None, None))
+        redirection = self._redirections.get(call.ext_tracking_id)
+        if redirection is not None:
+            return redirection
+        info = call.acd_call_info
+        if info is not None:
+            return self._device_of(info.acd_user_id), DISTRIBUTED
+        return None, None
 
     def _held_call_of(self, device: str, but: str) -> str | None:
         ids = self._by_device.get(device)

@@ -25,6 +25,7 @@ from csta_connector.broadworks.errors import (
 )
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CSTARequestError
+from csta_connector.services.subscriptions import SnapshotTimeout
 
 
 def broadworks_error_to_csta(failure, about="connection"):
@@ -54,6 +55,15 @@ def broadworks_error_to_csta(failure, about="connection"):
         # e.g. the subscription went away while a snapshot waited for it
         raise CSTARequestError("systemResourceAvailability", "generic", str(error))
     return failure
+
+
+def snapshot_error_to_csta(failure, device):
+    """Map the failure of a SnapshotDevice's snapshot to a CSTARequestError."""
+    if failure.check(SnapshotTimeout):
+        raise CSTARequestError("performanceManagement", "performanceLimitExceeded", failure.getErrorMessage())
+    if failure.check(BroadWorksRequestError) and failure.value.status_code == 404:
+        raise CSTARequestError("operation", "invalidDeviceID", "unknown device %s" % device)
+    return broadworks_error_to_csta(failure, "device")
 
 
 #: How many transfers (two entries each) and redirections asked for, whose

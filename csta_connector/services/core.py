@@ -12,10 +12,17 @@ their snapshot.
 
 Requests come the other way: the CSTA server calls :meth:`handle`, which
 serves monitoring here and hands call control to :class:`CallControl`.
+
+The contact centre's devices (ACD queues, agents; SPEC §10) are served by
+:class:`~csta_connector.services.contact_centre.ContactCentre` through a few
+hooks here: the events of its subscriptions, the monitors and snapshots of
+ACD devices, an agent monitor's second subscription, the agent services
+and call control on a queued connection.
 """
 
 from __future__ import annotations
 
+from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -27,10 +34,12 @@ from csta_connector.interfaces import ICSTAServices, IEventSink
 from csta_connector.model.calls import CallModel
 from csta_connector.model.sync import synchronize
 from csta_connector.services import translate
-from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta
+from csta_connector.services.callcontrol import CallControl, broadworks_error_to_csta, snapshot_error_to_csta
+from csta_connector.services.contact_centre import ContactCentre
 from csta_connector.services.counts import EventCounts
+from csta_connector.services.devices import DeviceKind, DeviceTypes
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
-from csta_connector.services.subscriptions import SnapshotTimeout, SubscriptionManager
+from csta_connector.services.subscriptions import SubscriptionManager
 from csta_connector.status import SystemStatus
 
 
@@ -44,7 +53,8 @@ class ConnectorCore:
 
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
-                 detail=lms.EVERY_LEVEL, snapshot_requester_events=False):
+                 detail=lms.EVERY_LEVEL, snapshot_requester_events=False, devices=None,
+                 agent_login_state="Unavailable"):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
@@ -52,7 +62,9 @@ class ConnectorCore:
         Interaction lines are built only when some output writes them);
         ``snapshot_requester_events`` (``[csta]``): the requesters of a
         synchronized CallSubscriptionEvent get its events too, after their
-        response (docs/failover.md)."""
+        response (docs/failover.md); ``devices``: the :class:`DeviceTypes` (by
+        default every device is a user and no agent); ``agent_login_state``:
+        what SetAgentState loggedOn asks for."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
@@ -64,14 +76,22 @@ class ConnectorCore:
             counts=self.counts,
             on_sent=self._events_sent if detail.wants(lms.CSTA_EVENT_SENT) else None,
         )
+        # one bound on the refreshes of a resynchronization, for every package
+        semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
         self.subscriptions = SubscriptionManager(
             client,
             clock,
             snapshot_timeout=snapshot_timeout,
             renew_interval=renew_interval,
             renew_jitter=renew_jitter,
-            resync_concurrency=resync_concurrency,
+            semaphore=semaphore,
             replay=self._route_event,
+        )
+        self.devices = devices if devices is not None else DeviceTypes()
+        self.contact_centre = ContactCentre(
+            client, clock, self.monitors, self.model, self.user_of, self.devices,
+            snapshot_timeout=snapshot_timeout, renew_interval=renew_interval, renew_jitter=renew_jitter,
+            semaphore=semaphore, login_state=agent_login_state, detail=detail, device_of=local_part,
         )
         self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
         self.expectations = self.callcontrol.expectations
@@ -104,7 +124,8 @@ class ConnectorCore:
         subscription manager held until its subscriptionId was known)."""
         route = self.subscriptions.route(event)
         if route is None:
-            self._ignored(event)
+            if not self.contact_centre.broadworks_event(event) and not self.subscriptions.held(event):
+                self._ignored(event)
             return
         user_id = route.user_id
         if self.detail.wants(lms.BROADWORKS_EVENT_RECEIVED):
@@ -122,8 +143,11 @@ class ConnectorCore:
         # a SubscriptionTerminatedEvent, hook status and conference updates
         # change nothing in the model: no changes, nothing sent
         changes = self.model.apply(event, device, self.expectations)
-        if changes and self.monitors.is_monitored(device):
-            self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
+        if changes:
+            if self.monitors.is_monitored(device):
+                self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
+            if self.contact_centre.is_agent(device):
+                self.contact_centre.calls_changed(device, changes)
 
     def _ignored(self, event):
         """An event of no subscription of ours: one line per subscription."""
@@ -137,14 +161,17 @@ class ConnectorCore:
                      reason="removed by the connector" if why == "removed" else "it has ended")
 
     def broadworks_sequence_gap(self, gap):
-        user = self.subscriptions.user_of_subscription(gap.subscription_id)
+        manager = self.subscriptions
+        user = manager.user_of_subscription(gap.subscription_id)
+        if user is None:
+            manager, user = self.contact_centre.subscription_user(gap.subscription_id) or (None, None)
         if user is None:
             return  # not ours: the event itself says so (37215, 37216)
         lms.emit(
             self.log, lms.SEQUENCE_GAP, subscription_id=gap.subscription_id, user=user,
             expected=gap.expected, received=gap.received,
         )
-        self.subscriptions.refresh_all([user], cause="sequence gap")
+        manager.refresh_all([user], cause="sequence gap")
 
     def broadworks_link_state(self, up_links, total_links):
         if not self._stopped:  # links closed by our own stop are no news for clients
@@ -154,6 +181,7 @@ class ConnectorCore:
         # events may have been lost with the link: repair by refreshing every
         # subscription and synchronizing on the CallSubscriptionEvents (SPEC §6)
         self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
+        self.contact_centre.refresh_all(cause="link %s recovered" % link_name)
 
     def _synchronize(self, device, user_id, event, requesters):
         """A CallSubscriptionEvent: the model made to match it; every monitor
@@ -186,6 +214,9 @@ class ConnectorCore:
             )
             events = translate.translate_all(result.changes, PLACEHOLDER)
             self.monitors.deliver(device, events, exclude=requesters)
+            if self.contact_centre.is_agent(device):
+                # a stuck call center's call cleared: the agent's state is read again
+                self.contact_centre.calls_changed(device, result.changes)
             return events
         return []
 
@@ -208,13 +239,23 @@ class ConnectorCore:
             self._monitor_gone(monitor)
 
     def _monitor_gone(self, monitor):
-        if not self.monitors.is_monitored(monitor.device):
-            self.expectations.forget_parties(self.model.remove_device(monitor.device))
-        self.subscriptions.release(monitor.user_id).addErrback(
-            lambda f: lms.emit(
-                self.log, lms.UNEXPECTED_ERROR, failure=f,
-                what="releasing the subscription of %s" % monitor.user_id, error=f.getErrorMessage(),
-            )
+        device, user = monitor.device, monitor.user_id
+        if self.devices.is_acd(device):
+            released = self.contact_centre.queue_monitor_gone(device, user)
+        else:
+            if not self.monitors.is_monitored(device):
+                self.expectations.forget_parties(self.model.remove_device(device))
+            released = self.subscriptions.release(user)
+            if self.devices.may_be_agent(device):
+                self.contact_centre.agent_monitor_gone(device, user).addErrback(
+                    self._release_failed, user
+                )
+        released.addErrback(self._release_failed, user)
+
+    def _release_failed(self, failure, user):
+        lms.emit(
+            self.log, lms.UNEXPECTED_ERROR, failure=failure,
+            what="releasing the subscription of %s" % user, error=failure.getErrorMessage(),
         )
 
     def handle(self, session, request):
@@ -224,6 +265,10 @@ class ConnectorCore:
             return handler(session, request)
         service = getattr(self.callcontrol, name, None)
         if service is not None:
+            queued = self.contact_centre.queued_connection_service(request)
+            return queued if queued is not None else service(request)
+        service = getattr(self.contact_centre, name, None) if name in _CONTACT_CENTRE_SERVICES else None
+        if service is not None:
             return service(request)
         raise CSTARequestError("operation", "serviceNotSupported", "%s not supported" % name)
 
@@ -232,13 +277,20 @@ class ConnectorCore:
         if not device:
             raise CSTARequestError("operation", "invalidDeviceID", "empty device")
         user = self.user_of(request.device)
-        d = self.subscriptions.acquire(user, requester=session)
+        if self.devices.kind_of(request.device) is DeviceKind.ACD:
+            manager = self.contact_centre.queues
+            d = self.contact_centre.monitor_queue(user, session)
+        else:
+            manager = self.subscriptions
+            d = self.subscriptions.acquire(user, requester=session)
 
         def subscribed(_):
             if session.state == CLOSED:
-                self.subscriptions.release(user)
+                manager.release(user)
                 raise CSTARequestError("operation", "generic", "client gone")
             monitor = self.monitors.add(session, device, user)
+            if manager is self.subscriptions and self.devices.may_be_agent(request.device):
+                self.contact_centre.agent_monitored(device, user, session)
             lms.emit(
                 self.log, lms.MONITOR_STARTED, client=session.name,
                 cross_ref_id=monitor.cross_ref_id, device=device,
@@ -267,21 +319,17 @@ class ConnectorCore:
 
     def csta_SnapshotDevice(self, session, request: m.SnapshotDevice):
         device = local_part(request.device)
-        d = self.subscriptions.snapshot(self.user_of(request.device), requester=session)
+        if self.devices.is_acd(request.device):
+            return self.contact_centre.snapshot_queue(session, request)
+        user = self.user_of(request.device)
+        d = self.subscriptions.snapshot(user, requester=session)
+        if self.devices.may_be_agent(request.device):
+            self.contact_centre.refresh_agent(user)
 
         def answered(event):
             return translate.snapshot_response(event, device)
 
-        def refused(failure):
-            if failure.check(SnapshotTimeout):
-                raise CSTARequestError(
-                    "performanceManagement", "performanceLimitExceeded", failure.getErrorMessage()
-                )
-            if failure.check(BroadWorksRequestError) and failure.value.status_code == 404:
-                raise CSTARequestError("operation", "invalidDeviceID", "unknown device %s" % device)
-            return broadworks_error_to_csta(failure, "device")
-
-        return d.addCallbacks(answered, refused)
+        return d.addCallbacks(answered, snapshot_error_to_csta, errbackArgs=(device,))
 
     def csta_GenerateDigits(self, session, request: m.GenerateDigits):
         # BroadWorks reports no DTMF event: the monitors learn it from here
@@ -302,3 +350,8 @@ class ConnectorCore:
         """No more timers, waiters or system status changes (the connector stops)."""
         self._stopped = True
         self.subscriptions.stop()
+        self.contact_centre.stop()
+
+
+#: the CSTA services the contact centre serves (SPEC §10.4)
+_CONTACT_CENTRE_SERVICES = frozenset({"SetAgentState", "GetAgentState"})

@@ -63,10 +63,6 @@ class EarlyEvents:
         held.events.append(event)
         self.held += 1
 
-    def holds(self, subscription_id: str) -> bool:
-        """Whether events of ``subscription_id`` are held now."""
-        return subscription_id in self._by_id
-
     def release(self, subscription_id: str) -> list:
         """The events held for ``subscription_id``, oldest first (none: [])."""
         held = self._by_id.pop(subscription_id, None)

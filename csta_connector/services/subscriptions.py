@@ -20,11 +20,19 @@ one thing. With several links, or an Xsi link (its answers and its events
 travel on different connections), a subscribe's initial event can come
 before the answer that names its subscriptionId: a CallSubscriptionEvent
 of an unknown id whose target's subscribe is unanswered is adopted as that
-subscribe's; any other event of an id not known yet, while a subscribe is
-unanswered, is held briefly (:mod:`.early_events`) and handed to ``replay``
-(the core's event path after the count) once an answer names its id.
+subscribe's; any other event of an id not known yet that nobody claims,
+while a subscribe is unanswered, is held briefly (:meth:`SubscriptionManager.held`,
+:mod:`.early_events`) and handed to ``replay`` (the core's event path after
+the count) once an answer names its id.
 Renewal refreshes each subscription every ``renew_interval`` +
 0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
+
+A manager serves one event package (:class:`EventPackage`): ``Advanced
+Call`` by default, the core's. The contact centre runs one manager per
+package of its devices (``Call Center Queue``, ``Call Center Agent``; SPEC
+§10.2), each with the same reference counting, snapshots and renewal; the
+package says which of its events answer a snapshot and which only
+synchronize (an unsolicited Resync event answers no request).
 """
 
 from __future__ import annotations
@@ -39,7 +47,41 @@ from twisted.logger import Logger
 from csta_connector import lms
 from csta_connector.broadworks.errors import BroadWorksError
 from csta_connector.broadworks.ordering import RecentKeys
+from csta_connector.broadworks.requests import ADVANCED_CALL
+from csta_connector.broadworks.xsi import SUBSCRIPTION_SNAPSHOT_TYPES
 from csta_connector.services.early_events import EarlyEvents
+
+
+class EventPackage(NamedTuple):
+    """What a subscription manager needs to know of its event package."""
+
+    #: the XSISchema ``EventPackage`` string AddUserSubscriptionRequest carries
+    name: str
+    #: the subscription events that answer an Add or Update (a snapshot)
+    answering: frozenset
+    #: every subscription event of the package; each one synchronizes
+    snapshots: frozenset
+    #: the Standard line when BroadWorks refuses a subscription (fields
+    #: ``user``, ``reason``)
+    refused: lms.LmsMessage = lms.SUBSCRIPTION_FAILED
+
+    @property
+    def snapshot_event(self) -> str:
+        """The solicited snapshot event's type (a timeout names it)."""
+        return min(self.answering, key=len)
+
+    def size(self, event) -> int:
+        """How many calls or entries a snapshot event lists (LMS 37211)."""
+        data = event.event_data
+        entries = getattr(data, "entries", None)
+        if entries is not None:
+            return len(entries)
+        return len(event.calls)
+
+
+ADVANCED_CALL_PACKAGE = EventPackage(
+    ADVANCED_CALL, SUBSCRIPTION_SNAPSHOT_TYPES, SUBSCRIPTION_SNAPSHOT_TYPES
+)
 
 
 def _name(requester):
@@ -49,12 +91,10 @@ def _name(requester):
 
 
 class SnapshotTimeout(BroadWorksError):
-    def __init__(self, user_id, seconds):
+    def __init__(self, user_id, seconds, event_type="CallSubscriptionEvent"):
         self.user_id = user_id
         self.seconds = seconds
-        super().__init__(
-            "snapshot of %s: no CallSubscriptionEvent within %g s" % (user_id, seconds)
-        )
+        super().__init__("snapshot of %s: no %s within %g s" % (user_id, event_type, seconds))
 
 
 class SubscriptionLost(BroadWorksError):
@@ -179,20 +219,25 @@ class SubscriptionManager:
         renew_jitter=600.0,
         resync_concurrency=10,
         rng=None,
+        package: EventPackage = ADVANCED_CALL_PACKAGE,
+        semaphore=None,
         replay=None,
         early_hold=1.0,
     ):
-        """``client``: a BroadWorksClient; ``replay``: callable(event), where
-        the events that overtook their subscribe's answer go once it came
-        (None: such events are not held, only ignored); ``early_hold``: how
-        long they are held at most."""
+        """``client``: a BroadWorksClient; ``package``: the event package
+        subscribed; ``semaphore``: bounds the refreshes of a resynchronization,
+        shared by the managers of one connector (else its own); ``replay``:
+        callable(event), where the events that overtook their subscribe's
+        answer go once it came (None: such events are not held, only
+        ignored); ``early_hold``: how long they are held at most."""
         self.client = client
+        self.package = package
         self.clock = clock
         self.snapshot_timeout = snapshot_timeout
         self.renew_interval = renew_interval
         self.renew_jitter = renew_jitter
         self._rng = rng or random.Random()
-        self._semaphore = defer.DeferredSemaphore(max(1, resync_concurrency))
+        self._semaphore = semaphore or defer.DeferredSemaphore(max(1, resync_concurrency))
         self._by_user: dict[str, Subscription] = {}
         self._by_id: dict[str, Subscription] = {}
         #: ids of the subscriptions removed here (their late events are expected)
@@ -263,7 +308,10 @@ class SubscriptionManager:
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
         self._subscribes_unanswered += 1
-        d = self.client.subscribe(sub.user_id)
+        if self.package.name == ADVANCED_CALL:
+            d = self.client.subscribe(sub.user_id)
+        else:
+            d = self.client.subscribe(sub.user_id, self.package.name)
         d.addCallbacks(self._subscribed, self._subscribe_failed, (sub, snapshot), None, (sub,))
 
     def _settle_adopted(self, sub, subscription_id=None):
@@ -300,7 +348,7 @@ class SubscriptionManager:
 
     def _subscribe_failed(self, failure, sub):
         self._subscribes_unanswered -= 1
-        lms.emit(self.log, lms.SUBSCRIPTION_FAILED, user=sub.user_id, reason=failure.getErrorMessage())
+        lms.emit(self.log, self.package.refused, user=sub.user_id, reason=failure.getErrorMessage())
         if self._adopted:
             self._settle_adopted(sub)
         if self._by_user.get(sub.user_id) is sub:
@@ -422,7 +470,11 @@ class SubscriptionManager:
 
     def _answered(self, sub, snapshot):
         snapshot.answered = True
-        if snapshot.early is not None:
+        if snapshot.early is not None and sub.subscribing:
+            # the initial event came before the subscribe's response: no
+            # older event of this subscription can exist, it answers now
+            self._resolve_early(sub, snapshot)
+        elif snapshot.early is not None:
             snapshot.timer = self.clock.callLater(
                 min(self.early_grace, self.snapshot_timeout), self._resolve_early, sub, snapshot
             )
@@ -440,7 +492,7 @@ class SubscriptionManager:
         for d in waiters:
             d.callback(event)
         if waiters:
-            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=len(event.calls))
+            lms.emit(self.log, lms.SNAPSHOT_COMPLETED, device=user_id, calls=self.package.size(event))
 
     def _start_snapshot_timer(self, sub, snapshot):
         if snapshot.waiters:
@@ -453,7 +505,9 @@ class SubscriptionManager:
         if snapshot in sub.pending:
             sub.pending.remove(snapshot)
         lms.emit(self.log, lms.SNAPSHOT_TIMED_OUT, device=sub.user_id, timeout=self.snapshot_timeout)
-        self._fail_snapshot(snapshot, SnapshotTimeout(sub.user_id, self.snapshot_timeout))
+        self._fail_snapshot(
+            snapshot, SnapshotTimeout(sub.user_id, self.snapshot_timeout, self.package.snapshot_event)
+        )
 
     @staticmethod
     def _fail_snapshot(snapshot, error):
@@ -480,12 +534,8 @@ class SubscriptionManager:
         if sub is None:
             sub = self._adopt(event)
             if sub is None:
-                if (self._subscribes_unanswered and self._replay is not None
-                        and event.subscription_id not in self._removed_ids):
-                    # perhaps its subscribe's answer is still on its way
-                    self.early_events.hold(event)
                 return None
-        if event.is_snapshot:
+        if event.event_type in self.package.answering:
             # the first event after a request's answer is that request's
             # (SPEC §6): every answered request still waiting takes this one
             # (two of them waiting means one event overtook its response)
@@ -520,7 +570,7 @@ class SubscriptionManager:
         the response on the request's link, and the event can be first.
         (An id this manager removed is never adopted: its late events are
         the old subscription's.)"""
-        if not event.is_snapshot or event.subscription_id in self._removed_ids:
+        if event.event_type not in self.package.answering or event.subscription_id in self._removed_ids:
             return None
         sub = self._by_user.get(event.target_id)
         if sub is None or not sub.subscribing or sub.subscription_id is not None:
@@ -535,6 +585,17 @@ class SubscriptionManager:
         for snapshot in route.snapshots:
             self._resolve(route.user_id, snapshot, event)
 
+    def held(self, event) -> bool:
+        """Keep an event :meth:`route` did not know and nobody else claimed,
+        while a subscribe is unanswered: perhaps its answer, which names the
+        event's subscriptionId, is still on its way (an Xsi link). True when
+        it is held (``replay`` gets it once an answer names its id)."""
+        if (not self._subscribes_unanswered or self._replay is None
+                or event.subscription_id in self._removed_ids):
+            return False
+        self.early_events.hold(event)
+        return True
+
     def ignored(self, event) -> str | None:
         """Why an event :meth:`route` does not know is ignored, the first time
         for each subscription (None after): ``"removed"`` when this manager
@@ -542,8 +603,6 @@ class SubscriptionManager:
         termination of one it does not hold (nothing is lost with it: a
         previous run's, replaced by this run's own), else ``"unknown"``."""
         subscription_id = event.subscription_id
-        if self.early_events.holds(subscription_id):
-            return None  # not ignored yet: held (37140 if it expires)
         if not self._reported_ids.add(subscription_id):
             return None
         if subscription_id in self._removed_ids:

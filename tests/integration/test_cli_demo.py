@@ -97,6 +97,33 @@ def test_snapshot_call_selection_csta_errors_and_system_status(embedded_connecto
     assert status == (0, ["normal"], [])
 
 
+@pytest_twisted.inlineCallbacks
+def test_agent_state_and_a_monitored_queue(embedded_connector):
+    """csta-cli agent-state sets and reads an agent's state; monitor of an ACD
+    device prints the queue's events (the embedded call center 5001)."""
+    port = embedded_connector.csta_port
+    monitor = spawn("csta_connector.cli", "--port", str(port), "--encoding", "ber", "monitor", "5001",
+                    "--count", "3", "--duration", "15")
+    yield monitor.err_lines.wait_for(
+        lambda lines: any(line.startswith("monitoring 5001") for line in lines), 10, "monitor started"
+    )
+    placed = yield embedded_connector.control.place_call("2011", "5001")
+    ready, not_ready = yield defer.gatherResults([
+        cli(port, "agent-state", "2005", "ready"),
+        cli(port, "--encoding", "ber", "agent-state", "2006", "notReady", "--code", "LUNCH"),
+    ])
+    assert (ready, not_ready) == ((0, ["agent-state 2005 ready: ok"], []), (0, ["agent-state 2006 notReady: ok"], []))
+    shown = yield cli(port, "agent-state", "2006")
+    assert shown == (0, ["2006@example.com logged-on group=5001 state=agentNotReady code=LUNCH"], [])
+    yield embedded_connector.control.user_action("2005", "answer")
+    assert (yield monitor.ended) == 0
+    events = [parse_monitor_line(line) for line in monitor.stdout_lines]
+    assert [(d, e, c) for d, e, c, _ in events] == [
+        ("5001", "Queued", placed["extTrackingId"]), ("5001", "Delivered", placed["extTrackingId"]),
+        ("5001", "Diverted", placed["extTrackingId"])]
+    assert (events[0][3]["queue"], events[0][3]["calling"], events[2][3]["to"]) == ("5001", "2011", "2005")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -132,3 +159,4 @@ def test_demo_tells_the_failover_story_and_exits_0():
     [verdict] = demo.stdout_lines
     assert verdict.startswith("demo OK (xml, ")
     assert "8 stuck call parties cleared" in verdict
+    assert "queue 5001: a call distributed to the Available agent, 1 stuck queued call cleared" in verdict

@@ -14,6 +14,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import Agent, readBody
 
 from csta_connector import lms
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.config import MetricsSection
 from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
@@ -51,6 +52,44 @@ def samples(text):
 
 def pause(seconds=0.15):
     return task.deferLater(reactor, seconds, lambda: None)
+
+
+@pytest_twisted.inlineCallbacks
+def test_metrics_per_queue_and_per_agent_state(connector):
+    """A monitored call center with two calls waiting and two monitored agents,
+    one Available: /status and /metrics count them."""
+    client = yield connect(reactor, "127.0.0.1", connector.csta_port, "ber")
+    for device in ("5001", "2002", "2003"):
+        yield client.request(m.MonitorStart(device=device))
+    yield pause()
+    yield client.request(m.SetAgentState(device="2003", requested_agent_state="notReady"))
+    for caller in ("2011", "2012"):
+        yield connector.control.place_call(caller, "5001")
+    yield client.events.wait_for(
+        lambda events: sum(isinstance(e, m.QueuedEvent) for e in events) == 2, what="two queued")
+    yield client.request(m.SetAgentState(device="2002", requested_agent_state="ready"))
+    yield client.events.wait_for(
+        lambda events: any(isinstance(e, m.DeliveredEvent) for e in events), what="offered to 2002")
+    yield connector.control.user_action("2002", "answer")
+    yield client.events.wait_for(
+        lambda events: any(isinstance(e, m.AgentBusyEvent) for e in events), what="2002 busy")
+
+    code, _, body = yield http_get(connector.metrics.port, b"/status")
+    cc_status = json.loads(body)["contact_centre"]
+    assert cc_status["subscriptions"] == {"Call Center Queue": 1, "Call Center Agent": 2}
+    assert cc_status["calls_waiting"] == {"5001": 1}
+    assert cc_status["agents"] == {"agentBusy": 1, "agentNotReady": 1}
+    assert cc_status["queue_calls_cleared"] == 0 and cc_status["agents_corrected"] == 0
+    code, _, body = yield http_get(connector.metrics.port, b"/metrics")
+    got = samples(body.decode())
+    p = "csta_connector_"
+    assert got[(p + "queue_calls_waiting", frozenset({("queue", "5001")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentBusy")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentNotReady")}))] == 1
+    assert got[(p + "agents", frozenset({("state", "agentReady")}))] == 0
+    assert got[(p + "contact_centre_subscriptions", frozenset({("package", "Call Center Agent")}))] == 2
+    assert got[(p + "queue_calls_cleared_total", frozenset())] == 0
+    client.transport.loseConnection()
 
 
 @pytest_twisted.inlineCallbacks
@@ -102,9 +141,12 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert status["update_subscription_requests"] >= 1
     assert status["synchronizations"] >= 3  # two initial events and the snapshot
     assert status["parties_cleared"] == 0
-    # the simulator writes every event in the form the one-pass reader reads
-    # (the reader also counts documents no subscription of the core wanted)
-    assert status["event_documents_by_reader"]["one pass"] >= events_in["total"]
+    # the simulator writes every call event in the form the one-pass reader
+    # reads (the reader also counts documents no subscription of the core
+    # wanted); the agents' Call Center Agent events take lxml
+    agent_events = sum(n for t, n in events_in["by_type"].items() if t in cc.EVENT_TYPES)
+    assert agent_events >= 2  # 2001 and 2002 are agents of the default call center
+    assert status["event_documents_by_reader"]["one pass"] >= events_in["total"] - agent_events
     assert status["event_reader_failures"] == 0
 
     code, content_type, body = yield http_get(connector.metrics.port, b"/metrics")
@@ -131,7 +173,8 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert got[(p + "snapshot_timeouts_total", frozenset())] == 0
     assert got[(p + "parties_cleared_total", frozenset())] == 0
     assert got[(p + "update_subscription_requests_total", frozenset())] >= 1
-    assert got[(p + "broadworks_event_documents_total", frozenset({("reader", "one_pass")}))] >= events_in["total"]
+    assert got[(p + "broadworks_event_documents_total", frozenset({("reader", "one_pass")}))] >= (
+        events_in["total"] - agent_events)
     assert (p + "broadworks_event_documents_total", frozenset({("reader", "lxml")})) in got
     assert got[(p + "event_reader_failures_total", frozenset())] == 0
 

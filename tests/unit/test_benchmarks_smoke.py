@@ -105,3 +105,21 @@ def test_a_tiny_restart_run_rebuilds_the_model():
     assert raw["correct"] and raw["parties"] == raw["parties_after"] == 40
     assert raw["held"] == raw["held_after"] == 5
     assert raw["rebuilt_s"] >= raw["monitored_s"] >= raw["link_up_s"] > 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_contact_centre_run_completes():
+    from benchmarks import contact_centre
+
+    result = yield contact_centre.run(
+        reactor, quick=True,
+        overrides={"queues": 3, "agents_per_queue": 2, "calls": 30, "warmup_calls": 6, "batch": 5},
+    )
+    raw = result["raw"]
+    distribution, snapshot = raw["distribution"], raw["snapshot"]
+    assert distribution["calls"] == 30 and distribution["acd_events"] == 30 * 3
+    # the queue's 3, the agent's 5, and AgentReady unless the agent is busy
+    # again before its state is read after the call
+    assert 30 * 8 <= distribution["csta_events"] <= 30 * 9
+    assert (snapshot["queues"], snapshot["waiting"], snapshot["cleared"], snapshot["errors"]) == (3, 3, 3, 0)
+    assert {r["benchmark"] for r in result["rows"]} == {"contact_centre"}

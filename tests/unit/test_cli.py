@@ -368,3 +368,27 @@ def test_monitor_on_a_lost_connection_is_one_error_line():
     assert failure.check(cli.CommandFailed) and str(failure.value) == "monitor 2001: connection lost"
     assert len(run.printed()) == 1
     assert run.leftovers() == ([], 0) and run.reactor.triggers == []
+
+
+def test_agent_state_command_and_its_lines():
+    args = cli.parse_args(["agent-state", "2002"])
+    assert (args.command, args.device, args.state) == ("agent-state", "2002", None)
+    args = cli.parse_args(["agent-state", "2002", "notReady", "--code", "LUNCH", "--group", "5001"])
+    assert (args.state, args.code, args.group) == ("notReady", "LUNCH", "5001")
+    assert cli.request_words(args) == "agent-state 2002 notReady"
+    response = m.GetAgentStateResponse(
+        agent_state_list=(m.AgentStateEntry(agent_id="2002@x", logged_on=True, agent_info=(
+            m.AgentInfo(acd_group="5001", agent_state="agentNotReady"), m.AgentInfo(agent_state="agentNotReady"))),),
+        extensions=m.make_extensions(unavailableCode="LUNCH"),
+    )
+    assert cli.format_agent_state(response) == [
+        "2002@x logged-on group=5001 state=agentNotReady code=LUNCH", "2002@x logged-on state=agentNotReady code=LUNCH"]
+    off = m.GetAgentStateResponse(agent_state_list=(m.AgentStateEntry(agent_id="2002@x", logged_on=False),))
+    assert cli.format_agent_state(off) == ["2002@x logged-off"]
+
+
+def test_agent_state_takes_the_ecma_states_only(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.parse_args(["agent-state", "2002", "busy"])
+    assert info.value.code == 2
+    assert "invalid choice: 'busy'" in capsys.readouterr().err

@@ -130,6 +130,7 @@ def test_sample_connector_ini_loads():
     assert (c.links[2].url, c.links[2].priority) == ("https://xsp3.example.net", 2)
     assert c.simulator.enabled is False
     assert c.metrics is not None
+    assert (c.contact_centre.acd_queues, c.contact_centre.agents) == (("5001", "5002"), ("2001-2099",))
 
 
 def test_sample_simulator_ini_loads():
@@ -191,7 +192,7 @@ def test_bad_port_list():
 def test_unknown_section():
     assert error_of(MINIMAL + "[foo]\n") == (
         "etc/x.ini: [foo]: unknown section; allowed sections are [Connector], "
-        "[link-NAME], [csta], [simulator], [log], [metrics]")
+        "[link-NAME], [csta], [contact-centre], [simulator], [log], [metrics]")
 
 
 def test_section_names_are_case_sensitive():
@@ -370,6 +371,7 @@ def test_table_matches_dataclasses():
         (config.CONNECTOR, config.ConnectorSection, set()),
         (config.LINK, config.LinkSection, {"name"}),
         (config.CSTA, config.CstaSection, set()),
+        (config.CONTACT_CENTRE, config.ContactCentreSection, set()),
         (config.SIMULATOR, config.SimulatorSection, set()),
         (config.LOG, config.LogSection, set()),
         (config.METRICS, config.MetricsSection, set()),
@@ -474,3 +476,24 @@ def test_help_shows_the_xsi_options():
     assert ("  xsi-port (default: 8080; 0 or off (none), any (a free port), or a port from 1 to 65535)"
             in config.simulator_options_help())
     assert config.default_config().simulator.xsi_port is None
+
+
+# -- [contact-centre] ------------------------------------------------------------
+
+
+def test_contact_centre_ids_and_ranges():
+    cc = config.parse_config(
+        MINIMAL + "[contact-centre]\nacd-queues = 5001, 5100-5199, sales@example.com, 5001\n"
+        "route-points = 6001\nagents =\nagent-login-state = Available\n", F
+    ).contact_centre
+    assert cc.acd_queues == ("5001", "5100-5199", "sales@example.com")
+    assert (cc.route_points, cc.agents, cc.agent_login_state) == (("6001",), (), "Available")
+    default = config.parse_config(MINIMAL, F).contact_centre
+    assert (default.acd_queues, default.route_points, default.agents) == ((), (), ("*",))
+
+
+@pytest.mark.parametrize("value", ["5010-5001", "50-x", "a b", "@example.com"])
+def test_contact_centre_bad_ids(value):
+    assert error_of(MINIMAL + "[contact-centre]\nacd-queues = %s\n" % value).startswith(
+        "etc/x.ini: [contact-centre] acd-queues = '%s': allowed values are comma-separated ids" % value
+    )

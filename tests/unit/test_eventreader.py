@@ -16,6 +16,7 @@ from csta_connector.broadworks import eventreader, xsi, xsp
 from csta_connector.broadworks.eventreader import read_event
 from csta_connector.broadworks.link import DocumentReader
 from csta_connector.testing import READER_EVENTS, xsi_event
+from csta_connector.broadworks.xsi_contact_centre import AcdCallInfo
 
 
 def general(data: bytes):
@@ -162,7 +163,24 @@ ACD = REAL.replace(
 
 def test_a_call_centre_agents_event_is_read():
     assert b"acdCallInfo" in ACD and b"redirections" in ACD
-    assert agree(ACD) == agree(REAL)  # the same call: the extra elements are not read
+    _, event = agree(ACD)
+    _, plain = agree(REAL)
+    # the same call, and the call center that delivered it; the other extras are not read
+    assert event.call._replace(acd_call_info=None) == plain.call
+    assert event.call.acd_call_info == AcdCallInfo(
+        "sales@example.com", "Sales", "tel:+15550003000", 3, 42,
+        xsi.RemoteParty(name="Caller Name", address="tel:+15550001111"),
+    )
+
+
+def test_an_acd_call_info_as_the_general_path_reads_its_empty_and_absent_parts():
+    base = b"<xsi:acdCallInfo><xsi:acdUserId>q@x</xsi:acdUserId>%s</xsi:acdCallInfo>"
+    for inner in (b"", b"<xsi:acdName></xsi:acdName><xsi:acdNumber></xsi:acdNumber>", b"<xsi:callingPartyInfo/>",
+                  b"<xsi:holdReminder/><xsi:callingPartyInfo><xsi:name></xsi:name></xsi:callingPartyInfo>"
+                  b"<xsi:routePoint></xsi:routePoint><xsi:dispositionCode></xsi:dispositionCode>"):
+        data = ACD.replace(ACD[ACD.index(b"<xsi:acdCallInfo>"):ACD.index(b"</xsi:acdCallInfo>") + 18], base % inner)
+        assert eventreader.read_event(data) is not None, inner
+        agree(data)
 
 
 DECLINED = {
@@ -246,7 +264,17 @@ def _calls(text):
         release_cause=st.none() | text, releasing_party=st.none() | text, redirect=redirect,
         allow_answer=st.booleans(), allow_retrieve=st.booleans(), start_time=_times,
         answer_time=st.none() | _times, held_time=st.none() | _times, detached_time=st.none() | _times,
-        release_time=st.none() | _times, acd_call_info=st.none(),
+        release_time=st.none() | _times, acd_call_info=st.none() | _acd_call_infos(text, party),
+    )
+
+
+def _acd_call_infos(text, party):
+    counts = st.integers(min_value=0, max_value=10**6)
+    return st.builds(
+        AcdCallInfo, acd_user_id=text, acd_name=text, acd_number=text, num_calls_in_queue=counts,
+        wait_time=counts, calling_party_info=party, longest_wait_time=st.none() | counts,
+        hold_reminder=st.booleans(), route_point=st.booleans(), disposition_code=st.none() | text,
+        post_call_agent_state=st.none() | text,
     )
 
 

@@ -43,6 +43,37 @@ EXPECTED = [
 ]
 
 
+def _contact_centre_requests():
+    from csta_connector.broadworks import cti_contact_centre as c, xsi_contact_centre as cc
+
+    queue, point, call = "5001@example.com", "6001@example.com", "callhalf-9:0"
+    play = cc.RoutePointPlay(cc.PLAY_KINDS[1], duration=10)
+    requests_ = [
+        c.set_agent_state(USER, "Available"), c.get_agent_state(USER), c.get_acd(queue),
+        c.acd_release_call(queue, call), c.acd_blind_transfer(queue, call, "+15550002003"),
+        c.acd_promote_call(queue, call, "1-High"), c.acd_reorder_call(queue, call, 2),
+        c.get_route_point(point), c.get_route_point_state(point), c.modify_route_point_state(point, "Normal"),
+        c.route_point_release_call(point, call), c.route_point_fail_call(point, call),
+        c.route_point_bounce_call(point, call), c.route_point_admit_call(point, call),
+        c.route_point_reject_call(point, call), c.route_point_blind_transfer(point, call, "2003"),
+        c.set_application_controller_state("ctl-1", "ready"),
+    ]
+    return requests_ + [c.route_point_play(point, call, play)]
+
+
+@pytest.mark.parametrize("cti", _contact_centre_requests(), ids=lambda r: r.name)
+def test_the_contact_centre_requests_go_as_their_xsi_actions_and_come_back(cti):
+    """Their CTI URIs are Xsi-Actions ones: on an Xsi link they go as they are
+    (a ``+`` in a query value percent-encoded), and the simulator's Xsi
+    front-end reads them back to the same request."""
+    request = xsi_http.http_request(cti)
+    assert (request.method, request.target.partition("?")[0]) == (cti.method, cti.uri.partition("?")[0])
+    path, _, query = request.target.partition("?")
+    route, params = xsi_http.match(request.method, [unquote(s) for s in path.split("/")[1:]])
+    back = xsi_http.cti_request(route, params, path, query, None)
+    assert (back.name, dict(back.params)) == (cti.name, dict(cti.params))
+
+
 def _ids(case):
     return case[0].name + ("-decline" if case[0].param("decline") else "")
 
