@@ -266,6 +266,19 @@ def monitor_devices(client, devices, window: int = 200):
     return d.addCallback(lambda responses: {dev: r.cross_ref_id for dev, r in zip(devices, responses)})
 
 
+def monitor_spread(clients, devices, window: int = 100):
+    """Monitor ``devices`` in equal consecutive shares, one per client; fires
+    with {device: the client monitoring it}."""
+    from twisted.internet import defer
+
+    devices = list(devices)
+    share = (len(devices) + len(clients) - 1) // len(clients)
+    shares = [(client, devices[i * share:(i + 1) * share]) for i, client in enumerate(clients)]
+    d = defer.gatherResults([monitor_devices(client, part, window) for client, part in shares],
+                            consumeErrors=True)
+    return d.addCallback(lambda _: {device: client for client, part in shares for device in part})
+
+
 class FrameCounter:
     """Turns a connected :class:`CSTAClientProtocol` into a counter of the
     frames it receives (no decoding): the cheapest possible CSTA client, so

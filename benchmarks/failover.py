@@ -1,4 +1,6 @@
-"""Benchmark 3: ungraceful AS failover resync at scale (issue 8, SPEC §6).
+"""Benchmark 3: ungraceful AS failover resync at scale (issue 8, SPEC §6),
+without the proactive resync (``proactive-resync = false``: the commercial
+connector's path; ``proactive_resync.py`` measures the connector's own).
 
 10,000 subscribed users (10 XML clients x 1,000 devices), 5,000 answered
 calls (2001->2002, 2003->2004, ...): 10,000 parties in the connector's model.
@@ -79,7 +81,7 @@ def measure(reactor, users, clients, new_calls, resync_delay):
     def main():
         t_setup = time.perf_counter()
         rss0 = h.rss_bytes()
-        service = yield h.start_world(reactor, users, resync_delay=resync_delay)
+        service = yield h.start_world(reactor, users, resync_delay=resync_delay, proactive_resync=False)
         try:
             core = service.core
             engine = service.simulator.engine
@@ -108,13 +110,14 @@ def measure(reactor, users, clients, new_calls, resync_delay):
 
             # -- ungraceful failover: the unsolicited path
             arrivals = []
-            original = core.subscription_snapshot
+            original = core.broadworks_event
 
-            def observed(user_id, event, requesters):
-                arrivals.append(time.perf_counter())
-                return original(user_id, event, requesters)
+            def observed(event):
+                if event.is_snapshot:
+                    arrivals.append(time.perf_counter())
+                return original(event)
 
-            core.subscription_snapshot = observed
+            core.broadworks_event = observed  # the channel set looks it up on every event
             cleared0 = core.stats["parties_cleared"]
             frames0 = sum(c.frames for c in counters)
             t_fail = time.perf_counter()
@@ -136,7 +139,7 @@ def measure(reactor, users, clients, new_calls, resync_delay):
                 "clear_s": last_frame - arrivals[0] if arrivals else None,
                 "correct": unsolicited_cleared == calls and frames == calls and len(core.model) == calls,
             }
-            core.subscription_snapshot = original
+            del core.broadworks_event
 
             # -- new calls on the peer AS, then the snapshot resync of everyone
             yield h.place_answered_calls(reactor, service.simulator, new_calls)

@@ -128,6 +128,9 @@ class ConnectorService(MultiService):
             snapshot_requester_events=config.csta.snapshot_requester_events,
             devices=DeviceTypes.from_config(config),
             agent_login_state=config.contact_centre.agent_login_state,
+            proactive_resync=c.proactive_resync,
+            proactive_resync_rate=c.proactive_resync_rate,
+            proactive_resync_holdoff=c.proactive_resync_holdoff,
         )
         self.channel_set.deliver_to(self.core)
         requests = None

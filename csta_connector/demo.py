@@ -12,9 +12,13 @@ contact-centre server would, and then:
    orphans the peer AS knows nothing of;
 4. the peer AS's unsolicited CallSubscriptionEvent clears the stuck parties of
    the answering agents 2002, 2004, 2008 (ConnectionCleared + LMS 37205);
-5. a SnapshotDevice of 2001, 2003, 2005, 2006, 2007 clears the rest;
-6. every agent is idle and the connector's call model is empty;
-7. a new call 2001->2002 works on the peer AS;
+5. the first of them is a sign of the failover (LMS 37230): the connector
+   refreshes 2001, 2003, 2005, 2006, 2007 by itself, which clears the rest —
+   the originators' and the alerting call's parties — with no SnapshotDevice
+   from the client (the proactive resync, SPEC §6.1; LMS 37231);
+6. call control on an orphaned call is refused: the connector holds it no more;
+7. every agent is idle and the connector's call model is empty;
+8. a new call 2001->2002 works on the peer AS.
 
 then the queue scene (SPEC §10): the call center 5001 monitored by the
 client and by a supervisor's client in the other encoding, agent 2009 made
@@ -53,9 +57,10 @@ CALLS = (
     ("2007", "2008", "held"),
 )
 # Whose stuck parties the unsolicited resync clears: the agents that answered
-# a call they received. The others only learn it from a snapshot.
+# a call they received. BroadWorks says nothing of the others; the
+# connector's proactive resync asks for them.
 RESYNCED = ("2002", "2004", "2008")
-SNAPSHOTTED = ("2001", "2003", "2005", "2006", "2007")
+PROACTIVE = ("2001", "2003", "2005", "2006", "2007")
 # The queue scene: the call center, its ready agent, an agent signed out, callers
 QUEUE = "5001"
 READY_AGENT = "2009"
@@ -178,7 +183,8 @@ async def bounded(reactor, name, awaitable, timeout=STEP_TIMEOUT):
 
 
 class Story:
-    def __init__(self, reactor, connector, client, control, timeline, captured, supervisor=None):
+    def __init__(self, reactor, connector, client, control, timeline, captured, failover_lines,
+                 supervisor=None):
         self.reactor = reactor
         self.connector = connector
         self.client = client
@@ -188,7 +194,8 @@ class Story:
         self.user_parties_cleared = 0
         self.control = control
         self.say = timeline.say
-        self.captured = captured
+        self.captured = captured  # LMS 37205
+        self.failover_lines = failover_lines  # LMS 37230, 37231
         self.xrefs: dict[str, str] = {}
         self.device_of: dict[str, str] = {}
         self.calls: dict[str, str] = {}  # caller -> call id
@@ -261,65 +268,96 @@ class Story:
         self.say("*** Application Server killed (ungraceful failover): the peer AS takes over; "
                  "%d calls orphaned, media only, no call control" % status.get("orphaned_calls", 0))
 
-    async def unsolicited_resync(self):
-        step = "unsolicited synchronization"
-        expected = sorted((self.calls[caller], callee) for caller, callee, outcome in CALLS
-                          if callee in RESYNCED)
-        for device in RESYNCED:
-            await self.wait_event(step, device, m.ConnectionClearedEvent)
-        await self.step(step, self.captured.wait_for(
-            lambda items: len(items) >= len(RESYNCED), STEP_TIMEOUT, "LMS 37205 x%d" % len(RESYNCED)))
-        self.say("the peer AS sends unsolicited CallSubscriptionEvents for %s; the connector synchronizes:"
-                 % ", ".join(RESYNCED))
+    def stuck_of(self, devices):
+        """(call id, device) of every pre-failover party of ``devices``."""
+        return sorted((self.calls[caller], device) for caller, callee, _ in CALLS
+                      for device in (caller, callee) if device in devices)
+
+    def cleared_at(self, step, devices):
+        """The ConnectionCleared events at ``devices``, each checked, as (call id, device)."""
         cleared = []
-        for device in RESYNCED:
+        for device in devices:
             for event in self.events_at(device, m.ConnectionClearedEvent):
                 cleared.append((event.dropped_connection.call_id, event.dropped_connection.device_id))
                 self.check(step, event.cause == STUCK_CAUSE, "ConnectionCleared at %s has cause %s"
                            % (device, event.cause))
+        return sorted(cleared)
+
+    def logged_at(self, devices):
+        return [e for e in self.captured.items if e["device"] in devices]
+
+    async def unsolicited_resync(self):
+        step = "unsolicited synchronization"
+        expected = self.stuck_of(RESYNCED)
+        for device in RESYNCED:
+            await self.wait_event(step, device, m.ConnectionClearedEvent)
+        await self.step(step, self.captured.wait_for(
+            lambda items: len(self.logged_at(RESYNCED)) >= len(RESYNCED), STEP_TIMEOUT,
+            "LMS 37205 x%d" % len(RESYNCED)))
+        self.say("the peer AS sends unsolicited CallSubscriptionEvents for %s; the connector synchronizes:"
+                 % ", ".join(RESYNCED))
+        for device in RESYNCED:
+            for event in self.events_at(device, m.ConnectionClearedEvent):
                 self.say(self.event_line(event), 1)
-        for event in self.captured.items:
+        for event in self.logged_at(RESYNCED):
             self.say(lms_text(event), 1)
-        self.check(step, sorted(cleared) == expected,
-                   "cleared %s, expected %s" % (sorted(cleared), expected))
-        stuck = [(c, d) for d, c, _ in self.captured.parties()]
-        self.check(step, sorted(stuck) == expected, "LMS 37205 for %s, expected %s" % (sorted(stuck), expected))
-        cleared_calls = [e for e in self.client.events.items if isinstance(e, m.CallClearedEvent)]
-        self.check(step, not cleared_calls, "unexpected CallCleared: %s" % cleared_calls)
+        cleared = self.cleared_at(step, RESYNCED)
+        self.check(step, cleared == expected, "cleared %s, expected %s" % (cleared, expected))
+        stuck = sorted((c, d) for d, c, _ in self.captured.parties() if d in RESYNCED)
+        self.check(step, stuck == expected, "LMS 37205 for %s, expected %s" % (stuck, expected))
+
+    async def proactive_resync(self):
+        # The answering agents' events were the sign: the connector asks
+        # BroadWorks about everyone else who still holds a call.
+        step = "proactive resync"
+        expected = self.stuck_of(PROACTIVE)
+        await self.step(step, self.failover_lines.wait_for(
+            lambda items: any(e["lms_id"] == lms.PROACTIVE_RESYNC_FINISHED.id for e in items),
+            STEP_TIMEOUT, "LMS 37231 (resynchronization finished)"))
+        for device in PROACTIVE:
+            await self.wait_event(step, device, m.ConnectionClearedEvent)
+
+        def cleared_calls(items):
+            return sorted(event_connection(e).call_id for e in items if isinstance(e, m.CallClearedEvent))
+
+        # each call is cleared with its last party, whichever came last
+        await self.step(step, self.client.events.wait_for(
+            lambda items: cleared_calls(items) == sorted(self.calls.values()), STEP_TIMEOUT,
+            "CallCleared for every call"))
+        suspected = [e for e in self.failover_lines.items if e["lms_id"] == lms.AS_FAILOVER_SUSPECTED.id]
+        finished = [e for e in self.failover_lines.items if e["lms_id"] == lms.PROACTIVE_RESYNC_FINISHED.id]
+        self.check(step, len(suspected) == 1, "LMS 37230 x%d, expected one" % len(suspected))
+        self.say("the connector takes it for an AS failover and refreshes by itself everyone still "
+                 "holding a call (no SnapshotDevice from any client):")
+        self.say(lms_text(suspected[0]), 1)
+        for device in PROACTIVE:
+            for event in self.events_at(device):
+                if isinstance(event, (m.ConnectionClearedEvent, m.CallClearedEvent)):
+                    self.say(self.event_line(event), 1)
+        for event in self.logged_at(PROACTIVE):
+            self.say(lms_text(event), 1)
+        self.say(lms_text(finished[0]), 1)
+        cleared = self.cleared_at(step, PROACTIVE)
+        self.check(step, cleared == expected, "cleared %s, expected %s" % (cleared, expected))
+        stuck = sorted((c, d) for d, c, _ in self.captured.parties() if d in PROACTIVE)
+        self.check(step, stuck == expected, "LMS 37205 for %s, expected %s" % (stuck, expected))
+        total = len(self.captured.items)
+        self.check(step, total == 2 * len(CALLS), "%d LMS 37205 lines, expected one per party (%d)"
+                   % (total, 2 * len(CALLS)))
 
     async def orphan_call_control(self):
-        # What makes a stuck call stuck: the peer AS refuses to control it.
+        # The orphaned call is gone from the model: refused without asking BroadWorks.
         step = "call control on an orphaned call"
         call_id = self.calls["2001"]
         try:
             await self.client.request(m.HoldCall(connection=m.ConnectionID(call_id=call_id, device_id="2001")))
         except CSTAErrorResponse as refused:
-            self.say("HoldCall %s at 2001 (orphaned call) -> error %s: the peer AS has no record of it"
+            self.say("HoldCall %s at 2001 (orphaned call) -> error %s: the connector holds it no more"
                      % (call_id, refused))
         except Exception as exc:
             raise StepFailed(step, "HoldCall of the orphaned call %s at 2001: %s" % (call_id, exc))
         else:
             raise StepFailed(step, "HoldCall of the orphaned call %s at 2001 succeeded" % call_id)
-
-    async def snapshots(self):
-        step = "snapshots"
-        self.say("the CSTA client takes a SnapshotDevice of %s (UpdateSubscriptionRequest -> "
-                 "CallSubscriptionEvent):" % ", ".join(SNAPSHOTTED))
-        for device in SNAPSHOTTED:
-            before = len(self.captured.items)
-            response = await self.step(step, self.client.request(m.SnapshotDevice(device=device)))
-            self.check(step, response.items == (), "SnapshotDevice %s still lists %s"
-                       % (device, [(i.connection.call_id, i.local_connection_state) for i in response.items]))
-            await self.step(step, self.captured.wait_for(
-                lambda items: len(items) > before, STEP_TIMEOUT, "LMS 37205 for %s" % device))
-            logged = {e["device"] for e in self.captured.items[before:]}
-            self.check(step, logged == {device}, "SnapshotDevice %s logged LMS 37205 for %s" % (device, logged))
-            self.say("SnapshotDevice %s -> no calls; the stuck party is cleared:" % device, 1)
-            for event in self.captured.items[before:]:
-                self.say(lms_text(event), 2)
-        total = len(self.captured.items)
-        self.check(step, total == 2 * len(CALLS), "%d LMS 37205 lines, expected one per party (%d)"
-                   % (total, 2 * len(CALLS)))
 
     async def all_idle(self):
         step = "every agent idle"
@@ -457,8 +495,8 @@ class Story:
         await self.set_up_calls()
         await self.kill_application_server()
         await self.unsolicited_resync()
+        await self.proactive_resync()
         await self.orphan_call_control()
-        await self.snapshots()
         await self.all_idle()
         await self.new_call()
         if self.supervisor is not None:
@@ -479,7 +517,9 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
     err = err if err is not None else sys.stderr
     timeline = Timeline(reactor, out, quiet)
     captured = LmsCapture(reactor)
+    failover_lines = LmsCapture(reactor, (lms.AS_FAILOVER_SUSPECTED.id, lms.PROACTIVE_RESYNC_FINISHED.id))
     globalLogPublisher.addObserver(captured)
+    globalLogPublisher.addObserver(failover_lines)
     connector = ConnectorService(demo_config(csta_port=csta_port), reactor)
     client = None
     story = None
@@ -506,7 +546,7 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
             supervisor = await open_session(reactor, "127.0.0.1", connector.csta_port, other, STEP_TIMEOUT)
         except CommandFailed as exc:
             raise StepFailed("connect the supervisor's CSTA client", str(exc))
-        story = Story(reactor, connector, client, control, timeline, captured, supervisor)
+        story = Story(reactor, connector, client, control, timeline, captured, failover_lines, supervisor)
         await story.run()
     except StepFailed as failed:
         err.write("demo FAILED at step '%s': %s\n" % (failed.step, failed.detail))
@@ -516,6 +556,7 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
         return 1
     finally:
         globalLogPublisher.removeObserver(captured)
+        globalLogPublisher.removeObserver(failover_lines)
         for session in (client, story.supervisor if story is not None else None):
             if session is not None and session.transport is not None:
                 session.transport.loseConnection()
@@ -527,10 +568,10 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
             pass  # the verdict is about the story; a slow stop changes nothing of it
     users = story.user_parties_cleared
     out.write("demo OK (%s, %.1f s): %d stuck call parties cleared after the AS failover "
-              "(%d by the unsolicited resync, %d by SnapshotDevice), LMS 37205 x%d, "
+              "(%d by the unsolicited resync, %d by the proactive resync, no snapshot), LMS 37205 x%d, "
               "every agent idle, a new call works; queue %s: a call distributed to the Available "
               "agent, %d stuck queued call cleared by SnapshotDevice after a second failover\n"
-              % (encoding, timeline.elapsed(), users, len(RESYNCED), len(SNAPSHOTTED), users,
+              % (encoding, timeline.elapsed(), users, len(RESYNCED), len(PROACTIVE), users,
                  QUEUE, len(captured.items) - users))
     return 0
 
@@ -545,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="csta-connector-demo",
         description="Run the AS-failover story against the embedded BroadWorks simulator and print "
         "its timeline: agents monitored, calls placed and answered, the Application Server "
-        "killed, the stuck calls cleared by synchronization and snapshots, a new call. "
+        "killed, the stuck calls cleared by synchronization and the proactive resync, a new call. "
         "Exit status 0 when everything happened as expected.",
     )
     parser.add_argument("--encoding", choices=("xml", "ber"), default="xml",

@@ -142,3 +142,25 @@ class ISubscriptionClient(Interface):
 
     def forget(subscription_id):
         """The subscription is gone: drop the links' state of it."""
+
+
+class IResyncTarget(Interface):
+    """One kind of subscription the proactive failover resync wave refreshes
+    (``services/resync.py``): the users' Advanced Call subscriptions
+    (``UserCalls``); the contact centre's queues and route points join the
+    wave the same way."""
+
+    name = Attribute("what a key names, for the log: 'user', 'queue', ...")
+
+    def holding():
+        """``(key, reported)`` for every subscription whose calls the model
+        holds at least one of. ``reported``: BroadWorks tells a failover's
+        losses of it by itself (an unsolicited event), so the wave can
+        refresh it last, when that event has most likely come."""
+
+    def refresh(key):
+        """UpdateSubscriptionRequest for ``key``; a Deferred firing once the
+        event it causes went through the model (or failing)."""
+
+    def device_of(key):
+        """The device ``key`` is, for the log."""

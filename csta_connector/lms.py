@@ -298,6 +298,32 @@ SYNCHRONIZATION_SUMMARY = LmsMessage(
 RESYNCHRONIZATION_STARTED = LmsMessage(
     37221, "Standard", "Resynchronizing {count} subscription(s) after {cause}"
 )
+# 37230-37239: the proactive failover resync (SPEC §6.1, services/resync.py)
+AS_FAILOVER_SUSPECTED = LmsMessage(
+    37230,
+    "Standard",
+    "AS failover suspected ({trigger}, device {device}): refreshing {count} subscription(s) "
+    "holding calls, at most {rate} per second",
+)
+PROACTIVE_RESYNC_FINISHED = LmsMessage(
+    37231,
+    "Standard",
+    "Proactive resynchronization finished: {users} user(s) refreshed, {cleared} party(ies) "
+    "cleared, {seconds} s ({failed} refresh(es) failed)",
+)
+FAILOVER_SIGN_JOINED = LmsMessage(
+    # Trace: after the first sign of a failover, every user's unsolicited
+    # event is another one; they add to the wave in progress.
+    37232, "Trace", "AS failover sign ({trigger}, device {device}) joins the resynchronization in progress",
+)
+CALL_UNKNOWN_TO_BROADWORKS = LmsMessage(
+    37233,
+    "Trace",
+    "Call {call_id} of device {device} unknown to BroadWorks ({request} refused): refreshing {key}",
+)
+PROACTIVE_REFRESH_FAILED = LmsMessage(
+    37234, "Trace", "Proactive resynchronization: refreshing {target} {key} failed: {reason}"
+)
 
 # 3725x  the contact centre: agents and queues (SPEC §10)
 

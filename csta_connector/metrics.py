@@ -244,6 +244,7 @@ class ConnectorCollector:
                 "queue_calls_cleared": contact_centre.stats["parties_cleared"],
                 "agents_corrected": contact_centre.stats["agents_corrected"],
             },
+            "proactive_resync": _proactive_resync(core.resync),
         }
 
     def collect(self):
@@ -318,6 +319,24 @@ class ConnectorCollector:
             "Call parties found stuck and cleared by synchronization (LMS 37205 lines).",
             value=s["parties_cleared"])
         yield from self._contact_centre(s["contact_centre"])
+        resync = s["proactive_resync"]
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_waves",
+            "Proactive resynchronizations started: AS failovers suspected (LMS 37230).",
+            value=resync["waves"])
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_refreshes",
+            "Subscriptions refreshed (UpdateSubscriptionRequest) by the proactive resynchronizations.",
+            value=resync["refreshed"])
+        yield CounterMetricFamily(
+            PREFIX + "proactive_resync_parties_cleared",
+            "Stuck call parties cleared by the events of the proactive resynchronizations' refreshes "
+            "(part of parties_cleared).",
+            value=resync["parties_cleared"])
+        yield GaugeMetricFamily(
+            PREFIX + "proactive_resync_in_progress",
+            "1 while a proactive resynchronization has subscriptions left to refresh, else 0.",
+            value=1 if resync["in_progress"] else 0)
 
     @staticmethod
     def _contact_centre(cc):
@@ -360,6 +379,15 @@ class ConnectorCollector:
                 results.add_metric([service, result], n)
         yield histogram
         yield results
+
+
+def _proactive_resync(resync) -> dict:
+    """The proactive resync's counts (all 0 when ``proactive-resync = false``)."""
+    if resync is None:
+        return {"enabled": False, "waves": 0, "refreshed": 0, "parties_cleared": 0,
+                "in_progress": False}
+    wave = resync.wave
+    return {"enabled": True, **resync.stats, "in_progress": wave is not None and not wave.finished}
 
 
 def _info(s):

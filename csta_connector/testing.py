@@ -388,6 +388,18 @@ class ScriptedClient:
     def acd_blind_transfer(self, call_center_id, call_id, address):
         return self._request("acd_blind_transfer", (call_center_id, call_id, address))
 
+    # a few call-control requests (the others are BroadWorksClient's), as
+    # (name, (user_id, call_id[, address]))
+
+    def hold(self, user_id, call_id):
+        return self._request("hold", (user_id, call_id))
+
+    def release(self, user_id, call_id, decline=False):
+        return self._request("release", (user_id, call_id))
+
+    def blind_transfer(self, user_id, call_id, address):
+        return self._request("blind_transfer", (user_id, call_id, address))
+
     def names(self):
         """(name, argument) of every request so far."""
         return [(n, a) for n, a, _ in self.requests]
@@ -550,14 +562,16 @@ class Harness:
         """A CallSubscriptionEvent of the engine's current view of ``user``."""
         calls, conference, hook = self.engine.snapshot(user)
         self._seq += 1
+        user_id = user if "@" in user else user + "@example.com"
         return xsi.SubscriptionEvent(
             event_type=event_type,
             event_id="e%d" % self._seq,
             sequence_number=self._seq,
             user_id="app@example.com",
             external_application_id="csta-connector",
-            subscription_id="sub-" + user,
-            target_id=user + "@example.com",
+            # the subscription of the user's call events (subscription_event_of)
+            subscription_id="sub-" + user_id,
+            target_id=user_id,
             calls=calls,
             conference=conference,
             hook_status=hook,

@@ -275,6 +275,21 @@ KPL_TOLERANCE = Option(
     "(0: the first missed answer closes it).",
 )
 
+# -- the [Connector] proactive resync block (SPEC §6.1, services/resync.py) --
+_CONNECTOR_PROACTIVE_RESYNC = (
+    Option("proactive-resync", Boolean(), True,
+           "On the first sign of an AS failover (an unsolicited CallSubscriptionEvent that "
+           "clears a party, a CallSubscriptionResyncEvent, call control refused on a call "
+           "BroadWorks no longer knows) refresh every user still holding calls; false: only "
+           "BroadWorks' own events and the clients' snapshots clear stuck calls."),
+    Option("proactive-resync-rate", Integer(1, 100000), 200,
+           "UpdateSubscriptionRequests started per second at most by the proactive resync."),
+    Option("proactive-resync-holdoff", Seconds(0, 86400), 30.0,
+           "Signs of a failover this long after a proactive resync started join it: one "
+           "failover, one resynchronization."),
+)
+# -- end of the [Connector] proactive resync block ----------------------------
+
 CONNECTOR = SectionSpec(
     "Connector",
     (
@@ -309,10 +324,12 @@ CONNECTOR = SectionSpec(
         Option("subscription-renew-jitter", Integer(0, 86400), 600,
                "Random 0..N seconds added to each renewal, to spread them."),
         Option("resync-concurrency", Integer(1, 1000), 10,
-               "Subscriptions refreshed at once after a link recovery or a sequence gap."),
+               "Subscriptions refreshed at once after a link recovery, a sequence gap or "
+               "an AS failover (proactive-resync)."),
         Option("max-document-size", Integer(1024, 64 * 1024 * 1024), 1024 * 1024,
                "Largest XML document accepted from BroadWorks, in bytes."),
-    ),
+    )
+    + _CONNECTOR_PROACTIVE_RESYNC,
     "The connector and its BroadWorks channel set.",
 )
 

@@ -31,6 +31,10 @@ class ConnectorSection:
     subscription_renew_jitter: int
     resync_concurrency: int
     max_document_size: int
+    # the proactive resync (options._CONNECTOR_PROACTIVE_RESYNC)
+    proactive_resync: bool
+    proactive_resync_rate: int
+    proactive_resync_holdoff: float
 
 
 @dataclass(frozen=True)

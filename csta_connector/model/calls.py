@@ -96,6 +96,16 @@ SWITCHING_FUNCTION_TERMINATED = "switchingFunctionTerminated"
 # are remembered (for the lastRedirectionDevice of a later CallReceived).
 _MAX_REDIRECTIONS = 4096
 
+#: ``sequenceNumber`` counts per subscription from 1 to this and wraps to 1.
+MAX_SEQUENCE = 2147483647
+
+
+def sequence_newer(a: int, b: int) -> bool:
+    """Whether sequenceNumber ``a`` comes after ``b`` of the same subscription
+    (serial-number order: a wrap from 2147483647 to 1 is still "after")."""
+    difference = (a - b) % MAX_SEQUENCE
+    return 0 < difference < MAX_SEQUENCE // 2
+
 
 def local_state(call: xsi.Call) -> ConnectionState:
     """The device's LocalConnectionState in ``call`` (ECMA-269 names).
@@ -325,7 +335,10 @@ _ORIGINATION_EVENTS = frozenset(
 class CallModel:
     """Devices, calls and connections; :meth:`apply` Xsi events to it."""
 
-    __slots__ = ("_device_of", "_parties", "_by_device", "_calls", "_redirections")
+    __slots__ = (
+        "_device_of", "_parties", "_by_device", "_calls", "_redirections",
+        "_source", "_marks", "_latest",
+    )
 
     def __init__(self, device_of: Callable[[str], str] = user_local_part):
         self._device_of = device_of
@@ -335,6 +348,14 @@ class CallModel:
         self._calls: dict[str, dict[str, None]] = {}
         # callID -> (redirecting device, cause) of a redirected call
         self._redirections: dict[str, tuple[str | None, str]] = {}
+        # Which event last wrote each party, and the last call event applied
+        # per device, as (subscriptionId, sequenceNumber): with several links
+        # a CallSubscriptionEvent can arrive after a newer event of the same
+        # subscription, and must not undo what that event did (model/sync.py).
+        # One tuple per event, shared by both tables.
+        self._source: tuple[str, int] | None = None
+        self._marks: dict[str, tuple[str, int] | None] = {}
+        self._latest: dict[str, tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -370,6 +391,23 @@ class CallModel:
     def __len__(self) -> int:
         return len(self._parties)
 
+    def written_after(self, party_id: str, subscription_id: str, sequence: int) -> bool:
+        """Whether an event of ``subscription_id`` newer than ``sequence``
+        wrote the party ``party_id`` (created or changed it)."""
+        mark = self._marks.get(party_id)
+        return mark is not None and mark[0] == subscription_id and sequence_newer(mark[1], sequence)
+
+    def applied_after(self, device: str, subscription_id: str, sequence: int) -> bool:
+        """Whether the last call event applied for ``device`` is an event of
+        ``subscription_id`` newer than ``sequence``."""
+        latest = self._latest.get(device)
+        return latest is not None and latest[0] == subscription_id and sequence_newer(latest[1], sequence)
+
+    def writing_from(self, subscription_id: str, sequence: int) -> None:
+        """The parties stored from now on come from this event (model/sync.py
+        says so before it applies a CallSubscriptionEvent)."""
+        self._source = (subscription_id, sequence)
+
     def remote_device(self, party: xsi.RemoteParty) -> str | None:
         """The CSTA device of an Xsi remote party: a user's extension, else
         the number of its address (``tel:+15550009999`` -> ``+15550009999``)."""
@@ -386,6 +424,7 @@ class CallModel:
         pid = party.party_id
         old = self._parties.get(pid)
         self._parties[pid] = party
+        self._marks[pid] = self._source
         if old is None:
             self._by_device.setdefault(party.device, {})[pid] = None
             self._calls.setdefault(party.call_id, {})[pid] = None
@@ -399,6 +438,7 @@ class CallModel:
         party = self._parties.pop(party_id, None)
         if party is None:
             return None, False
+        self._marks.pop(party_id, None)
         ids = self._by_device.get(party.device)
         if ids is not None:
             ids.pop(party_id, None)
@@ -423,6 +463,7 @@ class CallModel:
             gone = self.discard(party.party_id)[1]
             if gone:
                 self._redirections.pop(party.call_id, None)
+        self._latest.pop(device, None)
         return parties
 
     def new_party(self, call: xsi.Call, device: str, old: Party | None = None) -> Party:
@@ -495,6 +536,7 @@ class CallModel:
             return []
         if device is None:
             device = self._device_of(event.target_id or event.user_id)
+        self._source = self._latest[device] = (event.subscription_id, event.sequence_number)
         return handler(self, event, device, expectations)
 
     # ---------------------------------------------------------------- handlers

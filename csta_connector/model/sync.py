@@ -16,6 +16,17 @@ are synchronized by their own users' CallSubscriptionEvents. Parties are
 matched by call-half id; a listed half whose extTrackingId changed is moved
 to its new call (a correction).
 
+A CallSubscriptionEvent can be older than call events already applied: with
+several links the events of one subscription travel on different channels,
+and a call set up on the peer AS while a refresh is answered may overtake
+it. ``sequenceNumber`` orders the events of one subscription, and the model
+remembers which event last wrote each party (``CallModel.written_after``),
+so an older snapshot never undoes a newer event: a party such an event wrote
+is neither cleared (``kept``) nor corrected, and while the device has had a
+newer event at all (``CallModel.applied_after``) a listed call unknown to the
+model is not added either (the newer event may be its release); the live
+events, or the next refresh, tell the rest.
+
 The :class:`SyncResult` carries the change objects for translation
 (``services/translate.py``): a cleared party is a :class:`PartyRemoved` with
 cause ``switchingFunctionTerminated`` (ConnectionCleared, + CallCleared when
@@ -51,6 +62,8 @@ class SyncResult:
     #: the changes, in order: cleared, then added and corrected in the
     #: event's call order
     changes: tuple = ()
+    #: parties the event does not list but a newer event wrote: not cleared
+    kept: tuple[Party, ...] = ()
 
     @property
     def in_sync(self) -> bool:
@@ -63,11 +76,16 @@ def synchronize(
 ) -> SyncResult:
     """Make the model's parties of ``device`` match ``snapshot``'s calls."""
     event_type = snapshot.event_type
+    subscription_id, sequence = snapshot.subscription_id, snapshot.sequence_number
     listed = {call.call_id: call for call in snapshot.calls}
     cleared = []
+    kept = []
     changes = []
     for party in model.parties_of(device):
         if party.party_id in listed:
+            continue
+        if model.written_after(party.party_id, subscription_id, sequence):
+            kept.append(party)
             continue
         stuck, call_gone = model.discard(party.party_id)
         cleared.append((stuck, call_gone))
@@ -82,11 +100,17 @@ def synchronize(
         )
     added = []
     corrected = []
+    older = model.applied_after(device, subscription_id, sequence)
+    model.writing_from(subscription_id, sequence)
     for call in snapshot.calls:
         old = model.party(call.call_id)
         if old is not None and old.device != device:
             # A call half of another device cannot be listed for this one;
             # a misrouted snapshot must not steal it.
+            continue
+        if old is None and older:
+            continue
+        if old is not None and model.written_after(old.party_id, subscription_id, sequence):
             continue
         new = model.new_party(call, device, old)
         if old is None:
@@ -101,5 +125,5 @@ def synchronize(
             # else: a detail only (remote party, Remote Held vs Active):
             # kept quietly, nothing a client's view depends on.
     return SyncResult(
-        device, tuple(cleared), tuple(added), tuple(corrected), tuple(changes)
+        device, tuple(cleared), tuple(added), tuple(corrected), tuple(changes), tuple(kept)
     )

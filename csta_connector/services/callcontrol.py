@@ -10,6 +10,10 @@ bothering BroadWorks, and changes nothing.
 What call control asks for that changes how later events read (a transfer,
 a redirect) is kept in its :class:`Expectations`, which the core hands to
 ``CallModel.apply``: the model itself holds only the calls.
+
+A request on a call the model holds that BroadWorks refuses because it does
+not know the call is a sign of an AS failover: ``call_unknown(party,
+request)`` is told (the core's proactive resync, ``services/resync.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from csta_connector.broadworks.errors import (
 )
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CSTARequestError
+from csta_connector.services.resync import call_unknown_to_broadworks
 from csta_connector.services.subscriptions import SnapshotTimeout
 
 
@@ -155,10 +160,12 @@ def _forget_if_refused(d, forget, *args):
 
 
 class CallControl:
-    def __init__(self, client, model, user_of, device_key, expectations=None):
+    def __init__(self, client, model, user_of, device_key, expectations=None, call_unknown=None):
         """``user_of(device) -> BroadWorks user id``; ``device_key(device) ->
         the model's device id`` (a full user id names the same device);
-        ``expectations``: where to keep what is asked for (its own by default)."""
+        ``expectations``: where to keep what is asked for (its own by default);
+        ``call_unknown(party, request_name)``: told when BroadWorks refuses a
+        request on a party of the model because it does not know the call."""
         self.client = client
         self.model = model
         self.user_of = user_of
@@ -166,6 +173,7 @@ class CallControl:
         #: what was asked for and not yet seen in events; the core gives it
         #: to the model with every event
         self.expectations = expectations if expectations is not None else Expectations()
+        self.call_unknown = call_unknown
 
     def _party(self, connection: m.ConnectionID | None, what="connection"):
         if connection is None or not connection.device_id:
@@ -195,9 +203,18 @@ class CallControl:
                 what, device, len(parties), ", ".join(p.call_id for p in parties))
         raise CSTARequestError("operation", "invalidConnectionID", detail)
 
-    def _send(self, d, result, about="connection"):
+    def _send(self, d, result, about="connection", party=None):
+        """``d``'s answer -> ``result``, a refusal -> a CSTA error; ``party``:
+        the model's party the request was about."""
+        if party is not None and self.call_unknown is not None:
+            d.addErrback(self._refused, party, about)
         d.addErrback(broadworks_error_to_csta, about)
         return d.addCallback(lambda _: result)
+
+    def _refused(self, failure, party, about):
+        if self.call_unknown is not None and call_unknown_to_broadworks(failure, about):
+            self.call_unknown(party, failure.value.request_name)
+        return failure
 
     # -- services -------------------------------------------------------------
 
@@ -215,11 +232,16 @@ class CallControl:
         device, party = self._party(request.connection)
         if party.state != "alerting":
             raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not alerting")
-        return self._send(self.client.answer(self.user_of(device), party.party_id), m.AnswerCallResponse())
+        return self._send(
+            self.client.answer(self.user_of(device), party.party_id), m.AnswerCallResponse(), party=party
+        )
 
     def ClearConnection(self, request: m.ClearConnection):
         device, party = self._party(request.connection)
-        return self._send(self.client.release(self.user_of(device), party.party_id), m.ClearConnectionResponse())
+        return self._send(
+            self.client.release(self.user_of(device), party.party_id), m.ClearConnectionResponse(),
+            party=party,
+        )
 
     def ClearCall(self, request: m.ClearCall):
         connection = request.connection
@@ -239,6 +261,9 @@ class CallControl:
         def cleared(results):
             failures = [r[0] for r in results if r is not None]
             if len(failures) == len(results):
+                # no half known at all (one gone with another's release is no sign)
+                for party, failure in zip(parties, failures):
+                    self._refused(failure, party, "connection")
                 return failures[0]
             return None
 
@@ -247,20 +272,25 @@ class CallControl:
 
     def HoldCall(self, request: m.HoldCall):
         device, party = self._party(request.connection)
-        return self._send(self.client.hold(self.user_of(device), party.party_id), m.HoldCallResponse())
+        return self._send(
+            self.client.hold(self.user_of(device), party.party_id), m.HoldCallResponse(), party=party
+        )
 
     def RetrieveCall(self, request: m.RetrieveCall):
         device, party = self._party(request.connection)
         if party.state != "hold":
             raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not held")
-        return self._send(self.client.retrieve(self.user_of(device), party.party_id), m.RetrieveCallResponse())
+        return self._send(
+            self.client.retrieve(self.user_of(device), party.party_id), m.RetrieveCallResponse(),
+            party=party,
+        )
 
     @defer.inlineCallbacks
     def ConsultationCall(self, request: m.ConsultationCall):
         device, party = self._party(request.existing_call, "existingCall")
         user = self.user_of(device)
         if party.state == "connected":
-            yield self._send(self.client.hold(user, party.party_id), None)
+            yield self._send(self.client.hold(user, party.party_id), None, party=party)
         start = yield self.client.dial(user, request.consulted_device).addErrback(
             broadworks_error_to_csta, "destination"
         )
@@ -272,12 +302,18 @@ class CallControl:
         device, held = self._party(request.held_call, "heldCall")
         self._party(request.active_call, "activeCall")
         # Talk on the held call puts the active one on hold first
-        return self._send(self.client.retrieve(self.user_of(device), held.party_id), m.AlternateCallResponse())
+        return self._send(
+            self.client.retrieve(self.user_of(device), held.party_id), m.AlternateCallResponse(),
+            party=held,
+        )
 
     def ReconnectCall(self, request: m.ReconnectCall):
         device, held = self._party(request.held_call, "heldCall")
         self._party(request.active_call, "activeCall")
-        return self._send(self.client.reconnect(self.user_of(device), held.party_id), m.ReconnectCallResponse())
+        return self._send(
+            self.client.reconnect(self.user_of(device), held.party_id), m.ReconnectCallResponse(),
+            party=held,
+        )
 
     def TransferCall(self, request: m.TransferCall):
         device, held = self._party(request.held_call, "heldCall")
@@ -292,6 +328,7 @@ class CallControl:
                 transferred_call=m.ConnectionID(call_id=active.call_id, device_id=active.remote),
                 connections=(),
             ),
+            party=held,
         )
 
     def ConferenceCall(self, request: m.ConferenceCall):
@@ -303,6 +340,7 @@ class CallControl:
             m.ConferenceCallResponse(
                 conference_call=m.ConnectionID(call_id=held.call_id, device_id=device), connections=()
             ),
+            party=held,
         )
 
     def _redirect(self, send, device, party, destination):
@@ -322,6 +360,7 @@ class CallControl:
                 transferred_call=m.ConnectionID(call_id=party.call_id, device_id=request.transferred_to)
             ),
             about="destination",
+            party=party,
         )
 
     def DeflectCall(self, request: m.DeflectCall):
@@ -329,9 +368,9 @@ class CallControl:
         if party.state != "alerting":
             raise CSTARequestError("stateIncompatibility", "invalidConnectionState", "not alerting")
         d = self._redirect(self.client.redirect, device, party, request.new_destination)
-        return self._send(d, m.DeflectCallResponse(), about="destination")
+        return self._send(d, m.DeflectCallResponse(), about="destination", party=party)
 
     def GenerateDigits(self, request: m.GenerateDigits):
         device, party = self._party(request.connection_to_send_digits)
         d = self.client.transmit_dtmf(self.user_of(device), party.party_id, request.char_to_send)
-        return self._send(d, m.GenerateDigitsResponse())
+        return self._send(d, m.GenerateDigitsResponse(), party=party)

@@ -36,12 +36,14 @@ from __future__ import annotations
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from csta_connector import lms
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CSTARequestError
+from csta_connector.interfaces import IResyncTarget
 from csta_connector.model.agents import AgentJoined, AgentModel
 from csta_connector.model.calls import (
     CONNECTED,
@@ -108,11 +110,14 @@ class ContactCentre:
         login_state="Unavailable",
         detail=lms.EVERY_LEVEL,
         device_of=user_local_part,
+        resync=None,
     ):
         """``monitors``: the core's :class:`MonitorRegistry`; ``calls``: its
         :class:`CallModel` (a queue's cleared connection is the call's last
         only when no user's party is left); ``user_of(device)``: the
-        BroadWorks id of a device."""
+        BroadWorks id of a device; ``resync``: the proactive failover
+        resync (or None), which the queues and agents join and are told
+        of every synchronization."""
         self.client = client
         self.monitors = monitors
         self.user_of = user_of
@@ -137,6 +142,12 @@ class ContactCentre:
         self._not_agents: set[str] = set()
         #: what synchronization found (metrics, benchmarks)
         self.stats = {"parties_cleared": 0, "synchronizations": 0, "agents_corrected": 0}
+        self.resync = resync
+        self.queue_target = QueuesHoldingCalls(self)
+        self.agent_target = AgentStates(self)
+        if resync is not None:
+            resync.join(self.queue_target)
+            resync.join(self.agent_target)
 
     @property
     def managers(self) -> tuple[SubscriptionManager, ...]:
@@ -169,16 +180,21 @@ class ContactCentre:
     def _queue_event(self, route, event):
         device = self.device_of(route.user_id)
         if event.event_type in CALL_CENTER_QUEUE_PACKAGE.snapshots:
-            self._synchronize_queue(device, route.user_id, event, route.requesters)
+            cleared = self._synchronize_queue(device, route.user_id, event, route.requesters)
+            if self.resync is not None:
+                self.resync.synchronized(
+                    self.queue_target, route.user_id, event.event_type, route.solicited, cleared
+                )
             self.queues.answer(route, event)
             return
         changes = self.queue_model.apply(event, device, self._destinations)
         if changes and self.monitors.is_monitored(device):
             self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
-    def _synchronize_queue(self, device, user_id, event, requesters):
+    def _synchronize_queue(self, device, user_id, event, requesters) -> int:
         """The queue made to match its subscription event; every monitor but
-        a snapshot's requesters told what changed."""
+        a snapshot's requesters told what changed. Returns how many queued
+        calls it cleared."""
         result = self.queue_model.synchronize(device, event)
         self.stats["synchronizations"] += 1
         for connection, _ in result.cleared:
@@ -198,6 +214,7 @@ class ContactCentre:
                 cleared=len(result.cleared), added=len(result.added), corrected=0,
             )
             self.monitors.deliver(device, translate.translate_all(result.changes, PLACEHOLDER), exclude=requesters)
+        return len(result.cleared)
 
     def _agent_event(self, route, event):
         device = self.device_of(route.user_id)
@@ -214,6 +231,8 @@ class ContactCentre:
                     left=",".join(sorted(set(old.joined) - set(new.joined))) or "-",
                 )
             self._deliver_agent_changes(device, result.changes, exclude=route.requesters)
+            if self.resync is not None:
+                self.resync.synchronized(self.agent_target, route.user_id, event.event_type, route.solicited, 0)
             self.agent_subscriptions.answer(route, event)
             return
         if event.event_data is None:
@@ -467,17 +486,6 @@ class ContactCentre:
         failover refreshes those: the peer AS sends nothing for queues)."""
         return self.queue_model.waiting(self.device_of(user_id)) > 0
 
-    def resync_targets(self) -> list[tuple[SubscriptionManager, str]]:
-        """(manager, user id) of what a resync wave after an AS failover
-        refreshes here: every queue holding calls, every agent (its state is
-        read again). ``manager.refresh(user_id)`` refreshes one."""
-        targets = [
-            (self.queues, sub.user_id) for sub in self.queues.subscriptions
-            if self.queue_holds_parties(sub.user_id)
-        ]
-        targets.extend((self.agent_subscriptions, sub.user_id) for sub in self.agent_subscriptions.subscriptions)
-        return targets
-
     def stop(self):
         for manager in self.managers:
             manager.stop()
@@ -499,3 +507,51 @@ class ContactCentre:
             state = translate.csta_agent_state(agent.state, agent.busy_call is not None)
             counts[state] = counts.get(state, 0) + 1
         return counts
+
+
+@implementer(IResyncTarget)
+class QueuesHoldingCalls:
+    """The monitored queues as a target of the proactive resync wave: the
+    peer AS sends nothing for queues (SPEC §10), so every queue holding calls
+    is refreshed, and never counts as reported by BroadWorks itself."""
+
+    name = "queue"
+
+    def __init__(self, contact_centre: ContactCentre):
+        self.contact_centre = contact_centre
+
+    def holding(self):
+        centre = self.contact_centre
+        for sub in centre.queues.subscriptions:
+            if sub.refs and centre.queue_holds_parties(sub.user_id):
+                yield sub.user_id, False
+
+    def refresh(self, user_id):
+        return self.contact_centre.queues.refresh(user_id)
+
+    def device_of(self, user_id):
+        return self.contact_centre.device_of(user_id)
+
+
+@implementer(IResyncTarget)
+class AgentStates:
+    """The agents' Call Center Agent subscriptions as a target of the wave:
+    an agent's state is profile data and survives a failover, but it is read
+    again (its AgentSubscriptionEvent is compared with the model); last in the
+    wave, after the calls."""
+
+    name = "agent"
+
+    def __init__(self, contact_centre: ContactCentre):
+        self.contact_centre = contact_centre
+
+    def holding(self):
+        for sub in self.contact_centre.agent_subscriptions.subscriptions:
+            if sub.refs:
+                yield sub.user_id, True
+
+    def refresh(self, user_id):
+        return self.contact_centre.agent_subscriptions.refresh(user_id)
+
+    def device_of(self, user_id):
+        return self.contact_centre.device_of(user_id)

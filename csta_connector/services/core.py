@@ -8,7 +8,9 @@ sessions; each step returns to it, none calls back up. CallSubscriptionEvents
 take the synchronization branch (SPEC §6): ``synchronize`` -> translate ->
 every monitor of the device except the snapshot's requesters, one LMS 37205
 line per party cleared, then ``subscriptions.answer`` gives the requesters
-their snapshot.
+their snapshot. The proactive resync (``services/resync.py``, SPEC §6.1) is
+told each synchronization and each call-control request refused because
+BroadWorks does not know the call; it refreshes the rest after a failover.
 
 Requests come the other way: the CSTA server calls :meth:`handle`, which
 serves monitoring here and hands call control to :class:`CallControl`.
@@ -39,6 +41,7 @@ from csta_connector.services.contact_centre import ContactCentre
 from csta_connector.services.counts import EventCounts
 from csta_connector.services.devices import DeviceKind, DeviceTypes
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
+from csta_connector.services.resync import ProactiveResync, UserCalls
 from csta_connector.services.subscriptions import SubscriptionManager
 from csta_connector.status import SystemStatus
 
@@ -54,7 +57,8 @@ class ConnectorCore:
     def __init__(self, client, clock, snapshot_timeout=5.0, renew_interval=1800.0,
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
                  detail=lms.EVERY_LEVEL, snapshot_requester_events=False, devices=None,
-                 agent_login_state="Unavailable"):
+                 agent_login_state="Unavailable", proactive_resync=True,
+                 proactive_resync_rate=200, proactive_resync_holdoff=30.0):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
@@ -64,7 +68,12 @@ class ConnectorCore:
         synchronized CallSubscriptionEvent get its events too, after their
         response (docs/failover.md); ``devices``: the :class:`DeviceTypes` (by
         default every device is a user and no agent); ``agent_login_state``:
-        what SetAgentState loggedOn asks for."""
+        what SetAgentState loggedOn asks for; ``proactive_resync``: whether a
+        sign of an AS failover refreshes every user (and queue) holding calls
+        (``proactive_resync_rate`` per second at most, ``resync_concurrency``
+        at once, one wave per ``proactive_resync_holdoff`` seconds); False:
+        only BroadWorks' own events and the clients' snapshots clear stuck
+        calls."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
@@ -87,13 +96,26 @@ class ConnectorCore:
             semaphore=semaphore,
             replay=self._route_event,
         )
+        #: the users' subscriptions, as the proactive resync refreshes them
+        self.user_calls = UserCalls(self.model, self.subscriptions, local_part)
+        self.resync = None
+        if proactive_resync:
+            self.resync = ProactiveResync(
+                clock, rate=proactive_resync_rate, holdoff=proactive_resync_holdoff,
+                concurrency=resync_concurrency, targets=(self.user_calls,), detail=detail,
+            )
         self.devices = devices if devices is not None else DeviceTypes()
+        # its queues and agents join the resync wave
         self.contact_centre = ContactCentre(
             client, clock, self.monitors, self.model, self.user_of, self.devices,
             snapshot_timeout=snapshot_timeout, renew_interval=renew_interval, renew_jitter=renew_jitter,
             semaphore=semaphore, login_state=agent_login_state, detail=detail, device_of=local_part,
+            resync=self.resync,
         )
-        self.callcontrol = CallControl(client, self.model, self.user_of, local_part)
+        self.callcontrol = CallControl(
+            client, self.model, self.user_of, local_part,
+            call_unknown=self._call_unknown if self.resync is not None else None,
+        )
         self.expectations = self.callcontrol.expectations
         self._stopped = False
         #: what synchronization found (metrics, benchmarks)
@@ -135,7 +157,11 @@ class ConnectorCore:
             )
         device = local_part(user_id)
         if event.is_snapshot:
-            events = self._synchronize(device, user_id, event, route.requesters)
+            cleared, events = self._synchronize(device, user_id, event, route.requesters)
+            if self.resync is not None:
+                self.resync.synchronized(
+                    self.user_calls, user_id, event.event_type, route.solicited, cleared
+                )
             self.subscriptions.answer(route, event)  # the requesters' responses are written
             if events and route.requesters and self.snapshot_requester_events:
                 self._tell_requesters(device, events, route.requesters)
@@ -183,10 +209,10 @@ class ConnectorCore:
         self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
         self.contact_centre.refresh_all(cause="link %s recovered" % link_name)
 
-    def _synchronize(self, device, user_id, event, requesters):
+    def _synchronize(self, device, user_id, event, requesters) -> tuple[int, list]:
         """A CallSubscriptionEvent: the model made to match it; every monitor
-        but the snapshot's requesters told what changed (SPEC §6); the
-        events told."""
+        but the snapshot's requesters told what changed (SPEC §6). Returns
+        how many parties it cleared, and the events told."""
         result = synchronize(self.model, device, event)
         self.expectations.forget_parties(party for party, _ in result.cleared)
         self.stats["synchronizations"] += 1
@@ -217,8 +243,14 @@ class ConnectorCore:
             if self.contact_centre.is_agent(device):
                 # a stuck call center's call cleared: the agent's state is read again
                 self.contact_centre.calls_changed(device, result.changes)
-            return events
-        return []
+            return len(result.cleared), events
+        return 0, []
+
+    def _call_unknown(self, party, request_name):
+        # call control's sign of an AS failover: that user is refreshed at once
+        self.resync.call_unknown(
+            self.user_calls, self.user_of(party.device), request_name, party.call_id
+        )
 
     def _tell_requesters(self, device, events, requesters):
         """``[csta] snapshot-requester-events``: the requesters' monitors of
@@ -349,6 +381,8 @@ class ConnectorCore:
     def stop(self):
         """No more timers, waiters or system status changes (the connector stops)."""
         self._stopped = True
+        if self.resync is not None:
+            self.resync.stop()
         self.subscriptions.stop()
         self.contact_centre.stop()
 

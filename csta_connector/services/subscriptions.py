@@ -128,6 +128,10 @@ class Route(NamedTuple):
     #: the requests the event answers; the core hands them back to
     #: :meth:`SubscriptionManager.answer` once the model is synchronized
     snapshots: tuple = ()
+    #: a CallSubscriptionEvent caused by a request of ours (the subscribe's
+    #: initial event, a snapshot, a renewal, a refresh); False for one
+    #: BroadWorks sent by itself, which may mean an AS failover (SPEC §6.1)
+    solicited: bool = False
 
 
 class SubscriptionState(enum.Enum):
@@ -553,12 +557,12 @@ class SubscriptionManager:
                 for snapshot in overtaking:
                     snapshot.early = event
                 requesters = tuple(r for snapshot in answered for r in snapshot.requesters)
-                return Route(sub.user_id, requesters, tuple(answered))
+                return Route(sub.user_id, requesters, tuple(answered), True)
             for snapshot in sub.pending:
                 if snapshot.early is None:
                     # most likely the answer that overtook its response
                     snapshot.early = event
-                    return Route(sub.user_id, tuple(snapshot.requesters))
+                    return Route(sub.user_id, tuple(snapshot.requesters), solicited=True)
         elif event.event_type == "SubscriptionTerminatedEvent":
             self._terminated(sub)
         return sub.route

@@ -51,13 +51,20 @@ def linked(simulator):
 
 @pytest.fixture
 def embedded_connector(request):
-    """The embedded default (simulator + connector) on free loopback ports;
-    its links to the simulator are the protocols an indirect parameter names
-    (``("cti", "xsi")``; without one: one cti link), every one up."""
+    """The embedded default (simulator + connector) on free loopback ports,
+    every link up. ``@pytest.mark.parametrize("embedded_connector", [{...}],
+    indirect=True)`` changes ``[Connector]`` options (``{"proactive_resync":
+    False}``), under ``"simulator"`` ``[simulator]`` ones, and under
+    ``"protocols"`` its links to the simulator (``("cti", "xsi")``; without
+    it: one cti link)."""
     from csta_connector.testing import free_port_config as embedded_config, running_connector
 
-    protocols = getattr(request, "param", ("cti",))
-    service = pytest_twisted.blockon(running_connector(reactor, embedded_config(protocols=protocols)))
+    options = dict(getattr(request, "param", None) or {})
+    simulator = options.pop("simulator", {})
+    config = embedded_config(**options)
+    if simulator:
+        config = dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, **simulator))
+    service = pytest_twisted.blockon(running_connector(reactor, config))
     yield service
     pytest_twisted.blockon(service.stopService())
 

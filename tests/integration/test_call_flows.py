@@ -17,7 +17,7 @@ DEVICES = ("2001", "2002", "2003")
 
 # every flow over a CTI link and over an Xsi link to the simulator
 pytestmark = pytest.mark.parametrize(
-    "embedded_connector", [("cti",), ("xsi",)], indirect=True, ids=["cti", "xsi"])
+    "embedded_connector", [{"protocols": ("cti",)}, {"protocols": ("xsi",)}], indirect=True, ids=["cti", "xsi"])
 
 
 def conn(call_id, device):

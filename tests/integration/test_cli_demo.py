@@ -160,3 +160,4 @@ def test_demo_tells_the_failover_story_and_exits_0():
     assert verdict.startswith("demo OK (xml, ")
     assert "8 stuck call parties cleared" in verdict
     assert "queue 5001: a call distributed to the Available agent, 1 stuck queued call cleared" in verdict
+    assert "5 by the proactive resync, no snapshot" in verdict

@@ -316,9 +316,9 @@ def test_a_stuck_queued_call_is_cleared_by_a_queue_snapshot_after_an_ungraceful_
 
 @pytest_twisted.inlineCallbacks
 def test_renewal_clears_a_stuck_queued_call_and_refreshes_the_agent(bw_validator, lms_lines):
-    """Without any SnapshotDevice: each queue and agent subscription is renewed
-    (UpdateSubscriptionRequest) and the orphans are cleared. (The proactive
-    resync wave of issue 12 is not on main yet; renewal stands in for it.)"""
+    """Without any SnapshotDevice, and with no sign of the failover for the
+    proactive resync (no user call was up): each queue and agent subscription
+    is renewed (UpdateSubscriptionRequest) and the orphans are cleared."""
     connector = yield start(contact_centre_config({"subscription_renew_interval": 1, "subscription_renew_jitter": 0}))
     try:
         client = yield client_of(connector, "ber")
@@ -339,6 +339,33 @@ def test_renewal_clears_a_stuck_queued_call_and_refreshes_the_agent(bw_validator
     finally:
         yield connector.stopService()
     assert [(d, data) for d, data in connector.documents if bw_validator(data)] == []
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest_twisted.inlineCallbacks
+def test_the_resync_wave_clears_a_stuck_queued_call_without_a_snapshot(connector, lms_lines, encoding):
+    """The peer AS says nothing of queues; an answered call an agent received
+    gives the sign of the failover (its unsolicited CallSubscriptionEvent),
+    and the proactive resync wave refreshes the queue holding a call."""
+    client = yield client_of(connector, encoding)
+    yield client.monitor("5001", "2002", "2003")
+    talk = (yield connector.control.place_call("2003", "2002"))["extTrackingId"]
+    yield connector.control.user_action("2002", "answer")
+    yield client.wait("2003", "EstablishedEvent")
+    queued = (yield connector.control.place_call("2001", "5001"))["extTrackingId"]
+    yield client.wait("5001", "QueuedEvent")  # every agent signed out: it waits
+    yield connector.control.failover("ungraceful")
+    yield client.wait("5001", "CallClearedEvent", what="the stuck queued call cleared by the wave")
+    (cleared,) = client.of("5001", "ConnectionClearedEvent")
+    assert (cleared.dropped_connection.call_id, cleared.cause) == (queued, "switchingFunctionTerminated")
+    assert [c for c, _ in cleared_lines(lms_lines, "5001")] == [queued]
+    yield client.wait("2003", "CallClearedEvent", what="the originator's stuck call cleared too")
+    assert [e["call_id"] for e in lms_lines if e["lms_id"] == 37205 and e["device"] in ("2002", "2003")] == [talk] * 2
+    assert [e["lms_id"] for e in lms_lines if e["lms_id"] in (37230, 37231)][:1] == [37230]
+    # no client asked: the queue's refresh was the wave's
+    assert connector.core.contact_centre.queues.update_requests == 1
+    assert len(connector.core.contact_centre.queue_model) == 0
+    client.close()
 
 
 @pytest_twisted.inlineCallbacks

@@ -1,7 +1,9 @@
 """AS failover call synchronization end to end (SPEC §6, issue 5): simulator,
 connector and real CSTA clients over loopback TCP; over a CTI link, over an
 Xsi link (the unsolicited CallSubscriptionEvent and the snapshot's come on its
-event channel) and over a cti+xsi channel set."""
+event channel) and over a cti+xsi channel set. What the connector does
+without the proactive resync (``proactive-resync = false``: the commercial
+connector's behaviour); tests/integration/test_proactive_resync.py has the rest."""
 
 import pytest
 import pytest_twisted
@@ -11,8 +13,6 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 
 AGENTS = [str(n) for n in range(2001, 2011)]
-LINKS = pytest.mark.parametrize("embedded_connector", [("cti",), ("xsi",), ("cti", "xsi")], indirect=True,
-                                ids=["cti", "xsi", "cti+xsi"])
 
 
 @pytest_twisted.inlineCallbacks
@@ -37,7 +37,13 @@ def cleared_parties(lms_lines):
     return [(e["device"], e["call_id"], e["party"]) for e in lms_lines if e["lms_id"] == 37205]
 
 
-@LINKS
+WITHOUT_PROACTIVE_RESYNC = {"proactive_resync": False}
+LINK_SETS = {"cti": ("cti",), "xsi": ("xsi",), "cti+xsi": ("cti", "xsi")}
+
+
+@pytest.mark.parametrize(
+    "embedded_connector", [dict(WITHOUT_PROACTIVE_RESYNC, protocols=p) for p in LINK_SETS.values()],
+    indirect=True, ids=list(LINK_SETS))
 @pytest.mark.parametrize("encoding", ["xml", "ber"])
 @pytest_twisted.inlineCallbacks
 def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, encoding):
@@ -130,7 +136,11 @@ def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, e
     other.transport.loseConnection()
 
 
-@LINKS
+@pytest.mark.parametrize(
+    "embedded_connector",
+    [WITHOUT_PROACTIVE_RESYNC, {"proactive_resync": True}]
+    + [dict(WITHOUT_PROACTIVE_RESYNC, protocols=LINK_SETS[name]) for name in ("xsi", "cti+xsi")],
+    indirect=True, ids=["proactive-resync-off", "proactive-resync-on", "xsi", "cti+xsi"])
 @pytest_twisted.inlineCallbacks
 def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     connector = embedded_connector
@@ -147,13 +157,15 @@ def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
         assert [i.local_connection_state for i in snapshot.items] == ["connected"]
     assert agent.events.items[before:] == []
     assert cleared_parties(lms_lines) == []
+    assert [e for e in lms_lines if e["lms_id"] == 37230] == []  # no failover suspected
     assert len(connector.core.model) == 2
     agent.transport.loseConnection()
 
 
 @pytest.mark.parametrize("protocol", ["cti", "xsi"])
+@pytest.mark.parametrize("proactive_resync", [False, True], ids=["proactive-resync-off", "proactive-resync-on"])
 @pytest_twisted.inlineCallbacks
-def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, protocol):
+def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, proactive_resync, protocol):
     """The simulator's failover-drops-channels variant: the link is lost with the
     AS; it comes back by itself and the refresh clears the stuck parties."""
     import dataclasses
@@ -162,7 +174,7 @@ def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms
     from csta_connector.simulator.control_client import ControlClient
     from csta_connector.testing import free_port_config as embedded_config
 
-    config = embedded_config(protocols=(protocol,))
+    config = embedded_config(proactive_resync=proactive_resync, protocols=(protocol,))
     config = dataclasses.replace(
         config, simulator=dataclasses.replace(config.simulator, failover_drops_channels=True))
     service = ConnectorService(config, reactor)

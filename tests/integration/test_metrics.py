@@ -141,6 +141,8 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert status["update_subscription_requests"] >= 1
     assert status["synchronizations"] >= 3  # two initial events and the snapshot
     assert status["parties_cleared"] == 0
+    assert status["proactive_resync"] == {
+        "enabled": True, "waves": 0, "refreshed": 0, "parties_cleared": 0, "in_progress": False}
     # the simulator writes every call event in the form the one-pass reader
     # reads (the reader also counts documents no subscription of the core
     # wanted); the agents' Call Center Agent events take lxml

@@ -97,6 +97,33 @@ def test_a_tiny_run_over_an_xsi_link_beside_a_cti_link_completes():
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_tiny_failover_run_completes():
+    from benchmarks import failover
+
+    result = yield failover.run(
+        reactor, quick=True, overrides={"users": 40, "clients": 2, "new_calls": 4})
+    raw = result["raw"]
+    assert raw["unsolicited"]["correct"] and raw["snapshot"]["correct"]
+    assert raw["false_clears"] == 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_proactive_resync_run_completes():
+    from benchmarks import proactive_resync
+
+    result = yield proactive_resync.run(
+        reactor, quick=True,
+        overrides={"users": 40, "clients": 2, "new_calls": 4, "rates": ((200, 10), (1000, 20))})
+    runs = result["raw"]["runs"]
+    assert [(r["rate"], r["cleared"], r["stuck"], r["false_clears"]) for r in runs] == [
+        (200, 40, 40, 0), (1000, 40, 40, 0)]
+    # the wave refreshes the originators first; at 200/s the callees' own
+    # events have cleared theirs long before the wave would get to them
+    assert runs[0]["update_requests"] == 20
+    assert {r["benchmark"] for r in result["rows"]} == {"proactive_resync"}
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_tiny_restart_run_rebuilds_the_model():
     from benchmarks import restart
 

@@ -242,3 +242,66 @@ def test_sync_of_an_unknown_device_with_no_calls():
     result = synchronize(model, "2001", h.snapshot_event("2001"))
     assert result.in_sync and result.changes == ()
     h.stop()
+
+
+# -- a CallSubscriptionEvent older than a live event (issue 12: no false clears)
+
+
+def test_a_snapshot_older_than_a_new_call_keeps_the_party_that_call_created(h):
+    """2001's snapshot is taken (after the failover: no call), then 2001 makes
+    a call on the peer AS whose events overtake the snapshot: the snapshot
+    clears the stuck party, never the new one."""
+    failover_scene(h)
+    h.engine.failover("ungraceful")
+    (stuck,) = h.model.parties_of("2001")
+    older = h.snapshot_event("2001")
+    assert older.calls == ()
+    h.engine.dial("2001", "2010")
+    new = [p for p in h.model.parties_of("2001") if p.party_id != stuck.party_id]
+    assert [p.call_id for p in new] == ["1:2"]
+    result = synchronize(h.model, "2001", older)
+    assert [p.party_id for p, _ in result.cleared] == [stuck.party_id]
+    assert result.kept == tuple(new)
+    assert h.model.parties_of("2001") == tuple(new)
+    # a snapshot newer than the call lists it: nothing kept, nothing to do
+    assert synchronize(h.model, "2001", h.snapshot_event("2001")).in_sync
+
+
+def test_a_snapshot_older_than_a_release_does_not_bring_the_call_back(h):
+    h.engine.dial("2001", "2002")
+    older = h.snapshot_event("2002")
+    assert [c.state for c in older.calls] == ["Alerting"]
+    h.engine.release("2001")
+    assert h.model.parties_of("2002") == ()
+    result = synchronize(h.model, "2002", older)
+    assert result.in_sync and result.changes == ()
+    assert h.model.parties_of("2002") == ()
+
+
+def test_a_snapshot_older_than_an_answer_does_not_undo_it(h):
+    h.engine.dial("2001", "2002")
+    older = h.snapshot_event("2002")
+    h.engine.answer("2002")
+    (answered,) = h.model.parties_of("2002")
+    result = synchronize(h.model, "2002", older)
+    assert result.in_sync
+    assert h.model.parties_of("2002") == (answered,) and answered.state == "connected"
+
+
+def test_only_events_of_the_same_subscription_are_compared(h):
+    """A new subscription numbers its events from 1 again: its snapshot is
+    not older than the events of the one before."""
+    h.engine.dial("2001", "2002")
+    h.engine.failover("ungraceful")
+    (stuck,) = h.model.parties_of("2002")
+    initial = h.snapshot_event("2002")._replace(subscription_id="sub-2002-again", sequence_number=1)
+    result = synchronize(h.model, "2002", initial)
+    assert [p.party_id for p, _ in result.cleared] == [stuck.party_id]
+
+
+def test_sequence_numbers_compare_across_the_wrap():
+    from csta_connector.model.calls import MAX_SEQUENCE, sequence_newer
+
+    assert sequence_newer(5, 4) and not sequence_newer(4, 5) and not sequence_newer(4, 4)
+    assert sequence_newer(1, MAX_SEQUENCE) and sequence_newer(3, MAX_SEQUENCE - 2)
+    assert not sequence_newer(MAX_SEQUENCE, 1)

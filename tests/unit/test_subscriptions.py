@@ -491,6 +491,30 @@ def test_a_cancelled_temporary_snapshot_releases_its_subscription(env):
     assert clock.getDelayedCalls() == []
 
 
+def test_a_route_says_whether_a_request_of_ours_caused_the_event(env):
+    """The initial event and a snapshot's are solicited; one BroadWorks sends
+    by itself is not (the sign of an AS failover, SPEC §6.1)."""
+    clock, client, router, manager = env
+    manager.acquire("u")
+    client.answer(0, "sub-1")
+    assert manager.route(snapshot_event("sub-1", "initial")).solicited
+    assert not manager.route(snapshot_event("sub-1", "unsolicited", seq=2)).solicited
+    assert not manager.route(snapshot_event("sub-1", "resync", "CallSubscriptionResyncEvent", 3)).solicited
+    ended = []
+    manager.snapshot("u").addBoth(ended.append)
+    # overtaking its response, then after it
+    assert manager.route(snapshot_event("sub-1", "early", seq=4)).solicited
+    client.answer(-1)
+    manager.snapshot("u").addBoth(ended.append)
+    client.answer(-1)
+    answer = snapshot_event("sub-1", "answer", seq=5)
+    route = manager.route(answer)
+    assert route.solicited
+    manager.answer(route, answer)
+    manager.stop()
+    assert len(ended) == 2
+
+
 def test_an_initial_event_before_its_subscribes_answer_is_the_answer(env):
     # with several links the event comes on the subscription's channel, the
     # response on the request's link: the event may be first

@@ -43,6 +43,16 @@ def test_the_scripted_client_is_a_subscription_client_as_the_broadworks_client_i
     assert verifyObject(ISubscriptionClient, BroadWorksClient(ChannelSet(Clock()), "cs", "app"))
 
 
+def test_the_scripted_clients_call_control_takes_the_real_clients_arguments():
+    import inspect
+
+    def parameters(function):
+        return [(p.name, p.default) for p in inspect.signature(function).parameters.values()]
+
+    for name in ("hold", "release", "blind_transfer"):
+        assert parameters(getattr(ScriptedClient, name)) == parameters(getattr(BroadWorksClient, name))
+
+
 def test_the_wire_drives_a_real_link():
     wire = Wire()
     assert verifyObject(IBroadWorksLink, wire.link)
