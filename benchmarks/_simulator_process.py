@@ -1,7 +1,7 @@
 """The simulator in a process of its own, for ``event_path_separate``.
 
 ``python -m benchmarks._simulator_process USERS`` starts the simulator on free
-loopback ports, prints ``{"cti": PORT, "control": PORT}`` on one line, then
+loopback ports, prints ``{"cti": PORT, "xsi": PORT, "control": PORT}`` on one line, then
 reads commands on stdin: ``load PAIRS N`` places, answers and releases N calls
 round robin over the first PAIRS caller/callee pairs (2001->2002, 2003->2004,
 ...), as fast as the engine goes, yielding to the reactor between batches so
@@ -31,7 +31,7 @@ def main(argv=None):
 
     def run(reactor):
         settings = dataclasses.replace(
-            load_simulator_config(None).simulator, users=users, cti_port=0, control_port=0
+            load_simulator_config(None).simulator, users=users, cti_port=0, control_port=0, xsi_port=0
         )
         service = SimulatorService(settings, reactor)
         service.startService()
@@ -79,7 +79,8 @@ def main(argv=None):
             protocol = Commands()
             stdio.StandardIO(protocol, reactor=reactor)
             protocol.sendLine(json.dumps(
-                {"cti": service.cti_ports[0], "control": service.control_port}).encode())
+                {"cti": service.cti_ports[0], "xsi": service.xsi_port,
+                 "control": service.control_port}).encode())
 
         service.started.addCallback(started)
         return finished

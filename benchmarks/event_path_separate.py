@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from benchmarks import _harness as h
 from benchmarks.event_path import BW_EVENTS_PER_CALL
@@ -53,18 +54,27 @@ def run(reactor, quick=False, overrides=None):
     return main()
 
 
-def connector_config(cti_port: int):
+def connector_config(cti_port: int, protocol: str = "cti", xsi_port: int | None = None):
+    """A production-like config: one ``[link-sim]`` to the simulator's CTI
+    front-end, or (``protocol = "xsi"``) to its Xsi front-end."""
     from csta_connector.config import parse_config
 
+    if protocol == "xsi":
+        link = ("[link-sim]\nprotocol = xsi\nurl = http://127.0.0.1:%d\n"
+                "username = bench@example.com\npassword = bench\n" % xsi_port)
+    else:
+        link = "[link-sim]\nhostname = 127.0.0.1\nport = %d\n" % cti_port
     return parse_config(
         "[Connector]\nchannel-set-name = bench\nlink-recovery-tout = 0.2\n"
-        "[link-sim]\nhostname = 127.0.0.1\nport = %d\n"
-        "[csta]\nport = 0\ndetect-timeout = 0.3\n" % cti_port,
+        + link + "[csta]\nport = 0\ndetect-timeout = 0.3\n",
         "<benchmark>",
     )
 
 
-def measure(reactor, encoding, pairs, calls, warmup_calls, repeats):
+def measure(reactor, encoding, pairs, calls, warmup_calls, repeats, protocol="cti"):
+    """The median run (by events/s) of ``repeats``: events/s end to end, and
+    ``connector_us_per_event``, the CPU this process (the connector, and a
+    client that only counts frames) spent per BroadWorks event."""
     from twisted.internet import defer, task, threads
 
     from csta_connector.connector import ConnectorService
@@ -81,7 +91,8 @@ def measure(reactor, encoding, pairs, calls, warmup_calls, repeats):
         service = None
         try:
             ports = json.loads((yield threads.deferToThread(simulator.stdout.readline)))
-            service = ConnectorService(connector_config(ports["cti"]), reactor, h.log_detail())
+            service = ConnectorService(connector_config(ports["cti"], protocol, ports.get("xsi")),
+                                       reactor, h.log_detail())
             service.startService()
             yield service.started
             yield service.channel_set.when_ready()
@@ -102,13 +113,16 @@ def measure(reactor, encoding, pairs, calls, warmup_calls, repeats):
             for _ in range(repeats):
                 yield task.deferLater(reactor, 0.3, lambda: None)
                 counter.frames, counter.first, counter.last = 0, None, None
+                cpu = time.process_time()
                 yield load(calls)
                 yield h.wait_until(reactor, lambda: counter.frames >= CSTA_EVENTS_PER_CALL * calls,
                                    120, "events")
+                cpu = time.process_time() - cpu
                 elapsed = counter.last - counter.first
                 runs.append({"calls": calls, "seconds": elapsed,
                              "bw_events_per_s": BW_EVENTS_PER_CALL * calls / elapsed,
-                             "csta_events_per_s": counter.frames / elapsed})
+                             "csta_events_per_s": counter.frames / elapsed,
+                             "connector_us_per_event": 1e6 * cpu / (BW_EVENTS_PER_CALL * calls)})
             counter.restore()
             client.transport.loseConnection()
             runs.sort(key=lambda r: r["bw_events_per_s"])

@@ -92,7 +92,7 @@ def measure(reactor, users, clients):
     def main():
         t_setup = time.perf_counter()
         settings = dataclasses.replace(load_simulator_config(None).simulator, users=users,
-                                       cti_port=0, control_port=0)
+                                       cti_port=0, control_port=0, xsi_port=None)
         simulator = SimulatorService(settings, reactor)
         simulator.startService()
         names = [str(h.FIRST_EXTENSION + i) for i in range(users)]

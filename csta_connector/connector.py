@@ -30,7 +30,7 @@ from csta_connector import __version__, lms, tls
 from csta_connector.broadworks import eventreader
 from csta_connector.broadworks.channelset import ChannelSet
 from csta_connector.broadworks.client import BroadWorksClient
-from csta_connector.broadworks.link import LinkSettings
+from csta_connector.broadworks.link import LinkProtocol, LinkSettings
 from csta_connector.csta.server import CSTAServerFactory, ListenerSettings
 from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.services.core import ConnectorCore
@@ -55,6 +55,30 @@ class _SimulatorEndpoint:
             return defer.fail(ConnectionRefusedError("simulator not listening yet"))
         port = self.simulator.cti_ports[self.index]
         return TCP4ClientEndpoint(self.reactor, "127.0.0.1", port).connect(factory)
+
+
+class _SimulatorXsiEndpoints:
+    """The endpoints of an Xsi link to the embedded simulator's Xsi front-end,
+    on whatever port it got (``[simulator] xsi-port = any``)."""
+
+    def __init__(self, reactor, simulator):
+        self.reactor = reactor
+        self.simulator = simulator
+
+    def endpoint(self, address=None):
+        return _SimulatorXsiEndpoint(self.reactor, self.simulator)
+
+
+@implementer(IStreamClientEndpoint)
+class _SimulatorXsiEndpoint:
+    def __init__(self, reactor, simulator):
+        self.reactor = reactor
+        self.simulator = simulator
+
+    def connect(self, factory):
+        if self.simulator.xsi_port is None:
+            return defer.fail(ConnectionRefusedError("simulator Xsi front-end not listening"))
+        return TCP4ClientEndpoint(self.reactor, "127.0.0.1", self.simulator.xsi_port).connect(factory)
 
 
 class ConnectorService(MultiService):
@@ -83,14 +107,7 @@ class ConnectorService(MultiService):
             max_recovery_delay=c.link_recovery_max_tout,
             detail=detail,
         )
-        for index, link in enumerate(config.links):
-            if self.simulator is not None and link.name.startswith("simulator"):
-                endpoint = _SimulatorEndpoint(reactor, self.simulator, index)
-            elif link.tls:
-                endpoint = tls.client_endpoint(reactor, link.hostname, link.port, link.tls_ca)
-            else:
-                endpoint = HostnameEndpoint(reactor, link.hostname, link.port)
-            self.channel_set.add_link(LinkSettings.from_config(config, link), endpoint)
+        self._add_links(config, reactor)
         self.channel_set.setServiceParent(self)
         self.client = BroadWorksClient(
             self.channel_set,
@@ -141,6 +158,32 @@ class ConnectorService(MultiService):
             self.metrics.setServiceParent(self)
         self.csta_port = None
         self.started = None
+
+    def _add_links(self, config, reactor):
+        """One link per ``[link-NAME]``: a CTI link to hostname:port, or an Xsi
+        link to its url; a link named ``simulator...`` of a connector with the
+        embedded simulator reaches the simulator's front-end (CTI front-ends
+        in order, or the Xsi one) on whatever port it got."""
+        cti_index = 0
+        for link in config.links:
+            settings = LinkSettings.from_config(config, link)
+            embedded = self.simulator is not None and link.name.startswith("simulator")
+            if settings.protocol is LinkProtocol.XSI:
+                from csta_connector.broadworks.xsi_link import XsiHttp
+
+                endpoints = _SimulatorXsiEndpoints(reactor, self.simulator) if embedded else None
+                http = XsiHttp(reactor, settings.url, settings.credentials, settings.tls_ca,
+                               endpoints=endpoints, connect_timeout=settings.request_timeout)
+                self.channel_set.add_xsi_link(settings, http)
+                continue
+            if embedded:
+                endpoint = _SimulatorEndpoint(reactor, self.simulator, cti_index)
+                cti_index += 1
+            elif link.tls:
+                endpoint = tls.client_endpoint(reactor, link.hostname, link.port, link.tls_ca)
+            else:
+                endpoint = HostnameEndpoint(reactor, link.hostname, link.port)
+            self.channel_set.add_link(settings, endpoint)
 
     def _listen(self):
         csta = self.config.csta

@@ -110,6 +110,7 @@ detect-timeout = 0.3
 [simulator]
 enabled = true
 cti-port = 0
+xsi-port = 0
 control-port = 0
 users = {users}
 resync-delay = {resync_delay}

@@ -120,13 +120,13 @@ UNEXPECTED_ERROR = LmsMessage(
 # ---------------------------------------------------------------------------
 # 371xx  the BroadWorks side
 
-LINK_CONNECTING = LmsMessage(37101, "Trace", "Link {link}: connecting to {host}:{port}")
-LINK_CONNECTED = LmsMessage(37102, "Standard", "Link {link}: connected to {host}:{port}")
+LINK_CONNECTING = LmsMessage(37101, "Trace", "Link {link} ({protocol}): connecting to {host}:{port}")
+LINK_CONNECTED = LmsMessage(37102, "Standard", "Link {link} ({protocol}): connected to {host}:{port}")
 LINK_LOST = LmsMessage(
-    37103, "Standard", "Link {link}: connection to {host}:{port} lost: {reason}"
+    37103, "Standard", "Link {link} ({protocol}): connection to {host}:{port} lost: {reason}"
 )
 LINK_RECOVERED = LmsMessage(
-    37104, "Standard", "Link {link}: connection to {host}:{port} recovered after {downtime} s"
+    37104, "Standard", "Link {link} ({protocol}): connection to {host}:{port} recovered after {downtime} s"
 )
 ALL_LINKS_DOWN = LmsMessage(
     37105, "Alarm", "All links of channel set {channel_set} are down: BroadWorks unreachable"
@@ -134,10 +134,10 @@ ALL_LINKS_DOWN = LmsMessage(
 LINK_UNRESPONSIVE = LmsMessage(
     37106,
     "Standard",
-    "Link {link}: {missed} keepalive(s) unanswered (tolerance {tolerance}), closing the link",
+    "Link {link}: {missed} unanswered (tolerance {tolerance}), closing the link",
 )
 LINK_RECONNECT_SCHEDULED = LmsMessage(
-    37107, "Trace", "Link {link}: reconnecting to {host}:{port} in {delay} s"
+    37107, "Trace", "Link {link} ({protocol}): reconnecting to {host}:{port} in {delay} s"
 )
 CHANNEL_SET_RESTORED = LmsMessage(
     37108, "Standard", "Channel set {channel_set}: link {link} is up, BroadWorks reachable again"
@@ -145,7 +145,7 @@ CHANNEL_SET_RESTORED = LmsMessage(
 CHANNEL_ADDED = LmsMessage(
     37110,
     "Standard",
-    "Link {link}: channel {channel_id} added to channel set {channel_set}, expires in {expires} s",
+    "Link {link} ({protocol}): channel {channel_id} added to channel set {channel_set}, expires in {expires} s",
 )
 CHANNEL_ADD_FAILED = LmsMessage(
     37111, "Standard", "Link {link}: adding a channel to channel set {channel_set} failed: {reason}"
@@ -188,6 +188,25 @@ BROADWORKS_EVENT_RECEIVED = LmsMessage(
 )
 BROADWORKS_REQUEST_SENT = LmsMessage(
     37131, "Trace", "Link {link}: request {request} (requestId {request_id}) sent"
+)
+EARLY_EVENTS_EXPIRED = LmsMessage(
+    # Trace: what expires was not early, only unknown (a previous run's
+    # subscription still sending to the channel set)
+    37140,
+    "Trace",
+    "Subscription {subscription_id} still unknown after {seconds} s: {count} event(s) "
+    "held for it dropped ({event_types})",
+)
+XSI_CHANNEL_ERROR = LmsMessage(
+    # an ErrorEvent on an Xsi event channel: the XSP received something over
+    # the channel it does not take (only EventResponse and ChannelHeartBeat)
+    37142, "Standard", "Link {link}: the XSP reports error {code} on the event channel: {error}"
+)
+EARLY_EVENT_OVERFLOW = LmsMessage(
+    37141,
+    "Standard",
+    "{event_type} of subscription {subscription_id} (not known yet) dropped: {limit} events "
+    "of not-yet-known subscriptions are held already",
 )
 BROADWORKS_DOCUMENT_RECEIVED = LmsMessage(37190, "Debug", "Link {link} <<< {document}")
 BROADWORKS_DOCUMENT_SENT = LmsMessage(37191, "Debug", "Link {link} >>> {document}")
@@ -506,6 +525,9 @@ SIMULATOR_RESYNC_SENT = LmsMessage(
     37405, "Trace", "Simulator: unsolicited {event_type} sent for {user}: {calls} call(s)"
 )
 SIMULATOR_STOPPED = LmsMessage(37406, "Standard", "Simulator stopped")
+SIMULATOR_XSI_LISTENING = LmsMessage(
+    37407, "Standard", "Simulator: XSP front-end {xsp} serves Xsi on {host}:{port}"
+)
 
 
 def _collect_catalog() -> dict[int, LmsMessage]:

@@ -167,6 +167,20 @@ def link_states(channel_set) -> dict[str, bool]:
     return {service.name: service.name in up for service in channel_set}
 
 
+def link_details(channel_set) -> dict[str, dict]:
+    """Link name -> its protocol (cti, xsi), state and channel id (None while
+    down), for every configured link of the channel set."""
+    up = {link.settings.name: link for link in channel_set.up_links}
+    return {
+        settings.name: {
+            "protocol": str(settings.protocol),
+            "state": "up" if settings.name in up else "down",
+            "channel_id": up[settings.name].channel_id if settings.name in up else None,
+        }
+        for settings in channel_set.configured_links
+    }
+
+
 class ConnectorCollector:
     """A prometheus-client collector reading the live objects of one
     connector at scrape time (the assembly, ``connector.py``, hands them in)."""
@@ -201,6 +215,7 @@ class ConnectorCollector:
                 "up": sum(links.values()),
                 "total": len(links),
                 "states": {name: "up" if up else "down" for name, up in links.items()},
+                "detail": link_details(self.channel_set),
             },
             "clients": {
                 "total": len(factory.sessions),
@@ -256,9 +271,10 @@ class ConnectorCollector:
         yield _info(s)
 
         link_up = GaugeMetricFamily(
-            PREFIX + "link_up", "1 while the BroadWorks link's channel is up, else 0.", labels=["link"])
-        for name, state in s["links"]["states"].items():
-            link_up.add_metric([name], 1 if state == "up" else 0)
+            PREFIX + "link_up", "1 while the BroadWorks link's channel is up, else 0; protocol: "
+            "cti (CTI interface) or xsi (Xsi over HTTP).", labels=["link", "protocol"])
+        for name, link in s["links"]["detail"].items():
+            link_up.add_metric([name, link["protocol"]], 1 if link["state"] == "up" else 0)
         yield link_up
         yield GaugeMetricFamily(PREFIX + "links_up", "BroadWorks links up.", value=s["links"]["up"])
         yield GaugeMetricFamily(PREFIX + "links", "BroadWorks links configured.", value=s["links"]["total"])

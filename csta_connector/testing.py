@@ -60,16 +60,32 @@ class RecordingEventSink(Waitable):
         return [e.event_type for e in self.items if e.target_id == user_id]
 
 
-def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
+def free_port_config(users=20, resync_delay=0.2, encoding="auto", xsi_port=None,
+                     protocols=("cti",), **connector):
     """The embedded default (simulator + connector) on free loopback ports,
     tuned for seconds-long runs: links recover after 0.2 s, a silent client
     is XML after 0.3 s, the peer AS resynchronizes after ``resync_delay``.
+    ``protocols``: one link per entry to the simulator, ``cti`` (its CTI
+    front-ends in order) or ``xsi`` (its Xsi front-end, then on a free port
+    unless ``xsi_port`` says otherwise; without one there is none).
     Shared by the integration tests, the benchmarks and the demo."""
     import dataclasses
 
     from csta_connector.config import default_config
 
     config = default_config()
+    (cti,) = config.links
+    links = []
+    for index, protocol in enumerate(protocols):
+        name = "simulator" if index == 0 else "simulator-%d" % index
+        if protocol == "xsi":
+            links.append(dataclasses.replace(cti, name=name, protocol="xsi", hostname=None,
+                                             url="http://127.0.0.1", username="csta-connector",
+                                             password="secret"))
+        else:
+            links.append(dataclasses.replace(cti, name=name))
+    if "xsi" in protocols and xsi_port is None:
+        xsi_port = 0
     return dataclasses.replace(
         config,
         connector=dataclasses.replace(config.connector, link_recovery_tout=0.2, **connector),
@@ -77,9 +93,54 @@ def free_port_config(users=20, resync_delay=0.2, encoding="auto", **connector):
             config.csta, port=0, bind="127.0.0.1", encoding=encoding, detect_timeout=0.3
         ),
         simulator=dataclasses.replace(
-            config.simulator, cti_port=0, control_port=0, users=users, resync_delay=resync_delay
+            config.simulator, cti_port=0, control_port=0, xsi_port=xsi_port, users=users,
+            resync_delay=resync_delay,
+            xsp_ports=tuple(0 for _ in range(sum(p == "cti" for p in protocols) - 1)),
         ),
+        links=tuple(links),
     )
+
+
+def until(reactor, predicate, timeout=10.0, what="the condition"):
+    """A Deferred that fires once ``predicate()`` is true (it looks every
+    10 ms, for what no observation announces); fails with
+    :class:`WaitTimeout` after ``timeout`` s."""
+    from twisted.internet import task
+
+    @defer.inlineCallbacks
+    def watch():
+        deadline = reactor.seconds() + timeout
+        while not predicate():
+            if reactor.seconds() > deadline:
+                raise WaitTimeout("timed out after %g s waiting for %s" % (timeout, what))
+            yield task.deferLater(reactor, 0.01, lambda: None)
+
+    return watch()
+
+
+def all_links_up(reactor, channel_set, timeout=10.0):
+    """A Deferred that fires once every link of ``channel_set`` is up."""
+    return until(reactor, lambda: len(channel_set.up_links) == channel_set.total_links, timeout,
+                 "all %d links up" % channel_set.total_links)
+
+
+def running_connector(reactor, config):
+    """A Deferred of a started :class:`~csta_connector.connector.ConnectorService`
+    of ``config`` (an embedded simulator's), every link up, its simulator's
+    control API client as ``control``."""
+    from csta_connector.connector import ConnectorService
+    from csta_connector.simulator.control_client import ControlClient
+
+    @defer.inlineCallbacks
+    def start():
+        service = ConnectorService(config, reactor)
+        service.startService()
+        yield service.started
+        yield all_links_up(reactor, service.channel_set)
+        service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+        return service
+
+    return start()
 
 
 def linked_config_text(cti_port, name="test", metrics=False) -> str:
@@ -189,6 +250,7 @@ class CapturedProcess(ProcessProtocol):
         #: stdout's complete lines, as they come (a server's LMS log)
         self.out_lines = Observations(clock)
         self.ended = defer.Deferred()
+        self.end_signal = None
 
     def outReceived(self, data):
         start = len(self.out) - len(self.out.rpartition(b"\n")[2])
@@ -204,6 +266,9 @@ class CapturedProcess(ProcessProtocol):
             self.err_lines.add(line)
 
     def processEnded(self, reason):
+        #: the signal that ended the process (twistd re-raises the SIGTERM it
+        #: stopped cleanly on), else None; ``ended`` fires with the exit code
+        self.end_signal = getattr(reason.value, "signal", None)
         self.ended.callback(reason.value.exitCode)
 
     @property
@@ -231,6 +296,12 @@ def twistd_command(*args) -> list[str]:
     if twistd.exists():
         return [str(twistd), *args]
     return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", *args]
+
+
+def spawn_twistd(reactor, *args, timeout=30.0) -> CapturedProcess:
+    """Run ``twistd args`` as an operator would (this checkout's plugins);
+    killed after ``timeout`` seconds if it has not ended."""
+    return spawn_command(reactor, twistd_command(*args), timeout=timeout)
 
 
 def spawn_command(reactor, argv, timeout=20.0, cwd=None) -> CapturedProcess:
@@ -408,9 +479,11 @@ class RecordingRouter:
         self.events = []  # (user_id, event_id)
 
     def deliver(self, event) -> bool:
-        """Route ``event``; False when its subscription is unknown."""
+        """Route ``event``; False when its subscription is unknown (then the
+        manager may hold it, as for the core, when a subscribe is unanswered)."""
         route = self.manager.route(event)
         if route is None:
+            self.manager.held(event)
             return False
         if event.is_snapshot:
             self.snapshots.append((route.user_id, event.event_id, route.requesters))
@@ -605,12 +678,14 @@ class RecordingListener:
 
     def __init__(self):
         self.calls = []
+        self._lost_reasons = []
 
     def link_ready(self, link):
         self.calls.append(("ready",))
 
     def link_lost(self, link, reason):
         self.calls.append(("lost",))
+        self._lost_reasons.append(reason)
 
     def event_received(self, link, event):
         self.calls.append(("event", event))
@@ -623,6 +698,10 @@ class RecordingListener:
 
     def events(self):
         return [c[1] for c in self.calls if c[0] == "event"]
+
+    def lost(self):
+        """The reason (a Failure) of each link_lost, in order."""
+        return list(self._lost_reasons)
 
 
 class Wire:

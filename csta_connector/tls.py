@@ -19,16 +19,21 @@ def server_options(certificate_path: str, key_path: str):
     return ssl.PrivateCertificate.loadPEM(_read(certificate_path) + _read(key_path)).options()
 
 
-def client_endpoint(reactor, host: str, port: int, ca_path: str | None = None, timeout: float = 30):
-    """A TLS client endpoint verifying the server as ``host``: against the CA
+def client_options(host: str, ca_path: str | None = None):
+    """Client TLS options verifying the server as ``host``: against the CA
     certificate in ``ca_path``, or the system's trust store. A CA file that
     cannot be read or parsed raises (OSError, or OpenSSL's error)."""
     from twisted.internet import ssl
-    from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 
     trust = ssl.Certificate.loadPEM(_read(ca_path)) if ca_path else None
-    options = ssl.optionsForClientTLS(host, trustRoot=trust)
-    return wrapClientTLS(options, HostnameEndpoint(reactor, host, port, timeout=timeout))
+    return ssl.optionsForClientTLS(host, trustRoot=trust)
+
+
+def client_endpoint(reactor, host: str, port: int, ca_path: str | None = None, timeout: float = 30):
+    """A TLS client endpoint to ``host`` verifying it (see :func:`client_options`)."""
+    from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
+
+    return wrapClientTLS(client_options(host, ca_path), HostnameEndpoint(reactor, host, port, timeout=timeout))
 
 
 def problems(config) -> list[str]:
@@ -44,7 +49,8 @@ def problems(config) -> list[str]:
                 % (config.source, why(e))
             )
     for link in config.links:
-        if link.tls and link.tls_ca:
+        secure = link.tls or (link.url or "").startswith("https://")  # an xsi link's scheme
+        if secure and link.tls_ca:
             try:
                 from twisted.internet import ssl
 

@@ -1,12 +1,16 @@
 # -*- test-case-name: tests.protocol.test_channelset -*-
 """The links of one channel set: routing, shared duplicate detection, recovery.
 
-Each ``[link-NAME]`` is one TCP link to its own XSP, kept up by a
-``ClientService`` with exponential back-off (the clock is injected). All links
-add their channel to the same channel set, so BroadWorks may deliver an event
-of any subscription on any of them; one shared :class:`EventOrdering` drops
-re-deliveries. Requests go over a live link, preferring the best (lowest)
-priority.
+Each ``[link-NAME]`` is one link to its own XSP, kept up by a
+``ClientService`` with exponential back-off (the clock is injected): a TCP
+connection to its CTI interface (``protocol = cti``, :meth:`ChannelSet.add_link`)
+or an Xsi event channel, the streaming answer of an HTTP request
+(``protocol = xsi``, :meth:`ChannelSet.add_xsi_link`); one set may mix both.
+All links add their channel to the same channel set, so BroadWorks may
+deliver an event of any subscription on any of them; one shared
+:class:`EventOrdering` drops re-deliveries, one :class:`DocumentReader`
+decodes and counts every link's documents. Requests go over a live link,
+preferring the best (lowest) priority.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class _AnnouncingEndpoint:
 
     def connect(self, factory):
         lms.emit(
-            self.log, lms.LINK_CONNECTING, link=self.settings.name,
+            self.log, lms.LINK_CONNECTING, link=self.settings.name, protocol=self.settings.protocol,
             host=self.settings.host, port=self.settings.port,
         )
         return self.endpoint.connect(factory)
@@ -109,19 +113,32 @@ class ChannelSet(MultiService):
         self.sink = sink
 
     def add_link(self, settings: LinkSettings, endpoint) -> ClientService:
-        """Add one link (a ClientService connecting ``endpoint``)."""
+        """Add one CTI link (a ClientService connecting ``endpoint``)."""
+        return self._add(settings, endpoint, _LinkFactory(self, settings))
+
+    def add_xsi_link(self, settings: LinkSettings, http) -> ClientService:
+        """Add one Xsi link: its event channel opened through ``http`` (an
+        :class:`~csta_connector.broadworks.xsi_link.XsiHttp` to its XSP), which
+        also carries its requests."""
+        from csta_connector.broadworks.xsi_link import XsiChannelEndpoint, XsiLinkFactory
+
+        factory = XsiLinkFactory(settings, self.clock, self, http, self.ordering, self.reader, self.detail)
+        factory.trace = self.trace
+        return self._add(settings, XsiChannelEndpoint(http, settings, self.clock), factory)
+
+    def _add(self, settings, endpoint, factory) -> ClientService:
         self._settings.append(settings)
 
         def policy(failed_attempts):
             delay = self.retry_delay(failed_attempts)
             lms.emit(
-                self.log, lms.LINK_RECONNECT_SCHEDULED, link=settings.name,
+                self.log, lms.LINK_RECONNECT_SCHEDULED, link=settings.name, protocol=settings.protocol,
                 host=settings.host, port=settings.port, delay="%.1f" % delay,
             )
             return delay
 
         service = ClientService(
-            _AnnouncingEndpoint(endpoint, settings, self.log), _LinkFactory(self, settings),
+            _AnnouncingEndpoint(endpoint, settings, self.log), factory,
             retryPolicy=policy, clock=self.clock,
         )
         service.setName(settings.name)
@@ -136,6 +153,11 @@ class ChannelSet(MultiService):
     @property
     def total_links(self) -> int:
         return len(self._settings)
+
+    @property
+    def configured_links(self) -> tuple[LinkSettings, ...]:
+        """The settings of every link added, in order."""
+        return tuple(self._settings)
 
     @property
     def up_links(self) -> list:
@@ -209,11 +231,13 @@ class ChannelSet(MultiService):
         if recovered:
             lost_at = self._lost_at.pop(name, self.clock.seconds())
             lms.emit(
-                self.log, lms.LINK_RECOVERED, link=name, host=link.settings.host,
-                port=link.settings.port, downtime="%.1f" % (self.clock.seconds() - lost_at),
+                self.log, lms.LINK_RECOVERED, link=name, protocol=link.settings.protocol,
+                host=link.settings.host, port=link.settings.port,
+                downtime="%.1f" % (self.clock.seconds() - lost_at),
             )
         else:
-            lms.emit(self.log, lms.LINK_CONNECTED, link=name, host=link.settings.host, port=link.settings.port)
+            lms.emit(self.log, lms.LINK_CONNECTED, link=name, protocol=link.settings.protocol,
+                     host=link.settings.host, port=link.settings.port)
         if was_down and recovered:
             lms.emit(self.log, lms.CHANNEL_SET_RESTORED, channel_set=self._channel_set_name(), link=name)
         self.sink.broadworks_link_state(len(self._up), self.total_links)
@@ -235,8 +259,8 @@ class ChannelSet(MultiService):
         self._lost_at[name] = self.clock.seconds()
         if self.running:  # a link closed by our own stop is no news
             lms.emit(
-                self.log, lms.LINK_LOST, link=name, host=link.settings.host,
-                port=link.settings.port, reason=why,
+                self.log, lms.LINK_LOST, link=name, protocol=link.settings.protocol,
+                host=link.settings.host, port=link.settings.port, reason=why,
             )
         if not self._up and self.running:
             lms.emit(self.log, lms.ALL_LINKS_DOWN, channel_set=self._channel_set_name())

@@ -24,6 +24,19 @@ class BroadWorksRequestError(BroadWorksError):
             )
         )
 
+    @classmethod
+    def from_error_info(cls, request_name, status_code, reason, info: dict):
+        """The error of an answer whose Xsi ``ErrorInfo`` children are ``info``
+        (local name -> text; empty when the answer carried none)."""
+        error_code = info.get("errorCode")
+        return cls(
+            request_name,
+            status_code,
+            reason,
+            int(error_code) if error_code and error_code.isdigit() else None,
+            info.get("summaryEnglish") or info.get("summary"),
+        )
+
 
 class BroadWorksTimeout(BroadWorksError):
     """No response within the request timeout."""

@@ -179,7 +179,7 @@ def _values(
             default = defaults[option.name]
         if option.name in given:
             value = _parse_value(option, section, given[option.name], source)
-            if value is None:
+            if value is None and not getattr(option.kind, "none_is_a_value", False):
                 value = default  # an empty optional string means "not set"
         else:
             value = default
@@ -227,10 +227,12 @@ def _build_connector_config(
     links = []
     for section, given in raw.items():
         if _spec_of(section, CONNECTOR_SECTIONS) is LINK:
-            links.append(LinkSection(
+            link = LinkSection(
                 name=section[len(LINK.name):],
                 **_values(LINK, section, given, source, inherited),
-            ))
+            )
+            _check_link_protocol(link, section, given, source)
+            links.append(link)
     if not links:
         if not simulator.enabled:
             raise ConfigError(
@@ -275,10 +277,40 @@ def _build_connector_config(
     return ConnectorConfig(connector, tuple(links), csta, contact_centre, simulator, log, metrics, source)
 
 
+# What each link protocol reads to reach its XSP; the other's options are a
+# mistake worth telling (an xsi link does not connect to hostname:port).
+# An Xsi request always carries HTTP basic auth: an xsi link needs its user.
+_LINK_TARGET = {"cti": ("hostname", ("url",)), "xsi": ("url", ("hostname", "port", "tls"))}
+_LINK_MANDATORY = {"cti": ("hostname",), "xsi": ("url", "username")}
+
+
+def _check_link_protocol(link: LinkSection, section: str, given: Mapping[str, str], source: str) -> None:
+    needed, foreign = _LINK_TARGET[link.protocol]
+    for name in _LINK_MANDATORY[link.protocol]:
+        if getattr(link, name) is None:
+            option = LINK.option(name)
+            raise ConfigError(
+                source,
+                "mandatory option missing with protocol = %s; allowed values are %s"
+                % (link.protocol, getattr(option.kind, "allowed_when_mandatory", option.kind.allowed)),
+                section=section, option=name,
+            )
+    for name in foreign:
+        if name in given:
+            raise ConfigError(
+                source,
+                "not an option of a protocol = %s link (it reaches its XSP by %s)"
+                % (link.protocol, needed),
+                section=section, option=name, value=given[name].strip(),
+            )
+
+
 def _simulator_listeners(simulator: SimulatorSection) -> list[tuple[str, str, int, str]]:
     """(section, option, port, bind) of every port the simulator listens on."""
     listeners = [("simulator", "cti-port", simulator.cti_port, simulator.bind)]
     listeners.extend(("simulator", "xsp-ports", port, simulator.bind) for port in simulator.xsp_ports)
+    if simulator.xsi_port is not None:  # None: no Xsi front-end
+        listeners.append(("simulator", "xsi-port", simulator.xsi_port, simulator.bind))
     listeners.append(("simulator", "control-port", simulator.control_port, simulator.bind))
     return listeners
 

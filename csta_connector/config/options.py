@@ -140,6 +140,75 @@ class Outputs:
         return ", ".join(value) or "none"
 
 
+class XsiUrl:
+    """An Xsi base URL: ``http://`` or ``https://`` host, optional port and
+    path prefix, nothing else."""
+
+    allowed = "http://HOST[:PORT][/PREFIX] or https://HOST[:PORT][/PREFIX]"
+
+    def parse(self, text: str) -> str | None:
+        from urllib.parse import urlsplit
+
+        if not text:
+            return None
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 (a bad port raises here)
+        except ValueError:
+            raise InvalidValue() from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidValue()
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise InvalidValue()
+        return text.rstrip("/")
+
+    def show(self, value: Any) -> str:
+        return "none" if value is None else str(value)
+
+
+class OptionalPort:
+    """A listening port that may be off: ``0`` or ``off`` (None), ``any``
+    (a free port, 0 in the value), or 1-65535."""
+
+    allowed = "0 or off (none), any (a free port), or a port from 1 to 65535"
+    none_is_a_value = True  # off, not "not set"
+
+    def parse(self, text: str) -> int | None:
+        word = text.lower()
+        if word in ("0", "off"):
+            return None
+        if word == "any":
+            return 0
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise InvalidValue() from None
+        if not 1 <= value <= 65535:
+            raise InvalidValue()
+        return value
+
+    def show(self, value: Any) -> str:
+        return "0 (off)" if value is None else "any" if value == 0 else str(value)
+
+
+class Credentials:
+    """Comma-separated ``user:password`` pairs (possibly none)."""
+
+    allowed = "comma-separated USER:PASSWORD"
+
+    def parse(self, text: str) -> tuple[tuple[str, str], ...]:
+        pairs = []
+        for item in _split_list(text):
+            user, colon, password = item.partition(":")
+            if not user or not colon:
+                raise InvalidValue()
+            pairs.append((user, password))
+        return tuple(pairs)
+
+    def show(self, value: Any) -> str:
+        return ", ".join("%s:***" % user for user, _ in value) or "none"
+
+
 def _split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -267,14 +336,27 @@ CONNECTOR = SectionSpec(
 LINK = SectionSpec(
     "link-",
     (
-        Option("hostname", Text(), MANDATORY, "XSP server (CTI interface) host name or address."),
-        Option("port", PORT, 8011, "XSP CTI interface port (8012 is the usual TLS port)."),
+        Option("protocol", Choice("cti", "xsi"), "cti",
+               "cti: the XSP's CTI interface (XML over TCP, hostname and port); xsi: "
+               "Xsi-Events and Xsi-Actions over HTTP(S) (url). One channel set may mix both."),
+        Option("hostname", Text(), None,
+               "XSP server (CTI interface) host name or address; mandatory with protocol = cti."),
+        Option("port", PORT, 8011,
+               "XSP CTI interface port (8012 is the usual TLS port); protocol = cti."),
+        Option("url", XsiUrl(), None,
+               "Xsi base URL of the XSP (https://xsp1.example.net, with a port or path "
+               "prefix if it has one); mandatory with protocol = xsi. https:// is TLS "
+               "(tls-ca applies)."),
         Option("priority", Integer(1, 100), 1,
                "Channel priority: BroadWorks sends events to the live channel of best priority."),
         Option("weight", Integer(1, 100), 50, "Channel weight: load share among equal priorities."),
-        Option("username", Text(), None, "CTI credentials user (when the XSP requires them)."),
-        Option("password", Text(), None, "CTI credentials password."),
-        Option("tls", Boolean(), False, "Connect with TLS."),
+        Option("username", Text(), None,
+               "CTI credentials user (when the XSP requires them); with protocol = xsi the "
+               "HTTP basic auth user (the enterprise's or group's Xsi application user), "
+               "mandatory."),
+        Option("password", Text(), None, "Password of username."),
+        Option("tls", Boolean(), False,
+               "Connect with TLS (protocol = cti; an xsi link's url scheme says it)."),
         Option("tls-ca", Text(), None,
                "PEM file of the CA certificates that sign the XSP's certificate "
                "(default: the system's)."),
@@ -495,6 +577,19 @@ _SIMULATOR_CONTACT_CENTRE = (
 )
 # -- end of the [simulator] contact centre block ----------------------------
 
+# -- [simulator] Xsi front-end (issue 13) -----------------------------------
+_SIMULATOR_XSI = (
+    Option("xsi-port", OptionalPort(), 8080,
+           "Port of the Xsi front-end (Xsi-Events and Xsi-Actions over HTTP), one more "
+           "XSP of the same Application Servers; 0: none; any: a free port."),
+    Option("xsi-credentials", Credentials(), (),
+           "USER:PASSWORD pairs the Xsi front-end accepts (HTTP basic auth, 401 for any "
+           "other); empty: any user and password, as the CTI front-ends."),
+    Option("xsi-event-timeout", Seconds(0, 3600), 0.0,
+           "An Xsi event channel without a heartbeat this long is ended (the XSP's "
+           "eventTimeout); 0: never."),
+)
+
 _SIMULATOR_COMMON = (
     Option("users", Integer(1, 100000), 100, "Subscribers 2001@DOMAIN, 2002@DOMAIN, ..."),
     Option("domain", Text(), "example.com", "Domain of the simulated users."),
@@ -510,13 +605,21 @@ _SIMULATOR_COMMON = (
            "CallSubscriptionEvent", "Event type of the unsolicited resync after failover."),
     Option("failover-drops-channels", Boolean(), False,
            "An ungraceful failover also drops channels and subscriptions."),
-) + _SIMULATOR_CONTACT_CENTRE
+) + _SIMULATOR_XSI + _SIMULATOR_CONTACT_CENTRE
+
+def _embedded(option: Option) -> Option:
+    # the embedded simulator serves Xsi only when asked: the embedded
+    # default's one link is a CTI link, and 8080 is often taken
+    if option.name == "xsi-port":
+        return Option(option.name, option.kind, None, option.help + " Embedded: none unless set.")
+    return option
+
 
 SIMULATOR = SectionSpec(
     "simulator",
     (Option("enabled", Boolean(), False,
             "Run the BroadWorks simulator in-process (true in the embedded default)."),)
-    + _SIMULATOR_COMMON,
+    + tuple(_embedded(option) for option in _SIMULATOR_COMMON),
     "The embedded BroadWorks simulator.",
 )
 

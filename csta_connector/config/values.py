@@ -40,7 +40,7 @@ class ConnectorSection:
 @dataclass(frozen=True)
 class LinkSection:
     name: str  # the NAME of [link-NAME]
-    hostname: str
+    hostname: str | None  # protocol cti (mandatory there)
     port: int
     priority: int
     weight: int
@@ -50,6 +50,8 @@ class LinkSection:
     tls_ca: str | None
     kpl_interval: int  # [Connector] value unless the link overrides it
     kpl_tolerance: int
+    protocol: str = "cti"  # cti | xsi
+    url: str | None = None  # protocol xsi (mandatory there): http(s)://host[:port][/prefix]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ class SimulatorSection:
     resync_delay: float
     resync_event: str
     failover_drops_channels: bool
+    # the Xsi front-end (options._SIMULATOR_XSI)
+    xsi_port: int | None  # None: no Xsi front-end; 0: any free port
+    xsi_credentials: tuple[tuple[str, str], ...]  # (user, password); empty: any accepted
+    xsi_event_timeout: float  # 0: a stream without heartbeats never ends
     # the contact centre (options._SIMULATOR_CONTACT_CENTRE)
     call_centers: tuple[tuple[str, tuple[str, ...]], ...]
     route_points: tuple[str, ...]

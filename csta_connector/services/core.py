@@ -97,6 +97,7 @@ class ConnectorCore:
             renew_interval=renew_interval,
             renew_jitter=renew_jitter,
             semaphore=semaphore,
+            replay=self._route_event,
         )
         #: the users' subscriptions, as the proactive resync refreshes them
         self.user_calls = UserCalls(self.model, self.subscriptions, local_part)
@@ -142,9 +143,14 @@ class ConnectorCore:
     def broadworks_event(self, event):
         """The event path: count, route, then the model and the monitors."""
         self.counts.received[event.event_type] += 1
+        self._route_event(event)
+
+    def _route_event(self, event):
+        """The event path after the count (also the way of an event the
+        subscription manager held until its subscriptionId was known)."""
         route = self.subscriptions.route(event)
         if route is None:
-            if not self.contact_centre.broadworks_event(event):
+            if not self.contact_centre.broadworks_event(event) and not self.subscriptions.held(event):
                 self._ignored(event)
             return
         user_id = route.user_id

@@ -15,7 +15,15 @@ The manager is bookkeeping, not a stage of the event path: the core asks
 for a CallSubscriptionEvent — initial, solicited, unsolicited, renewal,
 resync — also the requesters it answers), synchronizes the call model and
 tells everyone else (SPEC §6), then calls :meth:`SubscriptionManager.answer`
-so the snapshot's waiters get the event. Nothing here calls back up.
+so the snapshot's waiters get the event. Nothing here calls back up, but
+one thing. With several links, or an Xsi link (its answers and its events
+travel on different connections), a subscribe's initial event can come
+before the answer that names its subscriptionId: a CallSubscriptionEvent
+of an unknown id whose target's subscribe is unanswered is adopted as that
+subscribe's; any other event of an id not known yet that nobody claims,
+while a subscribe is unanswered, is held briefly (:meth:`SubscriptionManager.held`,
+:mod:`.early_events`) and handed to ``replay`` (the core's event path after
+the count) once an answer names its id.
 Renewal refreshes each subscription every ``renew_interval`` +
 0…``renew_jitter`` seconds, counted from its last UpdateSubscriptionRequest.
 
@@ -41,6 +49,7 @@ from csta_connector.broadworks.errors import BroadWorksError
 from csta_connector.broadworks.ordering import RecentKeys
 from csta_connector.broadworks.requests import ADVANCED_CALL
 from csta_connector.broadworks.xsi import SUBSCRIPTION_SNAPSHOT_TYPES
+from csta_connector.services.early_events import EarlyEvents
 
 
 class EventPackage(NamedTuple):
@@ -216,14 +225,19 @@ class SubscriptionManager:
         rng=None,
         package: EventPackage = ADVANCED_CALL_PACKAGE,
         semaphore=None,
+        replay=None,
+        early_hold=1.0,
         refused=None,
     ):
         """``client``: a BroadWorksClient; ``package``: the event package
         subscribed; ``semaphore``: bounds the refreshes of a resynchronization,
-        shared by the managers of one connector (else its own); ``refused``:
-        called with (user id, failure) after BroadWorks refused a subscribe
-        (a first one, or one again after BroadWorks ended the subscription:
-        then whoever held it has lost it)."""
+        shared by the managers of one connector (else its own); ``replay``:
+        callable(event), where the events that overtook their subscribe's
+        answer go once it came (None: such events are not held, only
+        ignored); ``early_hold``: how long they are held at most;
+        ``refused``: called with (user id, failure) after BroadWorks refused a
+        subscribe (a first one, or one again after BroadWorks ended the
+        subscription: then whoever held it has lost it)."""
         self.client = client
         self._refused = refused
         self.package = package
@@ -245,6 +259,9 @@ class SubscriptionManager:
         #: how long an answered request waits for a later event before taking
         #: the one that overtook its response
         self.early_grace = 0.5
+        self._replay = replay
+        self.early_events = EarlyEvents(clock, hold=early_hold)
+        self._subscribes_unanswered = 0
 
     # -- queries -----------------------------------------------------------
 
@@ -299,6 +316,7 @@ class SubscriptionManager:
         # the subscribe's initial CallSubscriptionEvent answers a snapshot too
         snapshot = _Snapshot()
         sub.pending.append(snapshot)
+        self._subscribes_unanswered += 1
         if self.package.name == ADVANCED_CALL:
             d = self.client.subscribe(sub.user_id)
         else:
@@ -315,6 +333,7 @@ class SubscriptionManager:
                     self._by_id.pop(adopted, None)
 
     def _subscribed(self, subscription_id, sub, snapshot):
+        self._subscribes_unanswered -= 1
         if self._adopted:
             self._settle_adopted(sub, subscription_id)
         self._by_id[subscription_id] = sub
@@ -329,10 +348,15 @@ class SubscriptionManager:
         for d in sub.subscribed(subscription_id):
             d.callback(subscription_id)
         self._schedule_renewal(sub)
+        early = self.early_events.release(subscription_id)
         if sub.removed:
             self._unsubscribe(sub)
+            return
+        for event in early:
+            self._replay(event)
 
     def _subscribe_failed(self, failure, sub):
+        self._subscribes_unanswered -= 1
         lms.emit(self.log, self.package.refused, user=sub.user_id, reason=failure.getErrorMessage())
         if self._adopted:
             self._settle_adopted(sub)
@@ -533,6 +557,12 @@ class SubscriptionManager:
                     if snapshot.timer is not None and snapshot.timer.active():
                         snapshot.timer.cancel()
                     snapshot.timer = None
+                # it may also be a later request's, overtaking that one's answer
+                # (an Xsi link's answers and events travel apart): it is kept
+                # for it, as any event that came before its answer
+                overtaking = [s for s in sub.pending if not s.answered and s.early is None]
+                for snapshot in overtaking:
+                    snapshot.early = event
                 requesters = tuple(r for snapshot in answered for r in snapshot.requesters)
                 return Route(sub.user_id, requesters, tuple(answered), True)
             for snapshot in sub.pending:
@@ -565,6 +595,17 @@ class SubscriptionManager:
         request's waiters get it now."""
         for snapshot in route.snapshots:
             self._resolve(route.user_id, snapshot, event)
+
+    def held(self, event) -> bool:
+        """Keep an event :meth:`route` did not know and nobody else claimed,
+        while a subscribe is unanswered: perhaps its answer, which names the
+        event's subscriptionId, is still on its way (an Xsi link). True when
+        it is held (``replay`` gets it once an answer names its id)."""
+        if (not self._subscribes_unanswered or self._replay is None
+                or event.subscription_id in self._removed_ids):
+            return False
+        self.early_events.hold(event)
+        return True
 
     def ignored(self, event) -> str | None:
         """Why an event :meth:`route` does not know is ignored, the first time
@@ -653,3 +694,4 @@ class SubscriptionManager:
         for sub in list(self._by_user.values()):
             self._cancel_renewal(sub)
             self._fail_pending(sub, SubscriptionLost("connector stopping"))
+        self.early_events.stop()

@@ -7,8 +7,8 @@ import json
 from twisted.internet import defer
 from twisted.web.client import Agent, readBody
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IBodyProducer
-from zope.interface import implementer
+
+from csta_connector.broadworks.xsi_link import BytesBody
 
 
 class ControlAPIError(Exception):
@@ -18,23 +18,6 @@ class ControlAPIError(Exception):
         self.message = message
 
 
-@implementer(IBodyProducer)
-class _Body:
-    def __init__(self, data: bytes):
-        self.data = data
-        self.length = len(data)
-
-    def startProducing(self, consumer):
-        consumer.write(self.data)
-        return defer.succeed(None)
-
-    def pauseProducing(self):
-        pass
-
-    def stopProducing(self):
-        pass
-
-
 class ControlClient:
     def __init__(self, reactor, host: str, port: int):
         self.base = "http://%s:%d" % (host, port)
@@ -42,7 +25,7 @@ class ControlClient:
 
     @defer.inlineCallbacks
     def _call(self, method: bytes, path: str, body=None):
-        producer = _Body(json.dumps(body).encode()) if body is not None else None
+        producer = BytesBody(json.dumps(body).encode()) if body is not None else None
         response = yield self.agent.request(
             method,
             (self.base + path).encode(),

@@ -2,8 +2,9 @@
 """The whole simulator as one Twisted service: engine, XSP front-ends, control API.
 
 Used by ``twistd broadworks-sim``, by the connector's embedded default and by
-the tests (port 0 binds a free port; :attr:`cti_ports` and
-:attr:`control_port` tell which).
+the tests (port 0 binds a free port; :attr:`cti_ports`, :attr:`xsi_port` and
+:attr:`control_port` tell which). The CTI front-ends come first (XSP 1..N of
+the control API's ``/xsp``), the Xsi front-end (``xsi-port``) after them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.control import make_control_site
 from csta_connector.simulator.engine import CallEngine
+from csta_connector.simulator.xsi_server import XsiServer
 from csta_connector.simulator.xsp_server import XspServer
 
 
@@ -43,8 +45,16 @@ class SimulatorService(Service):
             front_ends=len(self._front_end_ports()),
             drop_channels_on_failover=settings.failover_drops_channels,
         )
+        self.xsi: XsiServer | None = None
+        if settings.xsi_port is not None:
+            self.xsi = XsiServer(
+                self.xsp, reactor, passwords=dict(settings.xsi_credentials) or None,
+                event_timeout=settings.xsi_event_timeout or None,
+            )
         self._ports = []
         self.cti_ports: list[int] = []
+        #: the Xsi front-end's port once listening (None without one)
+        self.xsi_port: int | None = None
         self.control_port: int | None = None
         self.started: defer.Deferred | None = None
         self._stopping: defer.Deferred | None = None
@@ -66,6 +76,11 @@ class SimulatorService(Service):
             bound = self._listen_on(option, port, self.xsp.factory(index))
             self.cti_ports.append(bound)
             self.xsp.front_ends[index].port = bound
+        if self.xsi is not None:
+            self.xsi_port = self._listen_on("xsi-port", self.settings.xsi_port, self.xsi.site())
+            self.xsi.listening(self.xsi_port)
+            lms.emit(self.log, lms.SIMULATOR_XSI_LISTENING, xsp=self.xsi.index + 1,
+                     host=self.settings.bind, port=self.xsi_port)
         self.control_port = self._listen_on(
             "control-port", self.settings.control_port,
             make_control_site(self.engine, self.reactor, self.xsp),
@@ -108,6 +123,8 @@ class SimulatorService(Service):
         for connection in list(self.xsp.connections):
             if connection.transport is not None:
                 connection.transport.abortConnection()
+        if self.xsi is not None:
+            self.xsi.stop()
         self.xsp.stop()
         self.engine.stop()
         if self.control_port is not None:  # it said it started

@@ -5,8 +5,10 @@ It shares the document codecs with the connector (broadworks/xsp.py, xsi.py)
 but not its call model: calls live in the simulator's :class:`CallEngine`.
 This module owns channels, channel sets, subscriptions and event delivery:
 
-* a channel is one TCP connection that sent AddChannelRequest; channels with
-  the same channelSetId form a set;
+* a channel is one TCP connection that sent AddChannelRequest, or one Xsi
+  streaming channel (``xsi_server.py``): an :class:`IChannelConnection`
+  either way; channels with the same channelSetId form a set, whatever their
+  front-end;
 * every engine notification for a subscribed user becomes one SubscriptionEvent
   per subscription (own ``sequenceNumber``, unique ``eventID``), delivered on
   ONE live channel of the subscription's channel set (best priority; spread by
@@ -35,6 +37,7 @@ import zlib
 
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from zope.interface import Attribute, Interface, implementer
 
 from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsp
@@ -46,6 +49,26 @@ MIN_EXPIRES = 3600
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+class IChannelConnection(Interface):
+    """What carries one channel's events to the application: a CTI interface
+    connection, or an Xsi event channel's streaming HTTP answer."""
+
+    front_end = Attribute("the index of the XSP front-end it arrived on")
+    channel = Attribute("its Channel once added, else None")
+    is_delivering = Attribute("False while its front-end hangs")
+    transport = Attribute("the TCP transport under it (None once gone)")
+
+    def deliver(key, event_xml):
+        """Write one event (an ``xsi:Event`` serialized without declaration);
+        ``key``: what the application echoes in its acknowledgement."""
+
+    def terminate(event):
+        """Write a ChannelTerminatedEvent; the channel carries nothing after it."""
+
+    def abort():
+        """Drop the connection now."""
 
 
 class Channel:
@@ -101,12 +124,13 @@ class _Unacked:
 class FrontEnd:
     """One XSP of the simulator (one listening port), sharing the AS pair."""
 
-    __slots__ = ("index", "port", "state")
+    __slots__ = ("index", "port", "state", "protocol")
 
-    def __init__(self, index):
+    def __init__(self, index, protocol="cti"):
         self.index = index
         self.port = None
         self.state = "up"  # up | close | hang
+        self.protocol = protocol  # cti | xsi
 
 
 class XspServer:
@@ -145,12 +169,18 @@ class XspServer:
 
         return _Factory()
 
+    def add_front_end(self, protocol: str) -> int:
+        """One more front-end (e.g. an Xsi one) on the same AS pair; its index."""
+        self.front_ends.append(FrontEnd(len(self.front_ends), protocol))
+        return len(self.front_ends) - 1
+
     # -- XSP front-ends (control API /xsp) -----------------------------------
 
     def front_end_status(self):
         return [
             {
                 "xsp": fe.index + 1,
+                "protocol": fe.protocol,
                 "port": fe.port,
                 "state": fe.state,
                 "connections": sum(1 for c in self.connections if c.front_end == fe.index),
@@ -168,7 +198,7 @@ class XspServer:
             if connection.front_end != index:
                 continue
             if mode == "close":
-                connection.transport.abortConnection()
+                connection.abort()
             else:
                 connection.is_delivering = False
                 if connection.channel is not None:
@@ -188,7 +218,7 @@ class XspServer:
         with its connection; subscriptions stay with their channel sets."""
         for connection in list(self.connections):
             if connection.transport is not None:
-                connection.transport.abortConnection()
+                connection.abort()
 
     def redeliver_from(self, channel):
         for key, entry in list(self._unacked.items()):
@@ -225,6 +255,8 @@ class XspServer:
         # events waiting for a channel of this set go out now
         for event_key, entry in list(self._unacked.items()):
             if entry.channel is None and entry.channel_set_id == channel.channel_set_id:
+                if entry.timer.active():
+                    entry.timer.cancel()  # its retry: it goes out now
                 self._send(event_key, entry)
         return channel
 
@@ -325,7 +357,9 @@ class XspServer:
             target_id=sub.user_id,
             **data,
         )
-        key = "E%d" % next(self._event_ids)
+        # the eventID is the key: the CTI interface echoes it as the event's
+        # requestId, Xsi acknowledges by eventID
+        key = event.event_id
         entry = _Unacked(event, sub.channel_set_id, _NoTimer)
         self._unacked[key] = entry
         self._send(key, entry)
@@ -357,7 +391,7 @@ class XspServer:
         if entry.event.channel_id != channel.channel_id:
             entry.event = entry.event._replace(channel_id=channel.channel_id)
         entry.timer = self.clock.callLater(self.ack_timeout, self._ack_timed_out, key)
-        channel.connection.write_document(xsp.Event(key, xsi.event_xml(entry.event)))
+        channel.connection.deliver(key, xsi.event_xml(entry.event))
 
     def _ack_timed_out(self, key):
         entry = self._unacked.get(key)
@@ -413,75 +447,22 @@ def _owner_from_credentials(credentials, domain):
     return "cti-admin@%s" % domain
 
 
-class XspServerProtocol(Protocol):
-    """One CTI interface connection at the simulated XSP."""
+class CtiRequestHandlers:
+    """The CTI requests of the simulated XSP, whichever front-end received
+    them: a CTI interface connection, or an Xsi HTTP request turned into the
+    CTI request it stands for (``xsi_server.py``). So both front-ends serve
+    the same channels, subscriptions and calls the same way.
 
-    log = Logger()
+    A front-end provides ``server`` (the XspServer), ``channel`` (the channel
+    this connection carries, if any; :meth:`cti_AddChannelRequest` adds one
+    for ``self``, an :class:`IChannelConnection`) and :meth:`_respond`.
+    """
 
-    def __init__(self, server: XspServer, front_end: int = 0):
-        self.server = server
-        self.front_end = front_end
-        self.channel: Channel | None = None
-        self.is_delivering = True  # False while the front-end "hangs"
-        self._splitter = stream.DocumentSplitter()
-
-    def connectionMade(self):
-        # small request/response documents must not wait for Nagle + delayed ACKs
-        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
-        if set_no_delay is not None:
-            set_no_delay(True)
-        state = self.server.front_ends[self.front_end].state
-        if state == "close":
-            self.transport.abortConnection()  # a front-end that is down refuses
-            return
-        self.is_delivering = state == "up"
-        self.server.connections.add(self)
-
-    def connectionLost(self, reason=None):
-        self.server.connections.discard(self)
-        if self.channel is not None:
-            channel, self.channel = self.channel, None
-            self.server.remove_channel(channel)
-
-    def write_document(self, document):
-        if self.transport is not None:
-            data = xsp.encode(document)
-            if self.server.trace is not None:
-                self.server.trace("out", data)
-            self.transport.write(data)
-
-    def dataReceived(self, data):
-        try:
-            documents = self._splitter.feed(data)
-        except stream.FramingError as e:
-            self.log.error("XSP: unusable byte stream ({error}); closing", error=str(e))
-            self.transport.abortConnection()
-            return
-        for document in documents:
-            if not self.is_delivering:
-                continue  # a hanging front-end reads and answers nothing
-            if self.server.trace is not None:
-                self.server.trace("in", document)
-            try:
-                decoded = xsp.decode(document)
-            except xsp.XspDecodeError as e:
-                self.log.error("XSP: malformed document dropped: {error}", error=str(e))
-                continue
-            self._handle(decoded)
-
-    def _handle(self, document):
-        kind = type(document)
-        if kind is xsp.Request:
-            self._request(document)
-        elif kind is xsp.EventResponse:
-            self.server.acknowledge(document.request_id, document.status_code)
-        elif kind is xsp.Keepalive:
-            self.write_document(xsp.KeepaliveResponse(document.request_id))
+    server: XspServer
+    channel: Channel | None = None
 
     def _respond(self, request, status=200, reason="OK", payload=None):
-        self.write_document(
-            xsp.Response(request.request_id, request.session_id, status, reason, payload)
-        )
+        raise NotImplementedError
 
     def _error(self, request, status, error_code, summary):
         reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 501: "Not Implemented"}
@@ -540,12 +521,7 @@ class XspServerProtocol(Protocol):
             self._error(request, 404, 100004, "no such channel")
             return
         self._respond(request)
-        channel.connection.write_document(
-            xsp.Event(
-                "T" + channel.channel_id,
-                xsi.event_element(xsi.ChannelTerminatedEvent(channel.channel_id, "ExplicitDelete")),
-            )
-        )
+        channel.connection.terminate(xsi.ChannelTerminatedEvent(channel.channel_id, "ExplicitDelete"))
         channel.connection.channel = None
         self.server.remove_channel(channel)
 
@@ -770,3 +746,87 @@ class XspServerProtocol(Protocol):
             for el in cti.body.iter("{%s}callId" % xsi.XSI_NS):
                 call_ids.append((el.text or "").strip())
         self._call_action(request, cti, self.server.engine.conference_start, call_ids)
+
+
+@implementer(IChannelConnection)
+class XspServerProtocol(CtiRequestHandlers, Protocol):
+    """One CTI interface connection at the simulated XSP."""
+
+    log = Logger()
+
+    def __init__(self, server: XspServer, front_end: int = 0):
+        self.server = server
+        self.front_end = front_end
+        self.channel: Channel | None = None
+        self.is_delivering = True  # False while the front-end "hangs"
+        self._splitter = stream.DocumentSplitter()
+
+    def connectionMade(self):
+        # small request/response documents must not wait for Nagle + delayed ACKs
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
+        state = self.server.front_ends[self.front_end].state
+        if state == "close":
+            self.transport.abortConnection()  # a front-end that is down refuses
+            return
+        self.is_delivering = state == "up"
+        self.server.connections.add(self)
+
+    def connectionLost(self, reason=None):
+        self.server.connections.discard(self)
+        if self.channel is not None:
+            channel, self.channel = self.channel, None
+            self.server.remove_channel(channel)
+
+    def write_document(self, document):
+        if self.transport is not None:
+            data = xsp.encode(document)
+            if self.server.trace is not None:
+                self.server.trace("out", data)
+            self.transport.write(data)
+
+    def dataReceived(self, data):
+        try:
+            documents = self._splitter.feed(data)
+        except stream.FramingError as e:
+            self.log.error("XSP: unusable byte stream ({error}); closing", error=str(e))
+            self.transport.abortConnection()
+            return
+        for document in documents:
+            if not self.is_delivering:
+                continue  # a hanging front-end reads and answers nothing
+            if self.server.trace is not None:
+                self.server.trace("in", document)
+            try:
+                decoded = xsp.decode(document)
+            except xsp.XspDecodeError as e:
+                self.log.error("XSP: malformed document dropped: {error}", error=str(e))
+                continue
+            self._handle(decoded)
+
+    def _handle(self, document):
+        kind = type(document)
+        if kind is xsp.Request:
+            self._request(document)
+        elif kind is xsp.EventResponse:
+            self.server.acknowledge(document.request_id, document.status_code)
+        elif kind is xsp.Keepalive:
+            self.write_document(xsp.KeepaliveResponse(document.request_id))
+
+    def _respond(self, request, status=200, reason="OK", payload=None):
+        self.write_document(
+            xsp.Response(request.request_id, request.session_id, status, reason, payload)
+        )
+
+    # -- IChannelConnection -------------------------------------------------
+
+    def deliver(self, key, event_xml):
+        self.write_document(xsp.Event(key, event_xml))
+
+    def terminate(self, event):
+        self.write_document(xsp.Event("T" + event.channel_id, xsi.event_xml(event)))
+
+    def abort(self):
+        if self.transport is not None:
+            self.transport.abortConnection()

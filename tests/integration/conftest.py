@@ -18,6 +18,7 @@ from csta_connector.testing import RecordingEventSink
 
 def simulator_settings(**overrides):
     base = load_simulator_config(None).simulator
+    overrides.setdefault("xsi_port", None)
     return dataclasses.replace(base, cti_port=0, control_port=0, **overrides)
 
 
@@ -50,22 +51,53 @@ def linked(simulator):
 
 @pytest.fixture
 def embedded_connector(request):
-    """The embedded default (simulator + connector) on free loopback ports.
-    ``@pytest.mark.parametrize("embedded_connector", [{...}], indirect=True)``
-    changes ``[Connector]`` options (``{"proactive_resync": False}``) and,
-    under ``"simulator"``, ``[simulator]`` ones."""
-    from csta_connector.testing import free_port_config as embedded_config
-    from csta_connector.connector import ConnectorService
+    """The embedded default (simulator + connector) on free loopback ports,
+    every link up. ``@pytest.mark.parametrize("embedded_connector", [{...}],
+    indirect=True)`` changes ``[Connector]`` options (``{"proactive_resync":
+    False}``), under ``"simulator"`` ``[simulator]`` ones, and under
+    ``"protocols"`` its links to the simulator (``("cti", "xsi")``; without
+    it: one cti link)."""
+    from csta_connector.testing import free_port_config as embedded_config, running_connector
 
     options = dict(getattr(request, "param", None) or {})
     simulator = options.pop("simulator", {})
     config = embedded_config(**options)
     if simulator:
         config = dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, **simulator))
-    service = ConnectorService(config, reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
-    pytest_twisted.blockon(service.channel_set.when_ready())
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    service = pytest_twisted.blockon(running_connector(reactor, config))
     yield service
     pytest_twisted.blockon(service.stopService())
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost / 127.0.0.1: (cert path, key path)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
+    return str(cert_path), str(key_path)

@@ -1,7 +1,8 @@
 """Every call-control flow end to end (issue 4): the connector with its embedded
-simulator over real loopback TCP, driven by XML and BER CSTA clients. Each test
-asserts the exact CSTA event sequence per monitored device and an empty model
-at the end."""
+simulator over real loopback TCP, driven by XML and BER CSTA clients, over a
+CTI link and over an Xsi link (Xsi-Events channel, Xsi-Actions call control).
+Each test asserts the exact CSTA event sequence per monitored device and an
+empty model at the end."""
 
 import dataclasses
 
@@ -13,6 +14,10 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse, connect
 
 DEVICES = ("2001", "2002", "2003")
+
+# every flow over a CTI link and over an Xsi link to the simulator
+pytestmark = pytest.mark.parametrize(
+    "embedded_connector", [{"protocols": ("cti",)}, {"protocols": ("xsi",)}], indirect=True, ids=["cti", "xsi"])
 
 
 def conn(call_id, device):

@@ -1,5 +1,7 @@
 """AS failover call synchronization end to end (SPEC §6, issue 5): simulator,
-connector and real CSTA clients over loopback TCP. What the connector does
+connector and real CSTA clients over loopback TCP; over a CTI link, over an
+Xsi link (the unsolicited CallSubscriptionEvent and the snapshot's come on its
+event channel) and over a cti+xsi channel set. What the connector does
 without the proactive resync (``proactive-resync = false``: the commercial
 connector's behaviour); tests/integration/test_proactive_resync.py has the rest."""
 
@@ -36,13 +38,12 @@ def cleared_parties(lms_lines):
 
 
 WITHOUT_PROACTIVE_RESYNC = {"proactive_resync": False}
-BOTH_WAYS = pytest.mark.parametrize(
-    "embedded_connector", [WITHOUT_PROACTIVE_RESYNC, {"proactive_resync": True}],
-    indirect=True, ids=["proactive-resync-off", "proactive-resync-on"],
-)
+LINK_SETS = {"cti": ("cti",), "xsi": ("xsi",), "cti+xsi": ("cti", "xsi")}
 
 
-@pytest.mark.parametrize("embedded_connector", [WITHOUT_PROACTIVE_RESYNC], indirect=True)
+@pytest.mark.parametrize(
+    "embedded_connector", [dict(WITHOUT_PROACTIVE_RESYNC, protocols=p) for p in LINK_SETS.values()],
+    indirect=True, ids=list(LINK_SETS))
 @pytest.mark.parametrize("encoding", ["xml", "ber"])
 @pytest_twisted.inlineCallbacks
 def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, encoding):
@@ -135,7 +136,11 @@ def test_ungraceful_failover_clears_stuck_calls(embedded_connector, lms_lines, e
     other.transport.loseConnection()
 
 
-@BOTH_WAYS
+@pytest.mark.parametrize(
+    "embedded_connector",
+    [WITHOUT_PROACTIVE_RESYNC, {"proactive_resync": True}]
+    + [dict(WITHOUT_PROACTIVE_RESYNC, protocols=LINK_SETS[name]) for name in ("xsi", "cti+xsi")],
+    indirect=True, ids=["proactive-resync-off", "proactive-resync-on", "xsi", "cti+xsi"])
 @pytest_twisted.inlineCallbacks
 def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     connector = embedded_connector
@@ -157,9 +162,10 @@ def test_graceful_failover_clears_nothing(embedded_connector, lms_lines):
     agent.transport.loseConnection()
 
 
+@pytest.mark.parametrize("protocol", ["cti", "xsi"])
 @pytest.mark.parametrize("proactive_resync", [False, True], ids=["proactive-resync-off", "proactive-resync-on"])
 @pytest_twisted.inlineCallbacks
-def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, proactive_resync):
+def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms_lines, proactive_resync, protocol):
     """The simulator's failover-drops-channels variant: the link is lost with the
     AS; it comes back by itself and the refresh clears the stuck parties."""
     import dataclasses
@@ -168,7 +174,7 @@ def test_failover_that_drops_the_channels_is_repaired_after_the_link_returns(lms
     from csta_connector.simulator.control_client import ControlClient
     from csta_connector.testing import free_port_config as embedded_config
 
-    config = embedded_config(proactive_resync=proactive_resync)
+    config = embedded_config(proactive_resync=proactive_resync, protocols=(protocol,))
     config = dataclasses.replace(
         config, simulator=dataclasses.replace(config.simulator, failover_drops_channels=True))
     service = ConnectorService(config, reactor)

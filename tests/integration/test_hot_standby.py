@@ -27,6 +27,7 @@ SIMULATOR_INI = """\
 [simulator]
 users = 20
 cti-port = 0
+xsi-port = 0
 control-port = 0
 """
 
@@ -60,7 +61,7 @@ def start_connector(tmp_path, name, cti_port):
     server = Server(tmp_path, name, "csta-connector", linked_config_text(cti_port, name, metrics=True))
     (csta_port,) = yield server.said(37005, r"CSTA listener on 127\.0\.0\.1:(\d+)")
     (metrics_port,) = yield server.said(37004, r"Metrics endpoint listening on 127\.0\.0\.1:(\d+)")
-    yield server.said(37110, r"Link link-sim: channel \S+ added to channel set (cs-\w+)")
+    yield server.said(37110, r"Link link-sim \(cti\): channel \S+ added to channel set (cs-\w+)")
     server.csta_port, server.metrics_port = int(csta_port), int(metrics_port)
     return server
 

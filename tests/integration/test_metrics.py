@@ -21,19 +21,15 @@ from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.metrics import LATENCY_BUCKETS, RequestRecorder, request_result
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import free_port_config as embedded_config
+from csta_connector.testing import free_port_config as embedded_config, running_connector
 
 
-@pytest.fixture
-def connector():
-    config = dataclasses.replace(embedded_config(), metrics=MetricsSection(port=0, bind="127.0.0.1"))
-    service = ConnectorService(config, reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
+@pytest.fixture(params=[("cti",), ("cti", "xsi")], ids=["cti", "cti+xsi"])
+def connector(request):
+    config = dataclasses.replace(embedded_config(protocols=request.param),
+                                 metrics=MetricsSection(port=0, bind="127.0.0.1"))
+    service = pytest_twisted.blockon(running_connector(reactor, config))
     pytest_twisted.blockon(service.metrics.started)
-    pytest_twisted.blockon(service.channel_set.when_ready())
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
     yield service
     pytest_twisted.blockon(service.stopService())
 
@@ -150,7 +146,16 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert code == 200 and content_type == b"application/json"
     status = json.loads(body)
     assert status["system_status"] == "normal"
-    assert status["links"] == {"up": 1, "total": 1, "states": {"link-simulator": "up"}}
+    links = connector.channel_set.configured_links
+    assert status["links"]["up"] == status["links"]["total"] == len(links)
+    assert status["links"]["states"] == {link.name: "up" for link in links}
+    # each link's protocol and the channel it holds
+    channels = {link.settings.name: link.channel_id for link in connector.channel_set.up_links}
+    assert status["links"]["detail"] == {
+        link.name: {"protocol": str(link.protocol), "state": "up", "channel_id": channels[link.name]}
+        for link in links
+    }
+    assert all(channels.values()) and len(set(channels.values())) == len(links)
     assert status["clients"] == {"total": 1, "xml": 1, "ber": 0, "detecting": 0}
     assert status["monitors"] == 2 and status["subscriptions"] == 2
     assert status["model"] == {"devices": 2, "calls": 1, "parties": 2}
@@ -184,8 +189,9 @@ def test_metrics_and_status_reflect_a_monitored_call(lms_lines, connector):
     assert code == 200 and content_type.startswith(b"text/plain")
     got = samples(body.decode())
     p = "csta_connector_"
-    assert got[(p + "link_up", frozenset({("link", "link-simulator")}))] == 1
-    assert got[(p + "links_up", frozenset())] == 1
+    for link in links:
+        assert got[(p + "link_up", frozenset({("link", link.name), ("protocol", str(link.protocol))}))] == 1
+    assert got[(p + "links_up", frozenset())] == len(links)
     assert got[(p + "system_status", frozenset({("status", "normal")}))] == 1
     assert got[(p + "system_status", frozenset({("status", "disabled")}))] == 0
     assert got[(p + "csta_clients", frozenset({("encoding", "xml")}))] == 1

@@ -80,9 +80,10 @@ def stuck_parties(calls):
     [
         ({"proactive_resync_rate": 10}, "xml"),
         ({"proactive_resync_rate": 10, "simulator": {"resync_event": "CallSubscriptionResyncEvent"}}, "ber"),
+        ({"proactive_resync_rate": 10, "protocols": ("xsi",)}, "xml"),
     ],
     indirect=["embedded_connector"],
-    ids=["xml-CallSubscriptionEvent", "ber-CallSubscriptionResyncEvent"],
+    ids=["xml-CallSubscriptionEvent", "ber-CallSubscriptionResyncEvent", "xsi-link"],
 )
 @pytest_twisted.inlineCallbacks
 def test_every_stuck_party_is_cleared_without_a_snapshot(embedded_connector, lms_lines, encoding):

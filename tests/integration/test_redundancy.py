@@ -1,5 +1,7 @@
 """Link redundancy and recovery over real loopback TCP (issue 6): two XSP
-front-ends of the simulator, one channel set of two links in the connector."""
+front-ends of the simulator, one channel set of two links in the connector:
+two CTI links, or a CTI link and an Xsi link (issue 13), either one going
+down (close: its connection or stream ends; hang: nothing answers)."""
 
 import collections
 import dataclasses
@@ -8,42 +10,36 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor, task
 
-from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import connect
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import free_port_config as embedded_config
+from csta_connector.testing import free_port_config as embedded_config, running_connector
 
 CALLERS = [str(n) for n in range(2001, 2011)]
 CALLEES = [str(n) for n in range(2011, 2021)]
 
 
-def two_xsp_config():
-    config = embedded_config(kpl_interval=1, kpl_tolerance=0, request_timeout=2.0, link_recovery_max_tout=1.0)
-    link = config.links[0]
-    links = (
-        dataclasses.replace(link, name="simulator", kpl_interval=1, kpl_tolerance=0),
-        dataclasses.replace(link, name="simulator-1", kpl_interval=1, kpl_tolerance=0),
-    )
-    return dataclasses.replace(
-        config, links=links, simulator=dataclasses.replace(config.simulator, xsp_ports=(0,), users=30)
-    )
+def two_xsp_config(protocols):
+    config = embedded_config(kpl_interval=1, kpl_tolerance=0, request_timeout=2.0, link_recovery_max_tout=1.0,
+                             protocols=protocols)
+    links = tuple(dataclasses.replace(link, kpl_interval=1, kpl_tolerance=0) for link in config.links)
+    return dataclasses.replace(config, links=links, simulator=dataclasses.replace(config.simulator, users=30))
 
 
-@pytest.fixture
-def redundant():
-    service = ConnectorService(two_xsp_config(), reactor)
-    service.startService()
-    pytest_twisted.blockon(service.started)
+# (the links' protocols, the XSP front-end that goes down); the simulator's
+# CTI front-ends are XSP 1.., its Xsi front-end the one after them
+SETS = {
+    "cti+cti": (("cti", "cti"), 1),
+    "cti+xsi, xsi down": (("cti", "xsi"), 2),
+    "cti+xsi, cti down": (("cti", "xsi"), 1),
+}
+
+
+@pytest.fixture(params=list(SETS))
+def redundant(request):
+    protocols, down = SETS[request.param]
+    service = pytest_twisted.blockon(running_connector(reactor, two_xsp_config(protocols)))
     service.simulator.xsp.ack_timeout = 0.5
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
-
-    @pytest_twisted.inlineCallbacks
-    def both_up():
-        while len(service.channel_set.up_links) < 2:
-            yield task.deferLater(reactor, 0.05, lambda: None)
-
-    pytest_twisted.blockon(both_up())
+    service.down_xsp = down
     yield service
     pytest_twisted.blockon(service.stopService())
 
@@ -79,7 +75,9 @@ def test_no_event_lost_or_duplicated_while_an_xsp_closes_hangs_and_returns(redun
     for i in range(200):
         if i in schedule:
             action, mode = schedule[i]
-            yield control.post("/xsp/1/%s" % action, {"mode": mode} if mode else {})
+            if mode == "hang":  # a live link must find the hang out
+                yield wait_until(lambda: len(redundant.channel_set.up_links) == 2, what="both links up")
+            yield control.post("/xsp/%d/%s" % (redundant.down_xsp, action), {"mode": mode} if mode else {})
         caller, callee = CALLERS[i % 10], CALLEES[i % 10]
         call = yield control.place_call(caller, callee)
         yield control.user_action(callee, "answer")

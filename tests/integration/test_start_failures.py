@@ -130,7 +130,7 @@ def test_python_m_twisted_csta_connector_exits_1_with_one_line_when_the_metrics_
 
 @pytest_twisted.inlineCallbacks
 def test_twistd_broadworks_sim_exits_1_with_one_line_when_its_control_port_is_taken(tmp_path, taken):
-    (tmp_path / "s.ini").write_text("[simulator]\ncti-port = 0\ncontrol-port = %d\n" % taken)
+    (tmp_path / "s.ini").write_text("[simulator]\ncti-port = 0\nxsi-port = 0\ncontrol-port = %d\n" % taken)
     code, out, err = yield run(twistd_command("-n", "broadworks-sim", "--config", "s.ini"), tmp_path)
     assert code == 1
     assert lms_lines(out) == [

@@ -73,12 +73,12 @@ def test_reconnection_backs_off_exponentially_up_to_the_cap():
     # each attempt and each wait is a Trace line (37101, 37107)
     lines = [lms.render_line(e).split(" ", 2)[2] for e in events if e.get("lms_id") in (37101, 37107)]
     assert lines[:4] == [
-        "37101 Link link-a: connecting to ?:0",
-        "37107 Link link-a: reconnecting to ?:0 in 10.0 s",
-        "37101 Link link-a: connecting to ?:0",
-        "37107 Link link-a: reconnecting to ?:0 in 20.0 s",
+        "37101 Link link-a (cti): connecting to ?:0",
+        "37107 Link link-a (cti): reconnecting to ?:0 in 10.0 s",
+        "37101 Link link-a (cti): connecting to ?:0",
+        "37107 Link link-a (cti): reconnecting to ?:0 in 20.0 s",
     ]
-    assert lines.count("37101 Link link-a: connecting to ?:0") == len(endpoint.attempts)
+    assert lines.count("37101 Link link-a (cti): connecting to ?:0") == len(endpoint.attempts)
 
 
 def test_requests_prefer_the_best_priority_and_fail_fast_without_links():
@@ -148,7 +148,7 @@ def test_a_forgotten_subscription_leaves_no_state_behind():
     channel_set.startService()
     protocol, _ = endpoint.accept_channel()
     event = xsi.SubscriptionEvent("HookStatusEvent", "e1", 3, "u", "app", "tmp-1", "ch", None, hook_status="On-Hook")
-    protocol._event_received(xsp.Event("E1", xsi.event_element(event)))
+    protocol.dataReceived(xsp.encode(xsp.Event("E1", xsi.event_element(event))))
     assert "tmp-1" in channel_set._affinity and "tmp-1" in channel_set.ordering._last_sequence
     channel_set.forget_subscription("tmp-1")
     assert "tmp-1" not in channel_set._affinity and "tmp-1" not in channel_set.ordering._last_sequence

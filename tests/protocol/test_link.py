@@ -89,7 +89,7 @@ def test_cancelling_a_request_removes_it_and_its_timer():
     d.addErrback(lambda f: None)
     d.cancel()
     assert [c.func.__name__ for c in wire.clock.getDelayedCalls()] == ["_renew_channel"]
-    assert wire.link._pending == {}
+    assert len(wire.link._pending) == 0
     assert wire.close() == []  # no timer left behind
 
 
@@ -317,3 +317,22 @@ def test_link_settings_come_from_the_link_section_and_the_connector_section():
     assert a.credentials == xsp.credentials_for("admin", "secret")
     assert (a.kpl_interval, b.kpl_interval) == (5, 20)  # a link's own value, else [Connector]'s
     assert (b.name, b.credentials) == ("link-b", None)
+
+
+@pytest.mark.parametrize("url, host, port", [
+    ("https://xsp1.example.net", "xsp1.example.net", 443),
+    ("http://xsp1.example.net", "xsp1.example.net", 80),
+    ("https://10.0.0.7:8443/prefix", "10.0.0.7", 8443),
+    ("http://[2001:db8::7]:8080", "2001:db8::7", 8080),
+])
+def test_xsi_link_settings_take_host_and_port_from_the_url(url, host, port):
+    from csta_connector.broadworks.link import LinkProtocol
+    from csta_connector.config import parse_config
+
+    config = parse_config(
+        "[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\nurl = %s\n"
+        "username = app@example.com\npassword = secret\ntls-ca = /etc/ca.pem\n" % url, "<test>")
+    (settings,) = (LinkSettings.from_config(config, link) for link in config.links)
+    assert settings.protocol is LinkProtocol.XSI and settings.protocol == "xsi"
+    assert (settings.host, settings.port, settings.url, settings.tls_ca) == (host, port, url, "/etc/ca.pem")
+    assert settings.credentials == xsp.credentials_for("app@example.com", "secret")

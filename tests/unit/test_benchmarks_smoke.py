@@ -83,6 +83,20 @@ def test_a_tiny_run_with_the_simulator_in_its_own_process_completes():
 
 
 @pytest_twisted.inlineCallbacks
+def test_a_tiny_run_over_an_xsi_link_beside_a_cti_link_completes():
+    from benchmarks import event_path_xsi
+
+    result = yield event_path_xsi.run(
+        reactor, quick=True, overrides={"pairs": 2, "calls": 20, "warmup_calls": 5, "repeats": 1})
+    for protocol in ("cti", "xsi"):
+        raw = result["raw"][protocol]
+        assert raw["calls"] == 20 and raw["seconds"] > 0 and raw["connector_us_per_event"] > 0
+    assert [r["metric"].rsplit(",", 1)[-1].strip() for r in result["rows"]][:2] == [
+        "CTI link: BroadWorks events/s end to end", "Xsi link: BroadWorks events/s end to end"]
+    assert [r["target"] for r in result["rows"]] == ["", ">= 10,000", "", "", "<= 1.3"]
+
+
+@pytest_twisted.inlineCallbacks
 def test_a_tiny_failover_run_completes():
     from benchmarks import failover
 

@@ -125,8 +125,9 @@ def test_config_is_frozen():
 
 def test_sample_connector_ini_loads():
     c = load_config(str(ROOT / "etc" / "csta-connector.ini"))
-    assert [l.name for l in c.links] == ["xsp1", "xsp2"]
+    assert [(l.name, l.protocol) for l in c.links] == [("xsp1", "cti"), ("xsp2", "cti"), ("xsp3", "xsi")]
     assert c.links[1].kpl_tolerance == 1
+    assert (c.links[2].url, c.links[2].priority) == ("https://xsp3.example.net", 2)
     assert c.simulator.enabled is False
     assert c.metrics is not None
     assert (c.contact_centre.acd_queues, c.contact_centre.agents) == (("5001", "5002"), ("2001-2099",))
@@ -139,6 +140,7 @@ def test_sample_simulator_ini_loads():
         100, "example.com", 8011, (8021,), 8090)
     assert s.resync_event == "CallSubscriptionEvent"
     assert s.failover_drops_channels is False
+    assert (s.xsi_port, s.xsi_credentials, s.xsi_event_timeout) == (8080, (), 0.0)
 
 
 def test_simulator_defaults_without_file():
@@ -224,7 +226,7 @@ def test_empty_mandatory_option_is_missing():
 
 def test_missing_link_hostname():
     assert error_of("[Connector]\nchannel-set-name = cs\n[link-a]\nport = 8011\n") == (
-        "etc/x.ini: [link-a] hostname: mandatory option missing; "
+        "etc/x.ini: [link-a] hostname: mandatory option missing with protocol = cti; "
         "allowed values are any non-empty string")
 
 
@@ -384,6 +386,96 @@ def test_genesys_names_used():
     assert {"application-name", "channel-set-name", "app-controller", "broadworks-version",
             "channel-expire-tout", "default-domain", "kpl-interval", "kpl-tolerance",
             "link-recovery-tout"} <= names
+
+
+# -- Xsi links and the simulator's Xsi front-end (issue 13) -----------------
+
+XSI_LINK = ("[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\nurl = https://xsp1.example.net/\n"
+            "username = app@example.com\n")
+
+
+def test_an_xsi_link_reaches_its_xsp_by_url():
+    (link,) = parse_config(XSI_LINK + "password = s;e#c\n", F).links
+    assert (link.protocol, link.url, link.hostname) == ("xsi", "https://xsp1.example.net", None)
+    assert (link.username, link.password) == ("app@example.com", "s;e#c")
+    (cti,) = parse_config(MINIMAL, F).links
+    assert (cti.protocol, cti.url) == ("cti", None)
+
+
+def test_a_mixed_channel_set():
+    c = parse_config(MINIMAL + "[link-b]\nprotocol = xsi\nurl = http://xsp2:8080/prefix\npriority = 2\n"
+                     "username = u\n", F)
+    assert [(l.name, l.protocol, l.priority) for l in c.links] == [("a", "cti", 1), ("b", "xsi", 2)]
+
+
+def test_an_xsi_link_without_url():
+    assert error_of("[Connector]\nchannel-set-name = cs\n[link-x]\nprotocol = xsi\n") == (
+        "etc/x.ini: [link-x] url: mandatory option missing with protocol = xsi; allowed values are "
+        "http://HOST[:PORT][/PREFIX] or https://HOST[:PORT][/PREFIX]")
+
+
+def test_an_xsi_link_without_user():
+    assert error_of(XSI_LINK.replace("username = app@example.com\n", "")) == (
+        "etc/x.ini: [link-x] username: mandatory option missing with protocol = xsi; allowed values are "
+        "any non-empty string")
+
+
+@pytest.mark.parametrize("option", ["hostname = xsp1", "port = 8011", "tls = true"])
+def test_an_xsi_link_refuses_the_cti_options(option):
+    name, _, value = option.partition(" = ")
+    assert error_of(XSI_LINK + option + "\n") == (
+        "etc/x.ini: [link-x] %s = %r: not an option of a protocol = xsi link (it reaches its XSP by url)"
+        % (name, value))
+
+
+def test_a_cti_link_refuses_a_url():
+    assert error_of(MINIMAL + "url = http://xsp1\n") == (
+        "etc/x.ini: [link-a] url = 'http://xsp1': not an option of a protocol = cti link "
+        "(it reaches its XSP by hostname)")
+
+
+@pytest.mark.parametrize("url", ["ftp://xsp1", "xsp1.example.net", "https://", "http://xsp1:99999",
+                                 "http://xsp1/?a=1", "http://user:pw@xsp1"])
+def test_a_bad_xsi_url(url):
+    assert error_of(XSI_LINK.replace("https://xsp1.example.net/", url)).startswith(
+        "etc/x.ini: [link-x] url = %r: allowed values are http://HOST" % url)
+
+
+def test_an_unknown_link_protocol():
+    assert error_of(MINIMAL + "protocol = sip\n") == (
+        "etc/x.ini: [link-a] protocol = 'sip': allowed values are cti, xsi")
+
+
+@pytest.mark.parametrize("text, value", [("8081", 8081), ("0", None), ("off", None), ("any", 0)])
+def test_the_simulator_xsi_port(text, value):
+    c = config.parse_simulator_config("[simulator]\nxsi-port = %s\n" % text, F)
+    assert c.simulator.xsi_port == value
+
+
+def test_the_simulator_xsi_defaults_and_credentials():
+    s = config.load_simulator_config(None).simulator
+    assert (s.xsi_port, s.xsi_credentials, s.xsi_event_timeout) == (8080, (), 0.0)
+    s = config.parse_simulator_config(
+        "[simulator]\nxsi-credentials = app@example.com:secret, other:\nxsi-event-timeout = 30\n", F
+    ).simulator
+    assert s.xsi_credentials == (("app@example.com", "secret"), ("other", ""))
+    assert s.xsi_event_timeout == 30.0
+    with pytest.raises(ConfigError) as info:
+        config.parse_simulator_config("[simulator]\nxsi-credentials = nobody\n", F)
+    assert str(info.value) == (
+        "etc/x.ini: [simulator] xsi-credentials = 'nobody': allowed values are comma-separated USER:PASSWORD")
+
+
+def test_help_shows_the_xsi_options():
+    text = config.options_help()
+    assert "  protocol (default: cti; cti, xsi)" in text
+    assert "  url (default: none; http://HOST[:PORT][/PREFIX] or https://HOST[:PORT][/PREFIX])" in text
+    # the embedded simulator serves Xsi only when asked, twistd broadworks-sim on 8080
+    assert "  xsi-port (default: 0 (off); 0 or off (none), any (a free port), or a port from 1 to 65535)" in text
+    assert "  xsi-credentials (default: none; comma-separated USER:PASSWORD)" in text
+    assert ("  xsi-port (default: 8080; 0 or off (none), any (a free port), or a port from 1 to 65535)"
+            in config.simulator_options_help())
+    assert config.default_config().simulator.xsi_port is None
 
 
 # -- [contact-centre] ------------------------------------------------------------

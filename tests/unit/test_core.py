@@ -208,3 +208,26 @@ def test_snapshot_requester_events_tell_the_requester_after_its_response():
         assert kinds(asker)[len(told):] == (
             ["ConnectionClearedEvent", "CallClearedEvent"] if requester_events else [])
         core.stop()
+
+
+def test_an_event_that_overtakes_its_subscribe_answer_goes_through_the_event_path_once(lms_lines):
+    """A call event of a subscription whose subscribe is still unanswered (an
+    Xsi link: the answer and the stream travel apart) is held, then replayed:
+    counted once, in the model once, and no 'unknown subscription' line."""
+    from csta_connector.broadworks import xsi
+
+    clock = Clock()
+    client = ScriptedClient(default_domain="example.com")
+    core = ConnectorCore(client, clock)
+    core.subscriptions.acquire("2001@example.com")
+    call = xsi.Call("callhalf-1:0", "1:0", "Originator", "Alerting",
+                    xsi.RemoteParty(address="tel:2002"), start_time=1)
+    originated = snapshot_event("sub-0", "ev-2", "CallOriginatedEvent", seq=2)._replace(
+        call=call, hook_status=None, target_id="2001@example.com")
+    core.broadworks_event(originated)
+    assert len(core.model) == 0 and core.counts.received["CallOriginatedEvent"] == 1
+    client.answer(0, "sub-0")  # the answer names the id: the event goes on
+    assert [p.call_id for p in core.model.parties_of("2001")] == ["1:0"]
+    assert core.counts.received["CallOriginatedEvent"] == 1
+    assert not [l for l in lms_lines if l["lms_id"] in (37140, 37215, 37216)]
+    core.stop()

@@ -367,6 +367,26 @@ def test_event_that_overtakes_its_response_answers_after_a_grace(env):
     assert all(c.func.__name__ == "_renew" for c in clock.getDelayedCalls())
 
 
+def test_a_new_request_does_not_lose_its_overtaking_event_to_an_older_one(env):
+    """Request 1's event overtakes its answer and waits out the grace; request 2
+    goes out and its event overtakes its own answer too: it answers request 1
+    (the first after its answer) and is kept for request 2, which is not left
+    waiting for an event that was taken (an Xsi link)."""
+    clock, client, router, manager = env
+    sub = subscribed(env)
+    first, second = [], []
+    manager.snapshot("2001@example.com", requester="A").addCallback(first.append)
+    router.deliver(snapshot_event(sub, "event-1"))
+    client.answer(-1)
+    manager.snapshot("2001@example.com", requester="B").addCallback(second.append)
+    router.deliver(snapshot_event(sub, "event-2"))
+    assert [e.event_id for e in first] == ["event-2"]
+    assert router.snapshots[-1] == ("2001@example.com", "event-2", ("A",))
+    client.answer(-1)
+    clock.advance(manager.early_grace)
+    assert [e.event_id for e in second] == ["event-2"]
+
+
 def test_an_initial_event_that_overtakes_the_subscribe_response_answers_it(env):
     """Its subscription id is not known yet: recognized by its target, it
     answers the subscribe as soon as the response comes (nothing older can

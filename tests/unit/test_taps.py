@@ -105,3 +105,24 @@ def test_simulator_reads_its_sample_config():
     sample = Path(__file__).resolve().parents[2] / "etc" / "broadworks-sim.ini"
     options.parseOptions(["--config", str(sample)])
     assert options.config.simulator.cti_port == 8011
+
+
+@pytest.mark.parametrize("given, port", [([], 8080), (["--xsi-port", "18080"], 18080),
+                                         (["--xsi-port", "any"], 0), (["--xsi-port", "0"], None)])
+def test_simulator_xsi_port(given, port):
+    options = sim_tap.Options()
+    options.parseOptions(given)
+    assert options.config.simulator.xsi_port == port
+    (simulator,) = list(sim_tap.makeService(options))
+    assert (simulator.xsi is None) == (port is None)
+
+
+def test_simulator_xsi_port_must_be_a_port():
+    with pytest.raises(usage.UsageError) as e:
+        sim_tap.Options().parseOptions(["--xsi-port", "http"])
+    assert "allowed values are 0 or off (none), any (a free port)" in str(e.value)
+
+
+def test_simulator_help_shows_the_xsi_port():
+    text = str(sim_tap.Options())
+    assert "--xsi-port=" in text and "xsi-credentials" in text
