@@ -384,3 +384,31 @@ def test_renewal_clears_a_stuck_route_point_call(bw_validator, lms_lines):
     finally:
         yield connector.stopService()
     assert [(d, data) for d, data in connector.documents if bw_validator(data)] == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link():
+    """The same services with the connector's one link an Xsi link (Xsi-Events
+    channel, Xsi-Actions requests): the route point's requests go as their
+    Xsi HTTP requests."""
+    connector = yield start(contact_centre_config({"app_controller": "ctl", "protocols": ("xsi",)}))
+    try:
+        router = yield router_of(connector, "xml")
+        yield router.monitor(ROUTE_POINT, "2003")
+        yield router.register()
+        yield wait_until(lambda: connector.core.route_points.controller_state, lambda s: s == "ready", "ready")
+        call = yield connector.control.place_call("2001", ROUTE_POINT)
+        request = yield router.next_route_request()
+        connection = m.ConnectionID(call_id=call["extTrackingId"], device_id=ROUTE_POINT)
+        yield router.request(m.PlayMessage(message_to_be_played="2", over_connection=connection))
+        yield router.wait(ROUTE_POINT, "PlayEvent")
+        router.select(request, "2003")
+        yield router.wait("2003", "DeliveredEvent")
+        yield connector.control.user_action("2003", "answer")
+        yield router.wait_request("RouteEndRequest")
+        assert router.requests_of("RouteEndRequest")[0].error_value is None
+        (stop,) = router.of(ROUTE_POINT, "StopEvent")
+        assert (stop.message, stop.cause) == ("2", "distributed")
+        router.close()
+    finally:
+        yield connector.stopService()
