@@ -21,7 +21,7 @@ import time
 from benchmarks import _harness as h
 
 BENCHMARKS = ("event_path", "event_path_separate", "event_path_xsi", "snapshot", "failover", "proactive_resync",
-              "memory", "restart", "contact_centre")
+              "memory", "restart", "contact_centre", "routeing")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 

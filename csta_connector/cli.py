@@ -10,6 +10,7 @@ ECMA-285 BER on TCP), runs one command and exits::
     csta-cli hold 2001 1:1
     csta-cli agent-state 2002 ready     # SetAgentState; without a state: GetAgentState
     csta-cli monitor 5001               # an ACD device: Queued, Delivered, Diverted...
+    csta-cli route 6001 --to 2003       # route every call of route point 6001 to 2003
 
 Exit status: 0 success, 1 the request failed (CSTA error, no answer, no such
 call), 2 bad usage, 3 the server cannot be reached. Every failure is one line
@@ -30,6 +31,7 @@ from typing import Iterable, Sequence
 
 from twisted.internet import defer, error as net_error, task
 from twisted.internet.endpoints import HostnameEndpoint
+from twisted.python.failure import Failure
 
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import (
@@ -147,6 +149,17 @@ def build_parser(prog: str = "csta-cli") -> argparse.ArgumentParser:
     agent.add_argument("state", nargs="?", choices=AGENT_STATES, metavar="STATE")
     agent.add_argument("--code", metavar="CODE", help="with notReady: the BroadWorks unavailable code")
     agent.add_argument("--group", metavar="ACD", help="the ACD device (queue) the request is about")
+
+    route = commands.add_parser(
+        "route", help="route every call of the routeing device DEVICE to DEST, printing each dialogue",
+        description="RouteRegister for DEVICE (a route point), then answer every RouteRequest (and "
+        "ReRouteRequest) with RouteSelect to DEST, printing each message of each dialogue; stops on "
+        "Ctrl-C, SIGTERM, --count or --duration, then cancels the registration.",
+    )
+    route.add_argument("device", metavar="DEVICE")
+    route.add_argument("--to", required=True, metavar="DEST", help="where every call goes (RouteSelect)")
+    route.add_argument("--count", type=_positive_int, metavar="N", help="stop after N dialogues ended")
+    route.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
 
     commands.add_parser("system-status", help="print the server's system status")
     return parser
@@ -536,10 +549,75 @@ async def cmd_system_status(reactor, client, args, out):
     out.write("%s\n" % response.status)
 
 
+class Watching:
+    """What ends a command that runs until told (monitor, route): Ctrl-C /
+    SIGTERM (the reactor's shutdown waits until the command has finished
+    printing), the end of ``--duration``, or the command itself; and the one
+    wait for more in progress, which each stop cancels (nothing polls, no
+    delayed call is left behind)."""
+
+    def __init__(self, reactor, duration=None):
+        self.reactor = reactor
+        self.stopped = False
+        self._shutting_down = False
+        self._waiting = None
+        self._finished = defer.Deferred()
+        self._trigger = reactor.addSystemEventTrigger("before", "shutdown", self._on_shutdown)
+        self._deadline = reactor.callLater(duration, self.stop) if duration else None
+
+    def stop(self):
+        self.stopped = True
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+    def _on_shutdown(self):
+        self._shutting_down = True
+        self.stop()
+        return self._finished
+
+    async def more(self, *watched) -> bool:
+        """Wait until one of the ``(observations, seen)`` pairs holds more
+        than ``seen`` items: True; False once stopped. A connection lost
+        while waiting raises :class:`ClientConnectionLost`."""
+        if self.stopped:
+            return False
+        waits = [observations.wait_for(lambda items, n=seen: len(items) > n, None, "more")
+                 for observations, seen in watched]
+        done = defer.Deferred(lambda d: [w.cancel() for w in waits])
+
+        def fired(result):
+            if not done.called:
+                done.callback(result) if not isinstance(result, Failure) else done.errback(result)
+            return None
+
+        for wait in waits:
+            wait.addBoth(fired)
+        for wait in waits:
+            if done.called:
+                wait.cancel()
+        self._waiting = done
+        try:
+            await done
+        except defer.CancelledError:
+            return False
+        finally:
+            self._waiting = None
+            for wait in waits:
+                wait.cancel()
+        return True
+
+    def close(self):
+        if self._deadline is not None and self._deadline.active():
+            self._deadline.cancel()
+        if not self._shutting_down:
+            self.reactor.removeSystemEventTrigger(self._trigger)
+        self._finished.callback(None)
+
+
 async def cmd_monitor(reactor, client, args, out, err=None):
     """Start a monitor per device, then print events until told to stop:
     ``--count`` events printed, ``--duration`` over, Ctrl-C / SIGTERM, or
-    the connection lost (exit 1). Each stop cancels the one wait for events."""
+    the connection lost (exit 1)."""
     device_of = {}
     for device in args.devices:
         response = await call(client, args, m.MonitorStart(device=device), words="monitor %s" % device)
@@ -547,39 +625,15 @@ async def cmd_monitor(reactor, client, args, out, err=None):
     if err is not None:
         err.write("monitoring %s; Ctrl-C to stop\n" % " ".join(args.devices))
         err.flush()
-
-    stopped = []
-    waiting = []  # the wait for events in progress, if any
-    finished = defer.Deferred()
-
-    def stop():
-        stopped.append(True)
-        if waiting:
-            waiting[0].cancel()
-
-    shutting_down = []
-
-    def on_shutdown():
-        # Ctrl-C / SIGTERM stop the reactor: finish printing first.
-        shutting_down.append(True)
-        stop()
-        return finished
-
-    trigger = reactor.addSystemEventTrigger("before", "shutdown", on_shutdown)
-    deadline = reactor.callLater(args.duration, stop) if args.duration else None
+    watching = Watching(reactor, args.duration)
     printed = 0
     try:
-        while not stopped and (args.count is None or printed < args.count):
-            more = client.events.wait_for(lambda items: len(items) > printed, None, "events")
-            waiting.append(more)
+        while args.count is None or printed < args.count:
             try:
-                await more
-            except defer.CancelledError:
-                break
+                if not await watching.more((client.events, printed)):
+                    break
             except ClientConnectionLost:
                 raise CommandFailed("%s: connection lost" % request_words(args))
-            finally:
-                waiting.clear()
             for event in client.events.items[printed:]:
                 if args.count is not None and printed >= args.count:
                     break
@@ -589,11 +643,100 @@ async def cmd_monitor(reactor, client, args, out, err=None):
                 printed += 1
             out.flush()
     finally:
-        if deadline is not None and deadline.active():
-            deadline.cancel()
-        if not shutting_down:
-            reactor.removeSystemEventTrigger(trigger)
-        finished.callback(None)
+        watching.close()
+
+
+# --- route: a routeing server that sends every call to one destination ----------------
+
+
+def format_route(message, device: str, call_id: str | None, when: float | None = None) -> str:
+    """One line per message of a routeing dialogue::
+
+        14:03:07.251 6001 RouteRequest      route=R1 call=1:1 calling=2001
+        14:03:07.252 6001 RouteSelect       route=R1 call=1:1 to=2003
+        14:03:07.420 6001 RouteEnd          route=R1 call=1:1 error=operation/invalidDestination
+    """
+    name = type(message).__name__
+    name = name[: -len("Request")] if name.endswith("Request") and name != "RouteRequest" else name
+    parts = [] if when is None else [format_clock(when)]
+    parts += [device, name.ljust(_NAME_WIDTH)]
+    xref = getattr(message, "routing_cross_ref_id", None)
+    if xref:
+        parts.append("route=%s" % xref)
+    if call_id:
+        parts.append("call=%s" % call_id)
+    if isinstance(message, m.RouteRequest) and message.calling_device:
+        parts.append("calling=%s" % message.calling_device)
+    elif isinstance(message, m.RouteSelectRequest):
+        parts.append("to=%s" % message.route_selected)
+    elif isinstance(message, m.RouteUsedRequest) and message.route_used:
+        parts.append("used=%s" % message.route_used)
+    elif isinstance(message, m.RouteEndRequest):
+        error = message.error_value
+        parts.append("error=%s/%s" % (error.category, error.value) if error is not None else "result=ok")
+    elif isinstance(message, m.RouteRegisterAbort):
+        parts.append("registration=%s" % message.route_register_req_id)
+    return " ".join(parts)
+
+
+async def cmd_route(reactor, client, args, out, err=None):
+    """Register as DEVICE's routeing server and route every call to
+    ``--to``: print each RouteRequest, the RouteSelect sent, and how the
+    dialogue ends, until ``--count`` dialogues ended, ``--duration``,
+    Ctrl-C / SIGTERM, or the registration is aborted (exit 1). The
+    registration is cancelled before the command exits."""
+    response = await call(client, args, m.RouteRegister(routeing_device=args.device),
+                          words="route %s" % args.device)
+    register_id = response.route_register_req_id
+    if err is not None:
+        err.write("routeing %s to %s (registration %s); Ctrl-C to stop\n" % (args.device, args.to, register_id))
+        err.flush()
+    calls = {}  # cross reference -> call id
+    watching = Watching(reactor, args.duration)
+    seen = refused = ended = 0
+    aborted = False
+    try:
+        while not aborted and (args.count is None or ended < args.count):
+            try:
+                if not await watching.more((client.requests, seen), (client.refusals, refused)):
+                    break
+            except ClientConnectionLost:
+                raise CommandFailed("%s: connection lost" % request_words(args))
+            for message, error in client.refusals.items[refused:]:
+                refused += 1
+                out.write("%s refused: %s/%s\n" % (
+                    format_route(message, args.device, calls.get(message.routing_cross_ref_id), time.time()),
+                    error.category, error.value))
+            for message in client.requests.items[seen:]:
+                seen += 1
+                if isinstance(message, m.RouteRequest) and message.routed_call is not None:
+                    calls[message.routing_cross_ref_id] = message.routed_call.call_id
+                call_id = calls.get(getattr(message, "routing_cross_ref_id", None))
+                out.write(format_route(message, args.device, call_id, time.time()) + "\n")
+                if isinstance(message, (m.RouteRequest, m.ReRouteRequest)):
+                    select = m.RouteSelectRequest(
+                        routing_cross_ref_id=message.routing_cross_ref_id, route_selected=args.to,
+                        route_used_req=True,
+                    )
+                    client.send(select)
+                    out.write(format_route(select, args.device, call_id, time.time()) + "\n")
+                elif isinstance(message, m.RouteEndRequest):
+                    calls.pop(message.routing_cross_ref_id, None)
+                    ended += 1
+                    if args.count is not None and ended >= args.count:
+                        break
+                elif isinstance(message, m.RouteRegisterAbort) and message.route_register_req_id == register_id:
+                    aborted = True
+                    break
+            out.flush()
+    finally:
+        watching.close()
+    if aborted:
+        raise CommandFailed("route %s: registration %s aborted by the connector" % (args.device, register_id))
+    try:
+        await client.request(m.RouteRegisterCancel(route_register_req_id=register_id))
+    except Exception:
+        pass  # the connector drops it with the connection anyway
 
 
 COMMANDS = {
@@ -607,6 +750,7 @@ COMMANDS = {
     "transfer": cmd_transfer,
     "system-status": cmd_system_status,
     "agent-state": cmd_agent_state,
+    "route": cmd_route,
 }
 
 
@@ -619,7 +763,7 @@ async def run(reactor, args: argparse.Namespace, out=None, err=None) -> int:
         client = await open_session(reactor, args.host, args.port, args.encoding, args.timeout,
                                     args.tls_ca, args.tls)
         command = COMMANDS[args.command]
-        if command is cmd_monitor:
+        if command in (cmd_monitor, cmd_route):
             await command(reactor, client, args, out, err)
         else:
             await command(reactor, client, args, out)

@@ -36,6 +36,7 @@ from csta_connector.listening import ListenAddress, ListenFailed, listen_now
 from csta_connector.services.core import ConnectorCore
 from csta_connector.services.counts import EventCounts
 from csta_connector.services.devices import DeviceTypes
+from csta_connector.services.route_points import RouteingSettings
 from csta_connector.status import SystemStatus
 
 
@@ -131,6 +132,7 @@ class ConnectorService(MultiService):
             proactive_resync=c.proactive_resync,
             proactive_resync_rate=c.proactive_resync_rate,
             proactive_resync_holdoff=c.proactive_resync_holdoff,
+            routeing=RouteingSettings.from_config(config),
         )
         self.channel_set.deliver_to(self.core)
         requests = None

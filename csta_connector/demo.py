@@ -26,7 +26,16 @@ ready (SetAgentState), a call queued and distributed to it and not to
 2010, a second call left waiting, the Application Server killed again (the
 peer AS says nothing about queues), a SnapshotDevice of 5001 clearing the
 stuck queued call (the supervisor sees ConnectionCleared, LMS 37205), and a
-new call distributed on the peer AS.
+new call distributed on the peer AS;
+
+then the routeing scene (SPEC §10.4): the client registers as the routeing
+server of route point 6001 (RouteRegister; the application controller is set
+ready), a call to 6001 is Queued and asked of it (RouteRequest), hears
+ringback (PlayMessage -> PlayEvent), is routed to agent 2009 (RouteSelect ->
+RoutePointDistributeCallRequest; StopEvent distributed, Delivered, Diverted,
+RouteUsed, RouteEnd); a second call waits for its route when the Application
+Server is killed a third time, and a SnapshotDevice of 6001 clears it (the
+routeing client gets ConnectionCleared and RouteEnd with an error, LMS 37205).
 
 Every step is checked and every wait is bounded: the exit status is 0 when
 the story ran as expected, 1 with one line naming the failed step otherwise.
@@ -66,6 +75,10 @@ QUEUE = "5001"
 READY_AGENT = "2009"
 SIGNED_OUT_AGENT = "2010"
 QUEUE_CALLERS = ("2011", "2012", "2013")
+# The routeing scene: the route point, its callers, the application controller
+ROUTE_POINT = "6001"
+ROUTE_CALLERS = ("2014", "2015")
+APP_CONTROLLER = "csta-connector-demo"
 
 STEP_TIMEOUT = 5.0  # no single wait of the story takes anywhere near this
 RESYNC_DELAY = 0.2  # [simulator] resync-delay below
@@ -86,6 +99,7 @@ class StepFailed(Exception):
 DEMO_CONFIG = """\
 [Connector]
 link-recovery-tout = 0.2
+app-controller = {app_controller}
 
 [csta]
 port = {csta_port}
@@ -108,7 +122,8 @@ def demo_config(encoding: str = "auto", csta_port: int = 0):
     """The demo's configuration (:data:`DEMO_CONFIG`), read as a file would be;
     ``csta_port`` 0 is any free port."""
     text = DEMO_CONFIG.format(
-        encoding=encoding, users=max(len(AGENTS), 20), csta_port=csta_port, resync_delay=RESYNC_DELAY
+        encoding=encoding, users=max(len(AGENTS), 20), csta_port=csta_port, resync_delay=RESYNC_DELAY,
+        app_controller=APP_CONTROLLER,
     )
     return parse_config(text, DEMO_SOURCE)
 
@@ -192,6 +207,7 @@ class Story:
         self.supervisor = supervisor
         self.supervisor_xref = None
         self.user_parties_cleared = 0
+        self.route_points_cleared = 0
         self.control = control
         self.say = timeline.say
         self.captured = captured  # LMS 37205
@@ -490,6 +506,109 @@ class Story:
         await self.step(step, self.control.user_action(QUEUE_CALLERS[2], "release"))
         await self.wait_event(step, QUEUE, m.CallClearedEvent, call_id)
 
+    # the routeing scene ----------------------------------------------------------------
+
+    def route_requests(self, kind=None, cross_ref_id=None):
+        return [r for r in self.client.requests.items
+                if (kind is None or isinstance(r, kind))
+                and (cross_ref_id is None or r.routing_cross_ref_id == cross_ref_id)]
+
+    def wait_route(self, step, kind, cross_ref_id=None):
+        return self.step(step, self.client.requests.wait_for(
+            lambda items: self.route_requests(kind, cross_ref_id), STEP_TIMEOUT, kind.__name__))
+
+    def route_line(self, message):
+        from csta_connector.cli import format_route
+
+        return format_route(message, ROUTE_POINT, self.calls.get(getattr(message, "routing_cross_ref_id", None)))
+
+    async def routeing_dialogue(self):
+        step = "routeing: a dialogue"
+        response = await self.step(step, self.client.request(m.MonitorStart(device=ROUTE_POINT)))
+        self.xrefs[ROUTE_POINT] = response.cross_ref_id
+        self.device_of[response.cross_ref_id] = ROUTE_POINT
+        response = await self.step(step, self.supervisor.request(m.MonitorStart(device=ROUTE_POINT)))
+        self.supervisor_xref = response.cross_ref_id
+        registered = await self.step(step, self.client.request(m.RouteRegister(routeing_device=ROUTE_POINT)))
+        route_points = self.connector.core.route_points
+        await self.step(step, self.wait_until(lambda: route_points.controller_state == "ready", "ready"))
+        self.say("route point %s monitored (Route Point Queue); the client registers as its routeing "
+                 "server (RouteRegister -> registration %s); application controller %s set ready"
+                 % (ROUTE_POINT, registered.route_register_req_id, APP_CONTROLLER))
+        placed = await self.step(step, self.control.place_call(ROUTE_CALLERS[0], ROUTE_POINT))
+        call_id = placed["extTrackingId"]
+        await self.wait_route(step, m.RouteRequest)
+        request = self.route_requests(m.RouteRequest)[-1]
+        xref = request.routing_cross_ref_id
+        self.calls[xref] = call_id
+        await self.wait_event(step, ROUTE_POINT, m.QueuedEvent, call_id)
+        self.say("call %-5s %s -> %s waits for its route:" % (call_id, ROUTE_CALLERS[0], ROUTE_POINT))
+        self.say(self.event_line(self.events_at(ROUTE_POINT, m.QueuedEvent, call_id)[0]), 1)
+        self.say(self.route_line(request), 1)
+        connection = m.ConnectionID(call_id=call_id, device_id=ROUTE_POINT)
+        await self.step(step, self.client.request(m.PlayMessage(message_to_be_played="2", over_connection=connection)))
+        await self.wait_event(step, ROUTE_POINT, m.PlayEvent, call_id)
+        self.say("PlayMessage 2 (ringback: RoutePointPlayRingbackRequest) ->", 0)
+        self.say(self.event_line(self.events_at(ROUTE_POINT, m.PlayEvent, call_id)[0]), 1)
+        select = m.RouteSelectRequest(routing_cross_ref_id=xref, route_selected=READY_AGENT, route_used_req=True)
+        self.client.send(select)
+        await self.wait_event(step, READY_AGENT, m.DeliveredEvent, call_id)
+        await self.step(step, self.control.user_action(READY_AGENT, "answer"))
+        await self.wait_route(step, m.RouteEndRequest, xref)
+        end = self.route_requests(m.RouteEndRequest, xref)[0]
+        self.check(step, end.error_value is None, "RouteEnd with %s" % (end.error_value,))
+        self.say("%s (RoutePointDistributeCallRequest), answered at %s:" % (self.route_line(select), READY_AGENT))
+        for event in self.events_at(ROUTE_POINT, call_id=call_id)[2:] + self.events_at(READY_AGENT, call_id=call_id):
+            self.say(self.event_line(event), 1)
+        for message in self.route_requests(cross_ref_id=xref)[1:]:
+            self.say(self.route_line(message), 1)
+        await self.step(step, self.control.user_action(ROUTE_CALLERS[0], "release"))
+        await self.wait_event(step, READY_AGENT, m.CallClearedEvent, call_id)
+
+    async def wait_until(self, condition, what):
+        deadline = self.reactor.seconds() + STEP_TIMEOUT
+        while not condition():
+            if self.reactor.seconds() > deadline:
+                raise StepFailed("wait", "no %s within %g s" % (what, STEP_TIMEOUT))
+            await task.deferLater(self.reactor, 0.02, lambda: None)
+
+    async def routeing_stuck_call(self):
+        step = "routeing: a stuck call"
+        placed = await self.step(step, self.control.place_call(ROUTE_CALLERS[1], ROUTE_POINT))
+        call_id = placed["extTrackingId"]
+        await self.step(step, self.client.requests.wait_for(
+            lambda items: any(r.routed_call.call_id == call_id for r in self.route_requests(m.RouteRequest)),
+            STEP_TIMEOUT, "RouteRequest for %s" % call_id))
+        request = [r for r in self.route_requests(m.RouteRequest) if r.routed_call.call_id == call_id][0]
+        xref = request.routing_cross_ref_id
+        self.calls[xref] = call_id
+        self.say("call %-5s %s -> %s waits for its route (%s)" % (call_id, ROUTE_CALLERS[1], ROUTE_POINT, xref))
+        before = len(self.captured.items)
+        await self.step(step, self.control.failover("ungraceful"))
+        self.say("*** Application Server killed a third time: the call at the route point is an orphan; the "
+                 "peer AS sends nothing about route points")
+        await task.deferLater(self.reactor, 3 * RESYNC_DELAY, lambda: None)
+        self.check(step, not self.route_requests(m.RouteEndRequest, xref), "the dialogue ended by itself")
+        response = await self.step(step, self.supervisor.request(m.SnapshotDevice(device=ROUTE_POINT)))
+        self.check(step, response.items == (), "SnapshotDevice %s still lists %s" % (
+            ROUTE_POINT, [i.connection.call_id for i in response.items]))
+        await self.wait_event(step, ROUTE_POINT, m.ConnectionClearedEvent, call_id)
+        await self.wait_route(step, m.RouteEndRequest, xref)
+        end = self.route_requests(m.RouteEndRequest, xref)[0]
+        self.check(step, end.error_value is not None, "RouteEnd without an error")
+        await self.step(step, self.captured.wait_for(
+            lambda items: len(items) > before, STEP_TIMEOUT, "LMS 37205 for %s" % ROUTE_POINT))
+        self.say("the supervisor's SnapshotDevice %s (UpdateSubscriptionRequest -> RoutePointSubscriptionEvent) "
+                 "-> no calls; the routeing client is told:" % ROUTE_POINT)
+        for event in self.events_at(ROUTE_POINT, m.ConnectionClearedEvent, call_id):
+            self.check(step, event.cause == STUCK_CAUSE, "ConnectionCleared cause %s" % event.cause)
+            self.say(self.event_line(event), 1)
+        self.say(self.route_line(end), 1)
+        for event in self.captured.items[before:]:
+            self.check(step, event["device"] == ROUTE_POINT, "LMS 37205 for %s" % event["device"])
+            self.say(lms_text(event), 1)
+        self.route_points_cleared = len(self.captured.items) - before
+
     async def run(self):
         await self.monitor_agents()
         await self.set_up_calls()
@@ -503,6 +622,8 @@ class Story:
             await self.queue_distribution()
             await self.queue_stuck_call()
             await self.queue_after_failover()
+            await self.routeing_dialogue()
+            await self.routeing_stuck_call()
 
 
 # --- running it --------------------------------------------------------------------------
@@ -567,12 +688,15 @@ async def run_demo(reactor, encoding="xml", out=None, err=None, quiet=False, cst
         except Exception:
             pass  # the verdict is about the story; a slow stop changes nothing of it
     users = story.user_parties_cleared
+    routed = story.route_points_cleared
     out.write("demo OK (%s, %.1f s): %d stuck call parties cleared after the AS failover "
               "(%d by the unsolicited resync, %d by the proactive resync, no snapshot), LMS 37205 x%d, "
               "every agent idle, a new call works; queue %s: a call distributed to the Available "
-              "agent, %d stuck queued call cleared by SnapshotDevice after a second failover\n"
+              "agent, %d stuck queued call cleared by SnapshotDevice after a second failover; route "
+              "point %s: a call routed to %s, %d stuck call cleared by SnapshotDevice after a third "
+              "failover (RouteEnd with an error)\n"
               % (encoding, timeline.elapsed(), users, len(RESYNCED), len(PROACTIVE), users,
-                 QUEUE, len(captured.items) - users))
+                 QUEUE, len(captured.items) - users - routed, ROUTE_POINT, READY_AGENT, routed))
     return 0
 
 

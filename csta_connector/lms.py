@@ -349,6 +349,87 @@ AGENT_STATE_READ_FAILED = LmsMessage(
     "AgentStateEvent or refresh tells it",
 )
 
+# 3727x-3728x  the contact centre: route points and the routeing dialogue (SPEC §10.4)
+
+ROUTE_REQUEST_SENT = LmsMessage(
+    37270,
+    "Interaction",
+    "Route point {device}: RouteRequest {cross_ref_id} for call {call_id} to {client} "
+    "(registration {register_id})",
+)
+ROUTE_SELECTED = LmsMessage(
+    37271,
+    "Interaction",
+    "Route point {device}: dialogue {cross_ref_id} of call {call_id} selected {destination}: {request}",
+)
+ROUTE_ENDED = LmsMessage(
+    37272, "Interaction", "Route point {device}: dialogue {cross_ref_id} of call {call_id} ended: {result}"
+)
+ROUTE_SELECT_REFUSED = LmsMessage(
+    37273,
+    "Standard",
+    "Route point {device}: {request} of call {call_id} to {destination} refused ({error}); "
+    "RouteEnd {error_value} to {client}, then {then}",
+)
+ROUTE_TIMED_OUT = LmsMessage(
+    37274,
+    "Standard",
+    "Route point {device}: call {call_id} not routed within BroadWorks' inactivity time "
+    "(dialogue {cross_ref_id} of {client}): its failure policy applied",
+)
+ROUTE_CALL_FAILED = LmsMessage(
+    37275,
+    "Standard",
+    "Route point {device}: call {call_id} failed to the route point's policy ({why})",
+)
+ROUTE_FAIL_REFUSED = LmsMessage(
+    37276,
+    "Standard",
+    "Route point {device}: RoutePointFailCallRequest of call {call_id} refused ({error}); {then}",
+)
+ROUTE_REGISTERED = LmsMessage(
+    37277,
+    "Standard",
+    "CSTA client {client}: routeing registration {register_id} for {device}; {role}",
+)
+ROUTE_REGISTRATION_ENDED = LmsMessage(
+    37278,
+    "Standard",
+    "CSTA client {client}: routeing registration {register_id} for {device} ended ({why}); "
+    "{dialogues} open dialogue(s) {then}",
+)
+ROUTE_REGISTER_ABORTED = LmsMessage(
+    37279,
+    "Standard",
+    "Route point {device}: its Route Point Queue subscription is lost; RouteRegisterAbort "
+    "{register_id} to {client}",
+)
+ROUTEING_TAKEN_OVER = LmsMessage(
+    37280,
+    "Standard",
+    "Route point {device}: routeing now by registration {register_id} of {client}",
+)
+APPLICATION_CONTROLLER_SET = LmsMessage(
+    37281,
+    "Standard",
+    "Application controller {controller} set {state} ({registrations} routeing registration(s))",
+)
+APPLICATION_CONTROLLER_FAILED = LmsMessage(
+    37282,
+    "Standard",
+    "Application controller {controller}: setting {state} failed ({error}); sent again after the "
+    "next change or link recovery",
+)
+ROUTE_POINT_SERVICE_CHANGED = LmsMessage(
+    37283, "Standard", "Route point {device} {state} ({event_type}{reason})"
+)
+ROUTE_POINT_CALL_ADMISSION = LmsMessage(
+    37284, "Trace", "Route point {device}: call {call_id} announced: {request}"
+)
+ROUTE_POINT_REQUEST_FAILED = LmsMessage(
+    37285, "Standard", "Route point {device}: {request} of call {call_id} failed: {error}"
+)
+
 # ---------------------------------------------------------------------------
 # 373xx  the CSTA side
 

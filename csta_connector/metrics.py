@@ -45,6 +45,7 @@ from csta_connector import __version__, lms
 from csta_connector.csta import messages as m, wire
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.listening import ListenAddress, listen_now
+from csta_connector.services.route_points import SELECT_LATENCY_BUCKETS
 from csta_connector.status import Status
 
 PREFIX = "csta_connector_"
@@ -132,6 +133,23 @@ class RequestRecorder:
 
 # ---------------------------------------------------------------------------
 # Reading the live objects
+
+
+def _route_points(route_points) -> dict:
+    """The route points' figures (/status ``contact_centre.route_points``)."""
+    stats = route_points.stats
+    pairs, total = [], 0
+    for bound, n in zip(SELECT_LATENCY_BUCKETS + (float("inf"),), stats.latency_buckets):
+        total += n
+        pairs.append(("+Inf" if bound == float("inf") else repr(bound), total))
+    return {
+        "calls_held": route_points.calls_held(),
+        "registrations": len(route_points.registrations),
+        "dialogues_open": len(route_points.dialogues),
+        "app_controller": route_points.controller_state,
+        "stats": stats.as_dict(),
+        "select_latency": {"buckets": pairs, "sum": round(stats.latency_sum, 6), "count": stats.selects},
+    }
 
 
 def session_encoding(session) -> str:
@@ -243,6 +261,7 @@ class ConnectorCollector:
                 "queue_synchronizations": contact_centre.stats["synchronizations"],
                 "queue_calls_cleared": contact_centre.stats["parties_cleared"],
                 "agents_corrected": contact_centre.stats["agents_corrected"],
+                "route_points": _route_points(contact_centre.route_points),
             },
             "proactive_resync": _proactive_resync(core.resync),
         }
@@ -359,12 +378,52 @@ class ConnectorCollector:
         yield agents
         yield CounterMetricFamily(
             PREFIX + "queue_calls_cleared",
-            "Queued calls found stuck and cleared by a queue's synchronization (among the 37205 lines).",
+            "Queued calls, and calls held at route points, found stuck and cleared by synchronization "
+            "(among the 37205 lines).",
             value=cc["queue_calls_cleared"])
         yield CounterMetricFamily(
             PREFIX + "agents_corrected",
             "Agents whose state or queues a refreshed AgentSubscriptionEvent corrected (LMS 37251).",
             value=cc["agents_corrected"])
+        yield from ConnectorCollector._route_points(cc["route_points"])
+
+    @staticmethod
+    def _route_points(rp):
+        held = GaugeMetricFamily(
+            PREFIX + "route_point_calls_held", "Calls held at each subscribed route point.", labels=["route_point"])
+        for route_point, n in sorted(rp["calls_held"].items()):
+            held.add_metric([route_point], n)
+        yield held
+        yield GaugeMetricFamily(
+            PREFIX + "route_registrations", "CSTA routeing registrations (RouteRegister) held.",
+            value=rp["registrations"])
+        yield GaugeMetricFamily(
+            PREFIX + "route_dialogues_open", "Routeing dialogues open (RouteRequest sent, not ended).",
+            value=rp["dialogues_open"])
+        for name, key, meaning in (
+            ("route_requests", "requests", "RouteRequests sent to routeing clients."),
+            ("route_reroutes", "reroutes", "ReRouteRequests sent (the chosen agent did not answer)."),
+            ("route_selects", "selects", "RouteSelects taken from routeing clients."),
+            ("routed_calls", "routed", "Dialogues ended without an error: the call went where the client chose."),
+            ("route_ends_with_error", "ended_with_error", "RouteEnds with an error sent to routeing clients."),
+            ("route_selects_refused", "refused", "RouteSelects whose BroadWorks request was refused."),
+            ("route_timeouts", "timeouts",
+             "Calls failed by the route point's inactivity timer while routed (LMS 37274)."),
+            ("route_calls_failed", "calls_failed", "RoutePointFailCallRequests sent."),
+        ):
+            yield CounterMetricFamily(PREFIX + name, meaning, value=rp["stats"][key])
+        latency = rp["select_latency"]
+        yield HistogramMetricFamily(
+            PREFIX + "route_select_latency_seconds",
+            "Time from a RouteRequest (or ReRouteRequest) sent to the client's RouteSelect.",
+            buckets=latency["buckets"], sum_value=latency["sum"])
+        controller = GaugeMetricFamily(
+            PREFIX + "application_controller_ready",
+            "1 while BroadWorks has accepted the application controller ready, 0 not ready, "
+            "absent when never set.")
+        if rp["app_controller"] is not None:
+            controller.add_metric([], 1 if rp["app_controller"] == "ready" else 0)
+        yield controller
 
     def _requests(self):
         histogram = HistogramMetricFamily(

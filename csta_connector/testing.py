@@ -164,7 +164,8 @@ def linked_config_text(cti_port, name="test", metrics=False) -> str:
 class FakeServices:
     """ICSTAServices that record sessions and requests: MonitorStart answers
     (``0000`` is an invalid device), SnapshotDevice stays pending (``pending``),
-    anything else is serviceNotSupported."""
+    a RouteSelectRequest (one-way) is taken unless its crossRefIdentifier is
+    ``unknown``, anything else is serviceNotSupported."""
 
     def __init__(self):
         self.opened, self.closed, self.requests = [], [], []
@@ -185,6 +186,10 @@ class FakeServices:
         if isinstance(request, m.SnapshotDevice):
             self.pending = defer.Deferred()
             return self.pending
+        if isinstance(request, m.RouteSelectRequest):
+            if request.routing_cross_ref_id == "unknown":
+                raise CSTARequestError("operation", "invalidRouteingCrossRefID")
+            return None
         raise CSTARequestError("operation", "serviceNotSupported")
 
 
@@ -388,6 +393,31 @@ class ScriptedClient:
     def acd_blind_transfer(self, call_center_id, call_id, address):
         return self._request("acd_blind_transfer", (call_center_id, call_id, address))
 
+    # the route points' requests (services/route_points.py), as
+    # (name, (route point, call id[, ...]))
+
+    def route_point_distribute(self, route_point_id, call_id, agent_id):
+        return self._request("route_point_distribute", (route_point_id, call_id, agent_id))
+
+    def route_point_blind_transfer(self, route_point_id, call_id, address):
+        return self._request("route_point_blind_transfer", (route_point_id, call_id, address))
+
+    def route_point_fail(self, route_point_id, call_id):
+        return self._request("route_point_fail", (route_point_id, call_id))
+
+    def route_point_release(self, route_point_id, call_id):
+        return self._request("route_point_release", (route_point_id, call_id))
+
+    def route_point_admit(self, route_point_id, call_id, admit=True):
+        return self._request("route_point_admit", (route_point_id, call_id, admit))
+
+    def route_point_play(self, route_point_id, call_id, play):
+        """Answer with the playCollectId."""
+        return self._request("route_point_play", (route_point_id, call_id, play))
+
+    def set_application_controller_state(self, controller_id, state):
+        return self._request("set_application_controller_state", (controller_id, state))
+
     # a few call-control requests (the others are BroadWorksClient's), as
     # (name, (user_id, call_id[, address]))
 
@@ -425,8 +455,13 @@ class RecordingSession:
     def write(self, data):
         self.written += data
 
+    def send_request(self, message):
+        """A request of the connector's (the routeing dialogue's one-way ones)."""
+        self.write(self.wire.request(self.wire.next_invoke_id(), message))
+
     def events(self) -> list:
-        """The events written since the last call, decoded."""
+        """The events (and the connector's requests) written since the last
+        call, decoded."""
         frames = framing.XmlFrameDecoder().feed(bytes(self.written))
         self.written.clear()
         return [xml_codec.decode(body)[0] for _, body in frames]

@@ -150,3 +150,36 @@ class BroadWorksClient:
     def acd_blind_transfer(self, call_center_id: str, call_id: str, address: str):
         """ACDBlindTransferRequest: the queued call goes to ``address``."""
         return self._done(cti_contact_centre.acd_blind_transfer(call_center_id, call_id, address))
+
+    # -- the contact centre: route points (CTIRoutePoint, CTISystem) ------------
+
+    def route_point_distribute(self, route_point_id: str, call_id: str, agent_id: str):
+        """RoutePointDistributeCallRequest: offer the held call to ``agent_id`` (a user id)."""
+        return self._done(cti_contact_centre.route_point_distribute_call(
+            route_point_id, call_id, cc.RoutePointDistribute(agent_id)))
+
+    def route_point_blind_transfer(self, route_point_id: str, call_id: str, address: str):
+        """RoutePointBlindTransferRequest: the held call goes to ``address``."""
+        return self._done(cti_contact_centre.route_point_blind_transfer(route_point_id, call_id, address))
+
+    def route_point_fail(self, route_point_id: str, call_id: str):
+        """RoutePointFailCallRequest: the route point's failure policy, now."""
+        return self._done(cti_contact_centre.route_point_fail_call(route_point_id, call_id))
+
+    def route_point_release(self, route_point_id: str, call_id: str):
+        """RoutePointReleaseCallRequest: the caller is released."""
+        return self._done(cti_contact_centre.route_point_release_call(route_point_id, call_id))
+
+    def route_point_admit(self, route_point_id: str, call_id: str, admit: bool = True):
+        """RoutePointAdmitCallRequest (or RoutePointRejectCallRequest) of an announced call."""
+        build = cti_contact_centre.route_point_admit_call if admit else cti_contact_centre.route_point_reject_call
+        return self._done(build(route_point_id, call_id))
+
+    def route_point_play(self, route_point_id: str, call_id: str, play: cc.RoutePointPlay):
+        """The RoutePointPlay*Request of ``play``; fires with its playCollectId."""
+        d = self.link.request(cti_contact_centre.route_point_play(route_point_id, call_id, play))
+        return d.addCallback(lambda r: cc.parse_single_text(r.payload))
+
+    def set_application_controller_state(self, controller_id: str, state: str):
+        """SetApplicationControllerStateRequest (``ready`` | ``not ready``)."""
+        return self._done(cti_contact_centre.set_application_controller_state(controller_id, state))

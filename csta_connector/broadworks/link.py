@@ -274,8 +274,10 @@ class XspLinkProtocol(LinkBase):
         d = self.request(requests.get_application_controller_state(self.settings.app_controller))
 
         def checked(response):
+            # "not ready" is an answer too: the connector says so itself when
+            # no client routes (services/route_points.py)
             state = xsp.xsi_values(response.payload).get("state")
-            if state not in (None, "ready"):
+            if state not in (None, "ready", "not ready"):
                 self._controller_failed("application controller state %r" % state)
 
         def failed(failure):

@@ -428,6 +428,27 @@ class IdList:
         return ", ".join(value) or "none"
 
 
+# -- the [contact-centre] routeing block (SPEC §10.4, services/route_points.py; issue 15)
+_CONTACT_CENTRE_ROUTEING = (
+    Option("route-select", Choice("auto", "distribute", "transfer"), "auto",
+           "What a RouteSelect asks BroadWorks: auto = RoutePointDistributeCallRequest to a user "
+           "(an extension or user id that is no ACD or route point), RoutePointBlindTransferRequest "
+           "to any other destination; distribute or transfer: always that one."),
+    Option("route-retries", Integer(0, 10), 1,
+           "Destinations a client may choose again for one call after a chosen one failed (the "
+           "agent did not answer: ReRouteRequest; BroadWorks refused it: a new RouteRequest); "
+           "then the call is failed (RoutePointFailCallRequest). A RouteSelect's remainRetries "
+           "overrides it."),
+    Option("route-reply-timeout", Integer(1, 3600), None,
+           "replyTimeout (seconds) put in each RouteRequest and ReRouteRequest; none: not sent "
+           "(BroadWorks' route point inactivity timer decides)."),
+    Option("admit-calls", Boolean(), True,
+           "A route point's announced call (RoutePointNewCallEvent, call admission) is admitted "
+           "(RoutePointAdmitCallRequest); false: rejected (RoutePointRejectCallRequest)."),
+)
+# -- end of the [contact-centre] routeing block ------------------------------
+
+
 CONTACT_CENTRE = SectionSpec(
     "contact-centre",
     (
@@ -445,7 +466,8 @@ CONTACT_CENTRE = SectionSpec(
                "its agents."),
         Option("agent-login-state", Choice("Unavailable", "Available", "Sign-In"), "Unavailable",
                "agentACDState a CSTA SetAgentState loggedOn asks for."),
-    ),
+    )
+    + _CONTACT_CENTRE_ROUTEING,
     "Contact-centre devices: ACD queues, route points and agents (SPEC §10).",
 )
 # -- end of the [contact-centre] block ---------------------------------------

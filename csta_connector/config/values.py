@@ -76,6 +76,11 @@ class ContactCentreSection:
     route_points: tuple[str, ...]
     agents: tuple[str, ...]
     agent_login_state: str
+    # routeing (options._CONTACT_CENTRE_ROUTEING)
+    route_select: str
+    route_retries: int
+    route_reply_timeout: int | None
+    admit_calls: bool
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ from csta_connector.csta.ber import codec as ber
 from csta_connector.waiting import Observations
 
 
+#: one-way requests sent whose refusal is still recognized (older ones are forgotten)
+MAX_ONE_WAY = 1024
+
+
 class CSTAErrorResponse(Exception):
     """The server answered a request with a CSTA error (or a ROSE reject)."""
 
@@ -68,6 +72,14 @@ class CSTAClientProtocol(Protocol):
         self.timeout = timeout
         #: the CSTA events received, in order (wait on them with events.wait_for)
         self.events = Observations(clock)
+        #: the server's one-way requests (the routeing dialogue: RouteRequest,
+        #: ReRouteRequest, RouteUsedRequest, RouteEndRequest, RouteRegisterAbort),
+        #: in order; they are never answered
+        self.requests = Observations(clock)
+        #: (request, CSTAError) of this client's one-way requests the server
+        #: refused (:meth:`send`)
+        self.refusals = Observations(clock)
+        self._one_way: dict[int, object] = {}
         self.system_statuses: list[str] = []
         self._pending: dict[int, tuple[defer.Deferred, object]] = {}
         self._ready = Observations(clock)
@@ -101,6 +113,8 @@ class CSTAClientProtocol(Protocol):
         # a session that never started will not start now, nor will more events come
         self._ready.fail(lost)
         self.events.fail(lost)
+        self.requests.fail(lost)
+        self.refusals.fail(lost)
 
     def when_ready(self, timeout=5.0) -> defer.Deferred:
         """Fires once the session started (the server's first SystemStatus);
@@ -121,6 +135,19 @@ class CSTAClientProtocol(Protocol):
         d = self._expect(invoke_id)
         self.transport.write(self.wire.request(invoke_id, message))
         return d
+
+    def send(self, message) -> None:
+        """Send a one-way request (RouteSelectRequest, RouteEndRequest,
+        RouteReject): the server answers only if it refuses it, and that
+        refusal is added to :attr:`refusals`."""
+        if not self.connected:
+            raise ClientConnectionLost("not connected")
+        invoke_id = self.wire.next_invoke_id()
+        one_way = self._one_way
+        one_way[invoke_id] = message
+        if len(one_way) > MAX_ONE_WAY:
+            del one_way[next(iter(one_way))]
+        self.transport.write(self.wire.request(invoke_id, message))
 
     def send_raw(self, invoke_id: int, body: bytes) -> defer.Deferred:
         """Send an arbitrary XML body under ``invoke_id`` (tests of bad input)."""
@@ -149,6 +176,9 @@ class CSTAClientProtocol(Protocol):
     def _settle(self, invoke_id, result=None, error=None):
         entry = self._pending.pop(invoke_id, None)
         if entry is None:
+            one_way = self._one_way.pop(invoke_id, None)
+            if one_way is not None and error is not None:
+                self.refusals.add((one_way, error))
             return
         d, timer = entry
         if timer.active():
@@ -183,6 +213,8 @@ class CSTAClientProtocol(Protocol):
             if isinstance(item.message, m.SystemStatus):
                 self._system_status(item.message)
                 self.transport.write(self.wire.result(item.invoke_id, m.SystemStatusResponse()))
+            elif not m.INFO[type(item.message)].responds:
+                self.requests.add(item.message)
             else:
                 self.transport.write(self.wire.unknown(item.invoke_id))
         elif kind in (w.Kind.UNKNOWN, w.Kind.MALFORMED):

@@ -388,13 +388,18 @@ class CSTAServerProtocol(Protocol):
     # -- our requests ----------------------------------------------------------
 
     def send_request(self, message):
-        """Send a request of ours (SystemStatus); its answer is awaited briefly."""
+        """Send a request of ours (SystemStatus; the routeing dialogue's
+        RouteRequest, ReRoute, RouteUsed, RouteEnd, RouteRegisterAbort). The
+        answer to one that has an answer is awaited briefly; a one-way
+        operation (ALWAYS RESPONDS FALSE) gets none on success, and its
+        error, if the client sends one, is an answer to nothing pending."""
         if self.state is not RUNNING:
             return
         invoke_id = self.wire.next_invoke_id()
-        self._outgoing[invoke_id] = self.clock.callLater(
-            self.settings.request_timeout, self._outgoing.pop, invoke_id, None
-        )
+        if m.INFO[type(message)].responds:
+            self._outgoing[invoke_id] = self.clock.callLater(
+                self.settings.request_timeout, self._outgoing.pop, invoke_id, None
+            )
         self.write(self.wire.request(invoke_id, message))
 
     # Events reach a session through the fan-out (services/fanout.py), which
@@ -417,7 +422,9 @@ class CSTAServerProtocol(Protocol):
             d.addBoth(self._observe, name, started)
         self._pending_requests.add(d)
         d.addBoth(self._request_done, d)
-        d.addCallbacks(self._answer, self._refuse, (invoke_id,), None, (invoke_id, name))
+        d.addCallbacks(
+            self._answer, self._refuse, (invoke_id, m.INFO[type(message)].responds), None, (invoke_id, name)
+        )
 
     def _request_done(self, result, d):
         self._pending_requests.discard(d)
@@ -428,8 +435,11 @@ class CSTAServerProtocol(Protocol):
         self.factory.request_observer(name, self.clock.seconds() - started, failure)
         return result
 
-    def _answer(self, response, invoke_id):
-        self.write(self.wire.result(invoke_id, response))
+    def _answer(self, response, invoke_id, responds=True):
+        # a one-way operation (RouteSelect, RouteEnd...) is answered only
+        # when it fails
+        if responds:
+            self.write(self.wire.result(invoke_id, response))
 
     def _refuse(self, failure, invoke_id, name):
         if self.state is CLOSED:

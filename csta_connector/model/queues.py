@@ -168,9 +168,18 @@ def waiting_entries(entries) -> tuple:
 
 
 class QueueModel:
-    """The queued connections of every monitored queue."""
+    """The queued connections of every monitored queue.
+
+    Which events it reads is in three class tables (a route point's model,
+    ``model/route_points.py``, has its own): ``handlers`` (event type ->
+    method), ``policy_causes`` and ``clearing_events`` (as the module's
+    tables of the same names)."""
 
     __slots__ = ("_device_of", "_call_known", "_by_device", "_by_entry", "_calls")
+
+    policy_causes = POLICY_CAUSES
+    clearing_events = CLEARING_EVENTS
+    handlers: dict = {}  # _HANDLERS, once the methods exist
 
     def __init__(
         self,
@@ -287,11 +296,11 @@ class QueueModel:
         """
         event_type = event.event_type
         data = event.event_data
-        if event_type in POLICY_CAUSES:
+        if event_type in self.policy_causes:
             return self._policy(event_type, data, device)
-        handler = _HANDLERS.get(event_type)
+        handler = self.handlers.get(event_type)
         if handler is None:
-            if event_type in CLEARING_EVENTS:
+            if event_type in self.clearing_events:
                 return self._cleared(event_type, data, device)
             if event_type.endswith("TreatmentCompletedEvent") or event_type.endswith("TreatementCompletedEvent"):
                 return self._treatment_completed(event_type, data)
@@ -351,14 +360,14 @@ class QueueModel:
             data.call_id, data.ext_tracking_id, device, self.party_device(data.remote_party)
         )
         destination = address_device(data.redirect.address) if data.redirect is not None else None
-        return [EntryDiverted(event_type, connection, destination, POLICY_CAUSES[event_type])]
+        return [EntryDiverted(event_type, connection, destination, self.policy_causes[event_type])]
 
     def _cleared(self, event_type, data, device):
         entry = data.entry
         old, call_gone = self._discard(entry.call_id)
         if old is None:
             return []
-        cause, by_caller = CLEARING_EVENTS[event_type]
+        cause, by_caller = self.clearing_events[event_type]
         connection = self._new_connection(entry, device, old)
         releasing = connection.calling if by_caller else device
         return [EntryCleared(event_type, connection, releasing, cause, call_gone)]
@@ -442,3 +451,4 @@ _HANDLERS: dict[str, Callable] = {
     "ACDCallUpdatedEvent": QueueModel._updated,
     "ACDWhisperStartedEvent": QueueModel._quiet,
 }
+QueueModel.handlers = _HANDLERS

@@ -71,6 +71,48 @@ def snapshot_error_to_csta(failure, device):
     return broadworks_error_to_csta(failure, "device")
 
 
+#: destinations asked for calls held in queues or at route points whose
+#: events have not come
+MAX_HELD_DESTINATIONS = 2048
+
+
+class HeldCallDestinations(dict):
+    """The queue entry id of a call held by a queue or a route point -> the
+    destination a client asked to send it to, until the event of its going
+    reads it (the event may overtake BroadWorks' answer, and names the
+    destination as BroadWorks writes it); bounded, the oldest forgotten."""
+
+    def ask(self, entry_id, destination):
+        self[entry_id] = destination
+        if len(self) > MAX_HELD_DESTINATIONS:
+            del self[next(iter(self))]
+
+    def forget(self, entry_id, destination):
+        """BroadWorks refused: nothing will read it."""
+        if self.get(entry_id) == destination:
+            del self[entry_id]
+
+    def redirect(self, request, held, transfer):
+        """DeflectCall / SingleStepTransferCall of the held call ``held``:
+        ``transfer(destination)`` sends the BroadWorks request; a Deferred of
+        the CSTA response."""
+        if type(request) is m.DeflectCall:
+            destination = request.new_destination
+            response = m.DeflectCallResponse()
+        else:
+            destination = request.transferred_to
+            response = m.SingleStepTransferCallResponse(
+                transferred_call=m.ConnectionID(call_id=held.call_id, device_id=destination)
+            )
+        self.ask(held.entry_id, destination)
+
+        def refused(failure):
+            self.forget(held.entry_id, destination)
+            return broadworks_error_to_csta(failure, "destination")
+
+        return transfer(destination).addCallbacks(lambda _: response, refused)
+
+
 #: How many transfers (two entries each) and redirections asked for, whose
 #: events have not come, are remembered.
 MAX_EXPECTED = 2048

@@ -29,7 +29,9 @@ contact centre adds, through a few hooks of the core:
   changes); when that call ends its state is read again.
 
 Route points (issue 15) plug in the same way: a package, a manager, a model
-and a branch of :meth:`ContactCentre.broadworks_event`.
+and a branch of :meth:`ContactCentre.broadworks_event`, in
+``services/route_points.py`` (:class:`RoutePoints`, with the routeing
+dialogue and the treatments), which shares the queues' synchronization.
 """
 
 from __future__ import annotations
@@ -57,9 +59,11 @@ from csta_connector.model.calls import (
 )
 from csta_connector.model.queues import QueueModel
 from csta_connector.services import translate_contact_centre as translate
-from csta_connector.services.callcontrol import broadworks_error_to_csta, snapshot_error_to_csta
+from csta_connector.services.callcontrol import HeldCallDestinations, broadworks_error_to_csta, snapshot_error_to_csta
 from csta_connector.services.devices import DeviceKind, DeviceTypes
 from csta_connector.services.fanout import PLACEHOLDER
+from csta_connector.services.resync import HeldCalls
+from csta_connector.services.route_points import RoutePoints, RouteingSettings
 from csta_connector.services.subscriptions import EventPackage, SubscriptionManager, SubscriptionState
 
 CALL_CENTER_QUEUE_PACKAGE = EventPackage(
@@ -87,10 +91,6 @@ REQUESTED_STATES = {
     "workingAfterCall": "Wrap-Up",
 }
 
-#: destinations asked for queued calls whose events have not come
-MAX_DESTINATIONS = 2048
-
-
 class ContactCentre:
     log = Logger()
 
@@ -111,13 +111,15 @@ class ContactCentre:
         detail=lms.EVERY_LEVEL,
         device_of=user_local_part,
         resync=None,
+        routeing: RouteingSettings | None = None,
     ):
         """``monitors``: the core's :class:`MonitorRegistry`; ``calls``: its
         :class:`CallModel` (a queue's cleared connection is the call's last
         only when no user's party is left); ``user_of(device)``: the
         BroadWorks id of a device; ``resync``: the proactive failover
         resync (or None), which the queues and agents join and are told
-        of every synchronization."""
+        of every synchronization; ``routeing``: the route points' settings
+        (``[contact-centre]`` routeing options, ``app-controller``)."""
         self.client = client
         self.monitors = monitors
         self.user_of = user_of
@@ -126,10 +128,10 @@ class ContactCentre:
         self.login_state = login_state
         self.detail = detail
 
-        def manager(package):
+        def manager(package, **options):
             return SubscriptionManager(
                 client, clock, snapshot_timeout=snapshot_timeout, renew_interval=renew_interval,
-                renew_jitter=renew_jitter, package=package, semaphore=semaphore,
+                renew_jitter=renew_jitter, package=package, semaphore=semaphore, **options,
             )
 
         self.queues = manager(CALL_CENTER_QUEUE_PACKAGE)
@@ -137,21 +139,28 @@ class ContactCentre:
         self.queue_model = QueueModel(device_of, call_known=lambda call_id: bool(calls.call(call_id)))
         self.agent_model = AgentModel(device_of)
         #: entry id -> the destination a client asked to send the queued call to
-        self._destinations: dict[str, str] = {}
+        self._destinations = HeldCallDestinations()
         #: agent devices (monitored) whose Call Center Agent subscription BroadWorks refused
         self._not_agents: set[str] = set()
         #: what synchronization found (metrics, benchmarks)
         self.stats = {"parties_cleared": 0, "synchronizations": 0, "agents_corrected": 0}
         self.resync = resync
-        self.queue_target = QueuesHoldingCalls(self)
+        #: route points (issue 15): their package, model, dialogues and services
+        self.route_points = RoutePoints(
+            client, clock, monitors, manager, user_of, device_of, self.devices, self._synchronize_entries,
+            routeing, call_known=lambda call_id: bool(calls.call(call_id)), detail=detail, resync=resync,
+        )
+        # the peer AS sends nothing for queues: each one holding calls is refreshed
+        self.queue_target = HeldCalls("queue", self.queues, self.queue_holds_parties, device_of)
         self.agent_target = AgentStates(self)
         if resync is not None:
             resync.join(self.queue_target)
+            resync.join(self.route_points.target)
             resync.join(self.agent_target)
 
     @property
     def managers(self) -> tuple[SubscriptionManager, ...]:
-        return (self.queues, self.agent_subscriptions)
+        return (self.queues, self.route_points.manager, self.agent_subscriptions)
 
     # -- events (the core hands over what its own manager does not know) ---------
 
@@ -168,6 +177,11 @@ class ContactCentre:
             self._received(route, event)
             self._agent_event(route, event)
             return True
+        route = self.route_points.manager.route(event)
+        if route is not None:
+            self._received(route, event)
+            self.route_points.event(route, event)
+            return True
         return False
 
     def _received(self, route, event):
@@ -180,10 +194,10 @@ class ContactCentre:
     def _queue_event(self, route, event):
         device = self.device_of(route.user_id)
         if event.event_type in CALL_CENTER_QUEUE_PACKAGE.snapshots:
-            cleared = self._synchronize_queue(device, route.user_id, event, route.requesters)
+            result = self._synchronize_entries(self.queue_model, device, route.user_id, event, route.requesters)
             if self.resync is not None:
                 self.resync.synchronized(
-                    self.queue_target, route.user_id, event.event_type, route.solicited, cleared
+                    self.queue_target, route.user_id, event.event_type, route.solicited, len(result.cleared)
                 )
             self.queues.answer(route, event)
             return
@@ -191,11 +205,11 @@ class ContactCentre:
         if changes and self.monitors.is_monitored(device):
             self.monitors.deliver(device, translate.translate_all(changes, PLACEHOLDER))
 
-    def _synchronize_queue(self, device, user_id, event, requesters) -> int:
-        """The queue made to match its subscription event; every monitor but
-        a snapshot's requesters told what changed. Returns how many queued
-        calls it cleared."""
-        result = self.queue_model.synchronize(device, event)
+    def _synchronize_entries(self, model, device, user_id, event, requesters):
+        """The queue (or route point: ``model``) made to match its
+        subscription event; every monitor but a snapshot's requesters told
+        what changed. Returns the model's sync result."""
+        result = model.synchronize(device, event)
         self.stats["synchronizations"] += 1
         for connection, _ in result.cleared:
             self.stats["parties_cleared"] += 1
@@ -214,7 +228,7 @@ class ContactCentre:
                 cleared=len(result.cleared), added=len(result.added), corrected=0,
             )
             self.monitors.deliver(device, translate.translate_all(result.changes, PLACEHOLDER), exclude=requesters)
-        return len(result.cleared)
+        return result
 
     def _agent_event(self, route, event):
         device = self.device_of(route.user_id)
@@ -432,7 +446,12 @@ class ContactCentre:
             connection = request.active_call
         else:
             return None
-        if connection is None or not connection.device_id or not self.devices.is_acd(connection.device_id):
+        if connection is None or not connection.device_id:
+            return None
+        kind_of = self.devices.kind_of(connection.device_id)
+        if kind_of is DeviceKind.ROUTE_POINT:
+            return self.route_points.connection_service(request, connection)
+        if kind_of is not DeviceKind.ACD:
             return None
         device = self.device_of(connection.device_id)
         queued = self.queue_model.connection(connection.call_id, device)
@@ -445,27 +464,10 @@ class ContactCentre:
             d = self.client.acd_release_call(queue, queued.entry_id)
             d.addErrback(broadworks_error_to_csta)
             return d.addCallback(lambda _: m.ClearConnectionResponse())
-        if kind is m.DeflectCall:
-            destination = request.new_destination
-            response = m.DeflectCallResponse()
-        else:
-            destination = request.transferred_to
-            response = m.SingleStepTransferCallResponse(
-                transferred_call=m.ConnectionID(call_id=queued.call_id, device_id=destination)
-            )
         # the ACDCallTransferredEvent may overtake the answer: it reads with this
-        destinations = self._destinations
-        destinations[queued.entry_id] = destination
-        if len(destinations) > MAX_DESTINATIONS:
-            del destinations[next(iter(destinations))]
-
-        def refused(failure):
-            if destinations.get(queued.entry_id) == destination:
-                del destinations[queued.entry_id]
-            return broadworks_error_to_csta(failure, "destination")
-
-        d = self.client.acd_blind_transfer(queue, queued.entry_id, destination)
-        return d.addCallbacks(lambda _: response, refused)
+        return self._destinations.redirect(
+            request, queued, lambda destination: self.client.acd_blind_transfer(queue, queued.entry_id, destination)
+        )
 
     # -- resynchronization -----------------------------------------------------------
 
@@ -487,6 +489,7 @@ class ContactCentre:
         return self.queue_model.waiting(self.device_of(user_id)) > 0
 
     def stop(self):
+        self.route_points.stop()
         for manager in self.managers:
             manager.stop()
 
@@ -507,30 +510,6 @@ class ContactCentre:
             state = translate.csta_agent_state(agent.state, agent.busy_call is not None)
             counts[state] = counts.get(state, 0) + 1
         return counts
-
-
-@implementer(IResyncTarget)
-class QueuesHoldingCalls:
-    """The monitored queues as a target of the proactive resync wave: the
-    peer AS sends nothing for queues (SPEC §10), so every queue holding calls
-    is refreshed, and never counts as reported by BroadWorks itself."""
-
-    name = "queue"
-
-    def __init__(self, contact_centre: ContactCentre):
-        self.contact_centre = contact_centre
-
-    def holding(self):
-        centre = self.contact_centre
-        for sub in centre.queues.subscriptions:
-            if sub.refs and centre.queue_holds_parties(sub.user_id):
-                yield sub.user_id, False
-
-    def refresh(self, user_id):
-        return self.contact_centre.queues.refresh(user_id)
-
-    def device_of(self, user_id):
-        return self.contact_centre.device_of(user_id)
 
 
 @implementer(IResyncTarget)

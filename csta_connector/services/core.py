@@ -15,11 +15,13 @@ BroadWorks does not know the call; it refreshes the rest after a failover.
 Requests come the other way: the CSTA server calls :meth:`handle`, which
 serves monitoring here and hands call control to :class:`CallControl`.
 
-The contact centre's devices (ACD queues, agents; SPEC §10) are served by
-:class:`~csta_connector.services.contact_centre.ContactCentre` through a few
-hooks here: the events of its subscriptions, the monitors and snapshots of
-ACD devices, an agent monitor's second subscription, the agent services
-and call control on a queued connection.
+The contact centre's devices (ACD queues, agents, route points; SPEC §10)
+are served by :class:`~csta_connector.services.contact_centre.ContactCentre`
+(and its :class:`~csta_connector.services.route_points.RoutePoints`) through
+a few hooks here: the events of its subscriptions, the monitors and
+snapshots of ACD and routeing devices, an agent monitor's second
+subscription, the agent services, the routeing dialogue and treatments, and
+call control on a queued or held connection.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from csta_connector.services.counts import EventCounts
 from csta_connector.services.devices import DeviceKind, DeviceTypes
 from csta_connector.services.fanout import PLACEHOLDER, MonitorRegistry
 from csta_connector.services.resync import ProactiveResync, UserCalls
+from csta_connector.services.route_points import SERVICES as ROUTE_POINT_SERVICES
 from csta_connector.services.subscriptions import SubscriptionManager
 from csta_connector.status import SystemStatus
 
@@ -58,7 +61,7 @@ class ConnectorCore:
                  renew_jitter=600.0, resync_concurrency=10, *, status=None, counts=None,
                  detail=lms.EVERY_LEVEL, snapshot_requester_events=False, devices=None,
                  agent_login_state="Unavailable", proactive_resync=True,
-                 proactive_resync_rate=200, proactive_resync_holdoff=30.0):
+                 proactive_resync_rate=200, proactive_resync_holdoff=30.0, routeing=None):
         """``status``: the :class:`SystemStatus` the CSTA listener shows, set
         here from the link state; ``counts``: the :class:`EventCounts` of the
         event path (BroadWorks events in are counted here, CSTA events out by
@@ -73,7 +76,7 @@ class ConnectorCore:
         (``proactive_resync_rate`` per second at most, ``resync_concurrency``
         at once, one wave per ``proactive_resync_holdoff`` seconds); False:
         only BroadWorks' own events and the clients' snapshots clear stuck
-        calls."""
+        calls; ``routeing``: the route points' ``RouteingSettings``."""
         self.client = client
         self.clock = clock
         self.status = status if status is not None else SystemStatus()
@@ -110,8 +113,9 @@ class ConnectorCore:
             client, clock, self.monitors, self.model, self.user_of, self.devices,
             snapshot_timeout=snapshot_timeout, renew_interval=renew_interval, renew_jitter=renew_jitter,
             semaphore=semaphore, login_state=agent_login_state, detail=detail, device_of=local_part,
-            resync=self.resync,
+            resync=self.resync, routeing=routeing,
         )
+        self.route_points = self.contact_centre.route_points
         self.callcontrol = CallControl(
             client, self.model, self.user_of, local_part,
             call_unknown=self._call_unknown if self.resync is not None else None,
@@ -208,6 +212,7 @@ class ConnectorCore:
         # subscription and synchronizing on the CallSubscriptionEvents (SPEC §6)
         self.subscriptions.refresh_all(cause="link %s recovered" % link_name)
         self.contact_centre.refresh_all(cause="link %s recovered" % link_name)
+        self.route_points.links_recovered()  # the application controller's state again
 
     def _synchronize(self, device, user_id, event, requesters) -> tuple[int, list]:
         """A CallSubscriptionEvent: the model made to match it; every monitor
@@ -269,11 +274,15 @@ class ConnectorCore:
     def session_closed(self, session):
         for monitor in self.monitors.remove_session(session):
             self._monitor_gone(monitor)
+        self.route_points.session_closed(session)  # its routeing registrations
 
     def _monitor_gone(self, monitor):
         device, user = monitor.device, monitor.user_id
-        if self.devices.is_acd(device):
+        kind = self.devices.kind_of(device)
+        if kind is DeviceKind.ACD:
             released = self.contact_centre.queue_monitor_gone(device, user)
+        elif kind is DeviceKind.ROUTE_POINT:
+            released = self.route_points.monitor_gone(device, user)
         else:
             if not self.monitors.is_monitored(device):
                 self.expectations.forget_parties(self.model.remove_device(device))
@@ -302,6 +311,8 @@ class ConnectorCore:
         service = getattr(self.contact_centre, name, None) if name in _CONTACT_CENTRE_SERVICES else None
         if service is not None:
             return service(request)
+        if name in ROUTE_POINT_SERVICES:
+            return self.route_points.handle(session, request)
         raise CSTARequestError("operation", "serviceNotSupported", "%s not supported" % name)
 
     def csta_MonitorStart(self, session, request: m.MonitorStart):
@@ -309,9 +320,13 @@ class ConnectorCore:
         if not device:
             raise CSTARequestError("operation", "invalidDeviceID", "empty device")
         user = self.user_of(request.device)
-        if self.devices.kind_of(request.device) is DeviceKind.ACD:
+        kind = self.devices.kind_of(request.device)
+        if kind is DeviceKind.ACD:
             manager = self.contact_centre.queues
             d = self.contact_centre.monitor_queue(user, session)
+        elif kind is DeviceKind.ROUTE_POINT:
+            manager = self.route_points.manager
+            d = self.route_points.monitor(user, session)
         else:
             manager = self.subscriptions
             d = self.subscriptions.acquire(user, requester=session)
@@ -351,8 +366,11 @@ class ConnectorCore:
 
     def csta_SnapshotDevice(self, session, request: m.SnapshotDevice):
         device = local_part(request.device)
-        if self.devices.is_acd(request.device):
+        kind = self.devices.kind_of(request.device)
+        if kind is DeviceKind.ACD:
             return self.contact_centre.snapshot_queue(session, request)
+        if kind is DeviceKind.ROUTE_POINT:
+            return self.route_points.snapshot(session, request)
         user = self.user_of(request.device)
         d = self.subscriptions.snapshot(user, requester=session)
         if self.devices.may_be_agent(request.device):

@@ -112,6 +112,33 @@ class UserCalls:
         return self._device_of(user_id)
 
 
+@implementer(IResyncTarget)
+class HeldCalls:
+    """The subscriptions of devices that hold calls the peer AS says nothing
+    of after a failover (SPEC §10: queues, route points) as a target of the
+    wave: every one holding calls is refreshed, and never counts as reported
+    by BroadWorks itself."""
+
+    def __init__(self, name, manager, holds_calls, device_of):
+        """``manager``: the package's SubscriptionManager; ``holds_calls(user_id)``:
+        whether the model holds calls of that subscription's device."""
+        self.name = name
+        self.manager = manager
+        self._holds_calls = holds_calls
+        self._device_of = device_of
+
+    def holding(self):
+        for sub in self.manager.subscriptions:
+            if sub.refs and self._holds_calls(sub.user_id):
+                yield sub.user_id, False
+
+    def refresh(self, user_id):
+        return self.manager.refresh(user_id)
+
+    def device_of(self, user_id):
+        return self._device_of(user_id)
+
+
 # A token is due when the bucket holds one but for a rounding error; the
 # timer waits at least a millisecond (a delay below the clock's resolution
 # would come back at once, forever).

@@ -227,14 +227,19 @@ class SubscriptionManager:
         semaphore=None,
         replay=None,
         early_hold=1.0,
+        refused=None,
     ):
         """``client``: a BroadWorksClient; ``package``: the event package
         subscribed; ``semaphore``: bounds the refreshes of a resynchronization,
         shared by the managers of one connector (else its own); ``replay``:
         callable(event), where the events that overtook their subscribe's
         answer go once it came (None: such events are not held, only
-        ignored); ``early_hold``: how long they are held at most."""
+        ignored); ``early_hold``: how long they are held at most;
+        ``refused``: called with (user id, failure) after BroadWorks refused a
+        subscribe (a first one, or one again after BroadWorks ended the
+        subscription: then whoever held it has lost it)."""
         self.client = client
+        self._refused = refused
         self.package = package
         self.clock = clock
         self.snapshot_timeout = snapshot_timeout
@@ -361,6 +366,8 @@ class SubscriptionManager:
         self._fail_pending(sub, failure)
         for d in ready:
             d.errback(failure)
+        if self._refused is not None:
+            self._refused(sub.user_id, failure)
 
     def release(self, user_id) -> defer.Deferred:
         """One monitor fewer; the last one deletes the subscription."""

@@ -55,6 +55,10 @@ class _Answering(CtiRequestHandlers):
     def _respond(self, request, status=200, reason="OK", payload=None):
         self.front_end.answer(self.http_request, status, reason, payload)
 
+    def _has_channel(self) -> bool:
+        # an Xsi request travels apart from its application's event channel
+        return bool(self.server.channels)
+
 
 @implementer(IChannelConnection)
 class XsiStream(CtiRequestHandlers):

@@ -464,6 +464,11 @@ class CtiRequestHandlers:
     def _respond(self, request, status=200, reason="OK", payload=None):
         raise NotImplementedError
 
+    def _has_channel(self) -> bool:
+        """Whether the requester has a channel to be sent events on (a CTI
+        connection carries its own)."""
+        return self.channel is not None
+
     def _error(self, request, status, error_code, summary):
         reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 501: "Not Implemented"}
         self._respond(
@@ -577,7 +582,7 @@ class CtiRequestHandlers:
 
     def cti_SetApplicationControllerStateRequest(self, request, cti):
         state = cc.parse_single_text(cti.body)
-        if state == "ready" and self.channel is None:
+        if state == "ready" and not self._has_channel():
             # "ready" needs a channel set to route to [CTISystem]
             raise SimulatorError(409, ErrorCode.NO_CHANNEL, "no channel: the application controller cannot be ready")
         self.server.engine.route_points.set_controller_state(state)

@@ -124,6 +124,39 @@ def test_agent_state_and_a_monitored_queue(embedded_connector):
     assert (events[0][3]["queue"], events[0][3]["calling"], events[2][3]["to"]) == ("5001", "2011", "2005")
 
 
+@pytest_twisted.inlineCallbacks
+def test_route_sends_every_call_to_its_destination_and_prints_each_dialogue(embedded_connector):
+    """csta-cli route registers for the embedded route point 6001 and routes
+    each call to 2003 (XML and BER): the call rings at 2003, is answered, and
+    the dialogue ends well."""
+    port = embedded_connector.csta_port
+    for encoding, caller in (("xml", "2011"), ("ber", "2012")):
+        route = spawn("csta_connector.cli", "--port", str(port), "--encoding", encoding, "route", "6001",
+                      "--to", "2003", "--count", "1", "--duration", "15")
+        yield route.err_lines.wait_for(
+            lambda lines: any(line.startswith("routeing 6001 to 2003") for line in lines), 10, "route started")
+        placed = yield embedded_connector.control.place_call(caller, "6001")
+        deadline = reactor.seconds() + 10
+        while not (yield embedded_connector.control.calls_of("2003")):
+            assert reactor.seconds() < deadline, "the call never reached 2003"
+            yield task_pause()
+        yield embedded_connector.control.user_action("2003", "answer")
+        assert (yield route.ended) == 0
+        lines = [parse_monitor_line(line) for line in route.stdout_lines]
+        assert [(d, e, c) for d, e, c, _ in lines] == [
+            ("6001", name, placed["extTrackingId"])
+            for name in ("RouteRequest", "RouteSelect", "RouteUsed", "RouteEnd")]
+        assert (lines[0][3]["calling"], lines[1][3]["to"], lines[2][3]["used"]) == (caller, "2003", "2003")
+        assert lines[-1][3]["result"] == "ok"
+        yield embedded_connector.control.user_action("2003", "release")
+
+
+def task_pause(seconds=0.05):
+    from twisted.internet import task
+
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,3 +194,4 @@ def test_demo_tells_the_failover_story_and_exits_0():
     assert "8 stuck call parties cleared" in verdict
     assert "queue 5001: a call distributed to the Available agent, 1 stuck queued call cleared" in verdict
     assert "5 by the proactive resync, no snapshot" in verdict
+    assert "route point 6001: a call routed to 2009, 1 stuck call cleared by SnapshotDevice" in verdict

@@ -76,7 +76,7 @@ def test_metrics_per_queue_and_per_agent_state(connector):
 
     code, _, body = yield http_get(connector.metrics.port, b"/status")
     cc_status = json.loads(body)["contact_centre"]
-    assert cc_status["subscriptions"] == {"Call Center Queue": 1, "Call Center Agent": 2}
+    assert cc_status["subscriptions"] == {"Call Center Queue": 1, "Route Point Queue": 0, "Call Center Agent": 2}
     assert cc_status["calls_waiting"] == {"5001": 1}
     assert cc_status["agents"] == {"agentBusy": 1, "agentNotReady": 1}
     assert cc_status["queue_calls_cleared"] == 0 and cc_status["agents_corrected"] == 0
@@ -89,6 +89,40 @@ def test_metrics_per_queue_and_per_agent_state(connector):
     assert got[(p + "agents", frozenset({("state", "agentReady")}))] == 0
     assert got[(p + "contact_centre_subscriptions", frozenset({("package", "Call Center Agent")}))] == 2
     assert got[(p + "queue_calls_cleared_total", frozenset())] == 0
+    client.transport.loseConnection()
+
+
+@pytest_twisted.inlineCallbacks
+def test_metrics_of_the_routeing_dialogues(connector):
+    """A routeing client answering two RouteRequests: one call routed, one
+    RouteSelect refused (then failed): the dialogues' counts and the
+    RouteRequest -> RouteSelect latency."""
+    client = yield connect(reactor, "127.0.0.1", connector.csta_port, "xml")
+    yield client.request(m.RouteRegister(routeing_device="6001"))
+    for caller in ("2011", "2012"):
+        yield connector.control.place_call(caller, "6001")
+    yield client.requests.wait_for(lambda r: len(r) == 2, what="two RouteRequests")
+    first, second = client.requests.items
+    client.send(m.RouteSelectRequest(routing_cross_ref_id=first.routing_cross_ref_id, route_selected="+15551234567"))
+    client.send(m.RouteSelectRequest(routing_cross_ref_id=second.routing_cross_ref_id, route_selected="2099",
+                                     remain_retries=0))
+    yield client.requests.wait_for(
+        lambda r: sum(isinstance(x, m.RouteEndRequest) for x in r) == 2, what="two RouteEnds")
+    code, _, body = yield http_get(connector.metrics.port, b"/status")
+    rp = json.loads(body)["contact_centre"]["route_points"]
+    assert (rp["registrations"], rp["dialogues_open"]) == (1, 0)
+    assert {k: rp["stats"][k] for k in ("requests", "selects", "routed", "refused", "calls_failed")} == {
+        "requests": 2, "selects": 2, "routed": 1, "refused": 1, "calls_failed": 1}
+    assert rp["select_latency"]["count"] == 2
+    code, _, body = yield http_get(connector.metrics.port, b"/metrics")
+    got = samples(body.decode())
+    p = "csta_connector_"
+    assert got[(p + "route_requests_total", frozenset())] == 2
+    assert got[(p + "routed_calls_total", frozenset())] == 1
+    assert got[(p + "route_selects_refused_total", frozenset())] == 1
+    assert got[(p + "route_select_latency_seconds_count", frozenset())] == 2
+    assert got[(p + "route_select_latency_seconds_bucket", frozenset({("le", "+Inf")}))] == 2
+    assert got[(p + "route_registrations", frozenset())] == 1
     client.transport.loseConnection()
 
 

@@ -150,3 +150,38 @@ def test_a_server_request_other_than_system_status_is_refused(peers):
                                            b'</monitorCrossRefID></MonitorStop>'))
     (answer,) = peer.received()
     assert answer == w.Incoming(w.Kind.ERROR, 77, m.CSTAError(category="operation", value="serviceNotSupported"))
+
+
+@pytest.mark.parametrize("encoding", ["xml", "ber"])
+def test_the_servers_one_way_requests_are_kept_and_never_answered(peers, encoding):
+    peer = peers(encoding)
+    if encoding == "ber":
+        peer.server.feed(peer.transport.value())  # the AARQ
+        peer.transport.clear()
+    peer.start_session()
+    peer.received()
+    route = m.RouteRequest(routing_cross_ref_id="R1", current_route="6001",
+                           routed_call=m.ConnectionID(call_id="7:1", device_id="6001"))
+    end = m.RouteEndRequest(routing_cross_ref_id="R1")
+    for message in (route, end):
+        peer.send(peer.server.request(peer.server.next_invoke_id(), message))
+    assert peer.client.requests.items == [route, end]
+    assert peer.received() == []
+
+
+@pytest.mark.parametrize("encoding", ["xml", "ber"])
+def test_a_one_way_request_sent_is_not_awaited_and_its_refusal_is_kept(peers, encoding):
+    peer = peers(encoding)
+    if encoding == "ber":
+        peer.server.feed(peer.transport.value())
+        peer.transport.clear()
+    peer.start_session()
+    peer.received()
+    select = m.RouteSelectRequest(routing_cross_ref_id="R9", route_selected="2003")
+    assert peer.client.send(select) is None
+    (sent,) = peer.received()
+    assert (sent.kind, sent.message) == (w.Kind.REQUEST, select)
+    assert peer.clock.getDelayedCalls() == []  # no answer is awaited
+    error = m.CSTAError(category="operation", value="invalidRouteingCrossRefID")
+    peer.send(peer.server.error(sent.invoke_id, error))
+    assert peer.client.refusals.items == [(select, error)]

@@ -302,3 +302,42 @@ def test_listener_settings_from_the_configuration():
     )
     quick = dataclasses.replace(config, connector=dataclasses.replace(config.connector, request_timeout=2.0))
     assert ListenerSettings.from_config(quick).request_timeout == 30.0
+
+
+@pytest.mark.parametrize("encoding", ["xml", "ber"])
+def test_a_one_way_request_is_answered_only_when_refused(server, encoding):
+    clock, services, factory, protocol, transport = server(encoding)
+    client = w.XmlWire(role=w.Role.CLIENT) if encoding == "xml" else w.BerWire(role=w.Role.CLIENT)
+    if encoding == "ber":
+        protocol.dataReceived(client.request_association())
+    else:
+        clock.advance(1.1)
+    client.feed(transport.value())  # the AARE, the SystemStatus
+    transport.clear()
+    protocol.dataReceived(client.request(11, m.RouteSelectRequest(routing_cross_ref_id="R1", route_selected="2003")))
+    assert transport.value() == b""
+    protocol.dataReceived(client.request(12, m.RouteSelectRequest(routing_cross_ref_id="unknown",
+                                                                   route_selected="2003")))
+    (answer,) = client.feed(transport.value())
+    assert answer == w.Incoming(w.Kind.ERROR, 12, m.CSTAError(category="operation",
+                                                             value="invalidRouteingCrossRefID"))
+
+
+@pytest.mark.parametrize("encoding", ["xml", "ber"])
+def test_a_one_way_request_of_the_connector_awaits_no_answer(server, encoding):
+    clock, services, factory, protocol, transport = server(encoding)
+    if encoding == "ber":
+        protocol.dataReceived(framing.encode_ber_frame(ber.encode_apdu(AssociationRequest(csta_versions=(4,)))))
+    else:
+        clock.advance(1.1)
+    client = w.XmlWire(role=w.Role.CLIENT) if encoding == "xml" else w.BerWire(role=w.Role.CLIENT)
+    for item in client.feed(transport.value()):
+        if item.kind is w.Kind.REQUEST:  # the SystemStatus
+            protocol.dataReceived(client.result(item.invoke_id, m.SystemStatusResponse()))
+    transport.clear()
+    assert protocol._outgoing == {}
+    request = m.RouteRequest(routing_cross_ref_id="R1", current_route="6001")
+    protocol.send_request(request)
+    (sent,) = client.feed(transport.value())
+    assert (sent.kind, sent.message) == (w.Kind.REQUEST, request)
+    assert protocol._outgoing == {}

@@ -150,3 +150,16 @@ def test_a_tiny_contact_centre_run_completes():
     assert 30 * 8 <= distribution["csta_events"] <= 30 * 9
     assert (snapshot["queues"], snapshot["waiting"], snapshot["cleared"], snapshot["errors"]) == (3, 3, 3, 0)
     assert {r["benchmark"] for r in result["rows"]} == {"contact_centre"}
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_tiny_routeing_run_completes():
+    from benchmarks import routeing
+
+    result = yield routeing.run(
+        reactor, quick=True, overrides={"calls": 30, "warmup_calls": 10, "callers": 10, "agents": 10, "rate": 300},
+    )
+    raw = result["raw"]
+    assert raw["routed"] == 30 and raw["ended_with_error"] == 0
+    assert raw["latency_ms"]["n"] == 30 and raw["bw_events_per_call"] == 3.0
+    assert {r["benchmark"] for r in result["rows"]} == {"routeing"}

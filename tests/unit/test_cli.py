@@ -294,9 +294,9 @@ class ShutdownClock(Clock):
         self.triggers.remove(trigger)
 
 
-class Monitoring:
-    """``csta-cli monitor`` running against a client on a StringTransport;
-    the test answers as the server."""
+class Running:
+    """A csta-cli command running against a client on a StringTransport whose
+    session started; the test answers as the server."""
 
     def __init__(self, *argv):
         self.reactor = ShutdownClock()
@@ -306,8 +306,16 @@ class Monitoring:
         self.server = XmlWire()
         self.client.dataReceived(self.server.request(self.server.next_invoke_id(), m.SystemStatus(status="normal")))
         self.out, self.err = io.StringIO(), io.StringIO()
-        args = cli.parse_args(["monitor", *argv])
+        self.args = cli.parse_args(list(argv))
         self.result = []
+
+
+class Monitoring(Running):
+    """``csta-cli monitor``."""
+
+    def __init__(self, *argv):
+        super().__init__("monitor", *argv)
+        args = self.args
         defer.ensureDeferred(cli.cmd_monitor(self.reactor, self.client, args, self.out, self.err)).addBoth(
             self.result.append)
         for n, device in enumerate(args.devices, 1):
@@ -392,3 +400,82 @@ def test_agent_state_takes_the_ecma_states_only(capsys):
         cli.parse_args(["agent-state", "2002", "busy"])
     assert info.value.code == 2
     assert "invalid choice: 'busy'" in capsys.readouterr().err
+
+
+class Routing(Running):
+    """``csta-cli route``; the test plays the connector."""
+
+    def __init__(self, *argv):
+        super().__init__("route", *argv)
+        defer.ensureDeferred(cli.cmd_route(self.reactor, self.client, self.args, self.out, self.err)).addBoth(
+            self.result.append)
+        (request,) = self.received()
+        assert request.message == m.RouteRegister(routeing_device=self.args.device)
+        self.client.dataReceived(self.server.result(request.invoke_id, m.RouteRegisterResponse(route_register_req_id="7")))
+
+    def received(self):
+        items = [i for i in self.server.feed(self.transport.value()) if i.kind is Kind.REQUEST]
+        self.transport.clear()
+        return items
+
+    def send(self, message):
+        self.client.dataReceived(self.server.request(self.server.next_invoke_id(), message))
+
+    def printed(self):
+        return [line.split(" ", 1)[1] for line in self.out.getvalue().splitlines()]
+
+
+def route_request(xref, call_id="1:1"):
+    return m.RouteRequest(routing_cross_ref_id=xref, route_register_req_id="7", current_route="6001",
+                          calling_device="2001", routed_call=m.ConnectionID(call_id=call_id, device_id="6001"))
+
+
+def test_route_answers_every_route_request_with_the_destination_and_prints_the_dialogue():
+    run = Routing("6001", "--to", "2003", "--count", "2")
+    assert run.err.getvalue() == "routeing 6001 to 2003 (registration 7); Ctrl-C to stop\n"
+    run.send(route_request("R1"))
+    (select,) = run.received()
+    assert select.message == m.RouteSelectRequest(routing_cross_ref_id="R1", route_selected="2003", route_used_req=True)
+    run.send(m.RouteUsedRequest(routing_cross_ref_id="R1", route_used="2003"))
+    run.send(m.RouteEndRequest(routing_cross_ref_id="R1"))
+    run.send(route_request("R2", "2:1"))
+    run.send(m.ReRouteRequest(routing_cross_ref_id="R2"))
+    assert [i.message.route_selected for i in run.received()] == ["2003", "2003"]
+    error = m.CSTAError(category="operation", value="invalidRouteingCrossRefID")
+    run.client.dataReceived(run.server.error(select.invoke_id + 2, error))  # the last select refused
+    run.send(m.RouteEndRequest(routing_cross_ref_id="R2", error_value=m.CSTAError(
+        category="operation", value="invalidDestination")))
+    (cancel,) = run.received()
+    assert cancel.message == m.RouteRegisterCancel(route_register_req_id="7")
+    run.client.dataReceived(run.server.result(cancel.invoke_id, m.RouteRegisterCancelResponse()))
+    assert run.result == [None]
+    assert run.printed() == [
+        "6001 RouteRequest      route=R1 call=1:1 calling=2001",
+        "6001 RouteSelect       route=R1 call=1:1 to=2003",
+        "6001 RouteUsed         route=R1 call=1:1 used=2003",
+        "6001 RouteEnd          route=R1 call=1:1 result=ok",
+        "6001 RouteRequest      route=R2 call=2:1 calling=2001",
+        "6001 RouteSelect       route=R2 call=2:1 to=2003",
+        "6001 ReRoute           route=R2 call=2:1",
+        "6001 RouteSelect       route=R2 call=2:1 to=2003",
+        "6001 RouteSelect       route=R2 call=2:1 to=2003 refused: operation/invalidRouteingCrossRefID",
+        "6001 RouteEnd          route=R2 call=2:1 error=operation/invalidDestination",
+    ]
+    assert run.reactor.getDelayedCalls() == [] and run.reactor.triggers == []
+
+
+def test_route_fails_when_its_registration_is_aborted_and_stops_on_ctrl_c():
+    run = Routing("6001", "--to", "2003")
+    run.send(m.RouteRegisterAbort(route_register_req_id="7"))
+    (failure,) = run.result
+    assert failure.check(cli.CommandFailed) and str(failure.value) == "route 6001: registration 7 aborted by the connector"
+    run = Routing("6001", "--to", "2003", "--duration", "60")
+    (on_shutdown,) = run.reactor.triggers
+    finished = on_shutdown()
+    assert finished.called and [i.message for i in run.received()] == [m.RouteRegisterCancel(route_register_req_id="7")]
+
+
+def test_route_needs_a_destination(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.parse_args(["route", "6001"])
+    assert info.value.code == 2 and "--to" in capsys.readouterr().err

@@ -49,7 +49,10 @@ def test_the_scripted_clients_call_control_takes_the_real_clients_arguments():
     def parameters(function):
         return [(p.name, p.default) for p in inspect.signature(function).parameters.values()]
 
-    for name in ("hold", "release", "blind_transfer"):
+    for name in ("hold", "release", "blind_transfer", "acd_release_call", "acd_blind_transfer",
+                 "route_point_distribute", "route_point_blind_transfer", "route_point_fail",
+                 "route_point_release", "route_point_admit", "route_point_play",
+                 "set_application_controller_state"):
         assert parameters(getattr(ScriptedClient, name)) == parameters(getattr(BroadWorksClient, name))
 
 
