@@ -52,7 +52,14 @@ from csta_connector.broadworks.xsi import (
     RemoteParty,
     SubscriptionEvent,
 )
-from csta_connector.broadworks.xsi_contact_centre import AcdCallInfo
+from csta_connector.broadworks.xsi_contact_centre import (
+    AcdCallInfo,
+    AgentStateChange,
+    AgentStateInfo,
+    QueueEntry,
+    QueueEntryEvent,
+    Redirection,
+)
 
 
 def _compile(pattern: str):
@@ -255,10 +262,85 @@ _DATA = {
 }
 
 
+# The contact centre's common events (XSIACD.xsd ACDQueueEntry, XSIACDEvents.xsd,
+# XSIAgent.xsd AgentStateInformation), read into xsi_contact_centre's types.
+# XSIDataTypes.xsd Redirection: read one by one from the list's span
+_REDIRECTION = (
+    r"<x:redirection>\s*"
+    r"(?:(?P<r_party><x:party>)\s*%s</x:party>\s*|(?P<r_party_empty><x:party\s*/>)\s*)?"
+    % _party("r_party")
+    + _leaf("reason", _T, "r_reason")
+    + _leaf("counter", _INT, "r_counter")
+    + r"</x:redirection>\s*"
+)
+_REDIRECTION_FIELDS = tuple(re.findall(r"\(\?P<(\w+)>", _REDIRECTION))
+_REDIRECTION_SHAPE = re.sub(r"\(\?P<\w+>", "(?:", _REDIRECTION)
+_READ_REDIRECTIONS = (
+    r"(?:<x:redirections>\s*(?P<redirections>(?:%s)*)</x:redirections>\s*|<x:redirections\s*/>\s*)?"
+    % _REDIRECTION_SHAPE
+)
+_QUEUE_ENTRY = r"<x:queueEntry>\s*%s</x:queueEntry>\s*" % "".join(
+    (
+        _leaf("callId", _T1, "e_call_id", optional=False),
+        _leaf("extTrackingId", _T1, "e_ext_tracking_id", optional=False),
+        _container("remoteParty", _party("e_party")),
+        _leaf("addTime", _INT, "e_add_time", optional=False),
+        _leaf("removeTime", _INT, "e_remove_time"),
+        _flag("mandatoryEntrance", "e_mandatory_entrance"),
+        _flag("bounced", "e_bounced"),
+        _flag("reordered", "e_reordered"),
+        _leaf("preservedWaitTime", _INT, "e_preserved_wait_time"),
+        _leaf("acdName", _T, "e_acd_name"),
+        _leaf("acdNumber", _T, "e_acd_number", attributes=_COUNTRY_CODE),
+        _leaf("acdPriority", _T, "e_acd_priority"),
+        _leaf("addTimeInPriorityBucket", _INT, "e_add_time_in_priority_bucket"),
+        _leaf("preservedWaitTimeInPriorityBucket", _INT, "e_preserved_wait_time_in_priority_bucket"),
+        _leaf("answeringUserId", _T, "e_answering_user_id"),
+        _leaf("answeringCallId", _T, "e_answering_call_id"),
+        _leaf("answeringNetworkCallId", _T, "e_answering_network_call_id"),
+    )
+)
+_QUEUE_ENTRY_FIELDS = tuple(re.findall(r"\(\?P<(\w+)>", _QUEUE_ENTRY))
+
+
+def _with_severity(name, group):
+    """A TimestampWithSeverity / NonNegativeIntWithSeverity element: its value read."""
+    return r"(?:<x:%s>\s*%s%s</x:%s>\s*)?" % (
+        name, _leaf("value", _INT, group, optional=False), _leaf("severity", _T), name)
+
+
+_AGENT_STATE_INFO = r"<x:agentStateInfo>\s*%s</x:agentStateInfo>\s*" % "".join(
+    (
+        _leaf("state", _T1, "s_state", optional=False),
+        _with_severity("stateTimestamp", "s_state_timestamp"),
+        _leaf("unavailableCode", _T, "s_unavailable_code"),
+        _leaf("wrapUpCallId", _T, "s_wrap_up_call_id"),
+        _leaf("signInTimestamp", _INT, "s_sign_in_timestamp"),
+        _leaf("totalAvailableTime", _INT, "s_total_available_time"),
+        _with_severity("averageWrapUpTime", "s_average_wrap_up_time"),
+        _leaf("wrapUpCallCenterUserId", _T, "s_wrap_up_call_center_user_id"),
+    )
+)
+_AGENT_STATE_FIELDS = tuple(re.findall(r"\(\?P<(\w+)>", _AGENT_STATE_INFO))
+
+# event type -> its eventData's content after the queue entry (XSIACDEvents.xsd)
+_ENTRY_TAILS = {
+    "ACDCallAddedEvent": _leaf("position", _INT, "position") + _READ_REDIRECTIONS,
+    "ACDCallOfferedToAgentEvent": "",
+    "ACDCallAnsweredByAgentEvent": "",
+    "ACDCallReleasedEvent": "",
+    "ACDCallAbandonedEvent": _flag("entrancePlaying", "entrance_playing"),
+}
+_DATA.update({event_type: _QUEUE_ENTRY + tail + _DATA_END for event_type, tail in _ENTRY_TAILS.items()})
+_DATA["AgentStateEvent"] = _AGENT_STATE_INFO + _DATA_END
+#: the contact-centre event types the reader reads
+CONTACT_CENTRE_TYPES = frozenset(_ENTRY_TAILS) | {"AgentStateEvent"}
+
+
 class _Patterns:
     """The patterns compiled for one pair of prefixes (xsp, xsi)."""
 
-    __slots__ = ("envelope", "data", "call")
+    __slots__ = ("envelope", "data", "call", "redirection")
 
     def __init__(self, xsp_prefix: str, xsi_prefix: str):
         xsi_prefix = re.escape(xsi_prefix)
@@ -271,6 +353,7 @@ class _Patterns:
         self.envelope = compile_(_ENVELOPE)
         self.data = {family: compile_(pattern) for family, pattern in _DATA.items()}
         self.call = compile_(_CALL)
+        self.redirection = compile_(_REDIRECTION)
 
 
 _PATTERNS: dict[tuple[str, str], _Patterns] = {}
@@ -407,10 +490,12 @@ def read_event(data: bytes):
     if namespaces is None:
         return None
     root_type, event_type, prefixes = namespaces
-    if root_type != "SubscriptionEvent" or event_type not in KNOWN_EVENT_TYPES:
+    if root_type != "SubscriptionEvent" or (
+        event_type not in KNOWN_EVENT_TYPES and event_type not in CONTACT_CENTRE_TYPES
+    ):
         return None
     if empty:
-        family = "closed" if event_type not in CALL_EVENT_TYPES else None
+        family = "closed" if event_type not in CALL_EVENT_TYPES and event_type not in CONTACT_CENTRE_TYPES else None
     else:
         family = _FAMILIES.get(event_type)
     if family is None:
@@ -421,7 +506,12 @@ def read_event(data: bytes):
     call = None
     calls = ()
     hook_status = None
-    if family == "call":
+    event_data = None
+    if family in CONTACT_CENTRE_TYPES:
+        event_data = _contact_centre_data(family, body, patterns, text)
+        if event_data is None:
+            return None
+    elif family == "call":
         call = _call(body, prefixes)
         if call is None:
             return None
@@ -447,6 +537,7 @@ def read_event(data: bytes):
         call=call,
         calls=calls,
         hook_status=hook_status,
+        event_data=event_data,
     )
     return request_id.strip(), event
 
@@ -485,6 +576,7 @@ _ENVELOPE_GROUPS = (
     "subscription_id", "channel_id", "target_id", "data_attributes", "empty",
 )
 _FAMILIES = {
+    **{event_type: event_type for event_type in CONTACT_CENTRE_TYPES},
     **dict.fromkeys(CALL_EVENT_TYPES, "call"),
     **dict.fromkeys(CALLS_EVENT_TYPES, "calls"),
     **dict.fromkeys(SUBSCRIPTION_SNAPSHOT_TYPES, "snapshot"),
@@ -581,3 +673,105 @@ def _acd_call_info(
         disposition_code=disposition_code or None,
         post_call_agent_state=post_call_agent_state or None,
     )
+
+
+# --------------------------------------------------------------------------
+# the contact centre's events, as xsi_contact_centre.parse_event_data reads them
+
+_QUEUE_ENTRY_GROUPS = (
+    "e_call_id", "e_ext_tracking_id", "e_party_name", "e_party_address", "e_party_user_id",
+    "e_party_user_dn", "e_party_call_type", "e_add_time", "e_remove_time", "e_mandatory_entrance",
+    "e_bounced", "e_reordered", "e_preserved_wait_time", "e_acd_name", "e_acd_number", "e_acd_priority",
+    "e_add_time_in_priority_bucket", "e_preserved_wait_time_in_priority_bucket", "e_answering_user_id",
+    "e_answering_call_id", "e_answering_network_call_id",
+)
+_AGENT_STATE_GROUPS = (
+    "s_state", "s_state_timestamp", "s_unavailable_code", "s_wrap_up_call_id", "s_sign_in_timestamp",
+    "s_total_available_time", "s_average_wrap_up_time", "s_wrap_up_call_center_user_id",
+)
+_REDIRECTION_GROUPS = (
+    "r_party", "r_party_name", "r_party_address", "r_party_user_id", "r_party_user_dn", "r_party_call_type",
+    "r_party_empty", "r_reason", "r_counter",
+)
+if (_QUEUE_ENTRY_FIELDS, _AGENT_STATE_FIELDS, _REDIRECTION_FIELDS) != (
+    _QUEUE_ENTRY_GROUPS, _AGENT_STATE_GROUPS, _REDIRECTION_GROUPS
+):
+    raise ImportError("eventreader: the contact centre's groups changed")
+
+
+def _optional_int(value):
+    return int(value) if value is not None else None
+
+
+def _party_of(name, address, user_id, user_dn, call_type) -> RemoteParty:
+    return RemoteParty(
+        name=name or None,
+        address=address or None,
+        user_id=user_id or None,
+        user_dn=user_dn or None,
+        call_type=call_type or None,
+    )
+
+
+def _contact_centre_data(event_type, body, patterns, text):
+    """The eventData of a contact-centre event the body pattern matched."""
+    if event_type == "AgentStateEvent":
+        (
+            state, state_timestamp, unavailable_code, wrap_up_call_id, sign_in_timestamp,
+            total_available_time, average_wrap_up_time, wrap_up_call_center_user_id,
+        ) = body.group(*_AGENT_STATE_GROUPS)
+        return AgentStateChange(AgentStateInfo(
+            state=state,
+            state_timestamp=int(state_timestamp) if state_timestamp is not None else 0,
+            unavailable_code=unavailable_code or None,
+            wrap_up_call_id=wrap_up_call_id or None,
+            sign_in_timestamp=_optional_int(sign_in_timestamp),
+            total_available_time=_optional_int(total_available_time),
+            average_wrap_up_time=_optional_int(average_wrap_up_time),
+            wrap_up_call_center_user_id=wrap_up_call_center_user_id or None,
+        ))
+    (
+        call_id, ext_tracking_id, party_name, party_address, party_user_id, party_user_dn, party_call_type,
+        add_time, remove_time, mandatory_entrance, bounced, reordered, preserved_wait_time, acd_name,
+        acd_number, acd_priority, add_time_in_priority_bucket, preserved_wait_time_in_priority_bucket,
+        answering_user_id, answering_call_id, answering_network_call_id,
+    ) = body.group(*_QUEUE_ENTRY_GROUPS)
+    entry = QueueEntry(
+        call_id=call_id,
+        ext_tracking_id=ext_tracking_id,
+        remote_party=_party_of(party_name, party_address, party_user_id, party_user_dn, party_call_type),
+        add_time=int(add_time),
+        acd_name=_given_text(acd_name),
+        acd_number=_given_text(acd_number),
+        remove_time=_optional_int(remove_time),
+        mandatory_entrance=mandatory_entrance is not None,
+        bounced=bounced is not None,
+        reordered=reordered is not None,
+        preserved_wait_time=_optional_int(preserved_wait_time),
+        acd_priority=acd_priority or None,
+        add_time_in_priority_bucket=_optional_int(add_time_in_priority_bucket),
+        preserved_wait_time_in_priority_bucket=_optional_int(preserved_wait_time_in_priority_bucket),
+        answering_user_id=answering_user_id or None,
+        answering_call_id=answering_call_id or None,
+        answering_network_call_id=answering_network_call_id or None,
+    )
+    if event_type == "ACDCallAddedEvent":
+        redirections = ()
+        start, end = body.span("redirections")
+        if start >= 0:
+            redirections = tuple(_redirection(m) for m in patterns.redirection.finditer(text, start, end))
+        return QueueEntryEvent(entry, position=_optional_int(body.group("position")), redirections=redirections)
+    if event_type == "ACDCallAbandonedEvent":
+        return QueueEntryEvent(entry, entrance_playing=body.group("entrance_playing") is not None)
+    return QueueEntryEvent(entry)
+
+
+def _redirection(match) -> Redirection:
+    (
+        party, name, address, user_id, user_dn, call_type, party_empty, reason, counter,
+    ) = match.groups()
+    if party is not None:
+        party = _party_of(name, address, user_id, user_dn, call_type)
+    elif party_empty is not None:
+        party = RemoteParty()
+    return Redirection(party=party, reason=reason or None, counter=_optional_int(counter))
