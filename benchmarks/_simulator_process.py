@@ -1,11 +1,21 @@
-"""The simulator in a process of its own, for ``event_path_separate``.
+"""The simulator in a process of its own, for ``event_path_separate``, ``event_path_xsi``
+and ``contact_centre``.
 
-``python -m benchmarks._simulator_process USERS`` starts the simulator on free
-loopback ports, prints ``{"cti": PORT, "xsi": PORT, "control": PORT}`` on one line, then
-reads commands on stdin: ``load PAIRS N`` places, answers and releases N calls
-round robin over the first PAIRS caller/callee pairs (2001->2002, 2003->2004,
-...), as fast as the engine goes, yielding to the reactor between batches so
-the events are written; it answers ``done`` when the last call is released.
+``python -m benchmarks._simulator_process USERS [QUEUES AGENTS]`` starts the
+simulator on free loopback ports, prints ``{"cti": PORT, "xsi": PORT, "control": PORT}``
+on one line, then reads commands on stdin: ``load PAIRS N`` places, answers and
+releases N calls round robin over the first PAIRS caller/callee pairs
+(2001->2002, 2003->2004, ...), as fast as the engine goes, yielding to the
+reactor between batches so the events are written; it answers ``done`` when
+the last call is released.
+
+With QUEUES and AGENTS the simulator also provisions QUEUES call centers
+5001.. with AGENTS agents each (users 2001.., all Available, no wrap-up, offered
+at once; see ``contact_centre.provisioning``); the users after the agents call
+them. ``acd N BACKLOG`` dials N calls, caller k into queue k round robin, each
+answered by the agent it is offered to and released by the caller, a batch
+only while at most BACKLOG events are unacknowledged (closed loop: the pace is
+the connector's); it answers ``done`` once the connector acknowledged every event.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ FIRST = 2001
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     users = int(argv[0]) if argv else 200
+    queues, agents_per_queue = (int(argv[1]), int(argv[2])) if len(argv) >= 3 else (0, 0)
 
     import dataclasses
 
@@ -33,6 +44,12 @@ def main(argv=None):
         settings = dataclasses.replace(
             load_simulator_config(None).simulator, users=users, cti_port=0, control_port=0, xsi_port=0
         )
+        if queues:
+            from benchmarks.contact_centre import provisioning
+
+            settings = dataclasses.replace(
+                settings, call_centers=provisioning(queues, agents_per_queue), route_points=(),
+                initial_agent_state="Available", wrap_up_seconds=0.0, offer_seconds=0.0, queue_length=525)
         service = SimulatorService(settings, reactor)
         service.startService()
         engine = service.engine
@@ -53,6 +70,28 @@ def main(argv=None):
                     done += 1
                 yield task.deferLater(reactor, 0, lambda: None)
 
+        @defer.inlineCallbacks
+        def acd(calls, backlog, batch=20):
+            from benchmarks.contact_centre import FIRST_QUEUE
+
+            centers = engine.call_centers.centers
+            callers = ["%d@example.com" % (FIRST + queues * agents_per_queue + q) for q in range(queues)]
+            done = 0
+            while done < calls:
+                if service.xsp.unacknowledged > backlog:
+                    yield task.deferLater(reactor, 0, lambda: None)
+                    continue
+                for _ in range(min(batch, calls - done)):
+                    q = done % queues
+                    call = engine.dial(callers[q], str(FIRST_QUEUE + q))
+                    record = next(r for r in centers[q].calls if r.ext_tracking_id == call.ext_tracking_id)
+                    engine.answer(record.offer.user.user_id)
+                    engine.release(callers[q])
+                    done += 1
+                yield task.deferLater(reactor, 0, lambda: None)
+            while service.xsp.unacknowledged:
+                yield task.deferLater(reactor, 0.005, lambda: None)
+
         stopping = []
 
         def stop():
@@ -68,6 +107,10 @@ def main(argv=None):
                 if words and words[0] == "load":
                     load(int(words[1]), int(words[2])).addCallback(
                         lambda _: self.sendLine(b"done"))
+                elif words and words[0] == "acd":
+                    acd(int(words[1]), int(words[2])).addCallbacks(
+                        lambda _: self.sendLine(b"done"),
+                        lambda f: self.sendLine(("error %s" % f.getErrorMessage()).encode()))
                 elif words and words[0] == "quit":
                     stop()
 

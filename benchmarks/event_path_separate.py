@@ -54,9 +54,10 @@ def run(reactor, quick=False, overrides=None):
     return main()
 
 
-def connector_config(cti_port: int, protocol: str = "cti", xsi_port: int | None = None):
+def connector_config(cti_port: int, protocol: str = "cti", xsi_port: int | None = None, extra: str = ""):
     """A production-like config: one ``[link-sim]`` to the simulator's CTI
-    front-end, or (``protocol = "xsi"``) to its Xsi front-end."""
+    front-end, or (``protocol = "xsi"``) to its Xsi front-end; ``extra``:
+    more sections (e.g. ``[contact-centre]``)."""
     from csta_connector.config import parse_config
 
     if protocol == "xsi":
@@ -66,7 +67,7 @@ def connector_config(cti_port: int, protocol: str = "cti", xsi_port: int | None 
         link = "[link-sim]\nhostname = 127.0.0.1\nport = %d\n" % cti_port
     return parse_config(
         "[Connector]\nchannel-set-name = bench\nlink-recovery-tout = 0.2\n"
-        + link + "[csta]\nport = 0\ndetect-timeout = 0.3\n",
+        + link + "[csta]\nport = 0\ndetect-timeout = 0.3\n" + extra,
         "<benchmark>",
     )
 
