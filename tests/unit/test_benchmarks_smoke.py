@@ -140,11 +140,17 @@ def test_a_tiny_contact_centre_run_completes():
 
     result = yield contact_centre.run(
         reactor, quick=True,
-        overrides={"queues": 3, "agents_per_queue": 2, "calls": 30, "warmup_calls": 6, "batch": 5},
+        overrides={"queues": 3, "agents_per_queue": 2, "calls": 30, "warmup_calls": 6, "batch": 5,
+                   "separate_calls": 20},
     )
     raw = result["raw"]
-    distribution, snapshot = raw["distribution"], raw["snapshot"]
+    distribution, snapshot, separate = raw["distribution"], raw["snapshot"], raw["separate"]
     assert distribution["calls"] == 30 and distribution["acd_events"] == 30 * 3
+    # every ACD document of the warm-up read in one pass
+    assert distribution["decode_one_pass_percent"] == 100.0
+    # the simulator in its own process: 8 BroadWorks events per call, as in process
+    assert separate["calls"] == 20 and separate["bw_events"] == 20 * 8
+    assert 20 * 8 <= separate["csta_events"] <= 20 * 9 and separate["connector_us_per_bw_event"] > 0
     # the queue's 3, the agent's 5, and AgentReady unless the agent is busy
     # again before its state is read after the call
     assert 30 * 8 <= distribution["csta_events"] <= 30 * 9
