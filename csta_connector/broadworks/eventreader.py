@@ -23,7 +23,15 @@ formed and what the document means. What it recognizes:
 - in ``call``, every element of the schema's ``Call`` in schema order (the
   ones the connector ignores are accepted, among them ``redirections`` and
   the recording elements; a call-centre call's ``acdCallInfo`` is read),
-  except ``clientSessionInfo``.
+  except ``clientSessionInfo``;
+- the contact centre's common events (:data:`CONTACT_CENTRE_TYPES`): a
+  call center's ACDCallAdded (position, redirections), ACDCallOfferedToAgent,
+  ACDCallAnsweredByAgent, ACDCallReleased and ACDCallAbandoned (entrancePlaying)
+  events, one ``queueEntry`` (``XSIACD.xsd`` ACDQueueEntry, every element in
+  schema order), and an agent's AgentStateEvent (``XSIAgent.xsd``
+  AgentStateInformation), read into :mod:`xsi_contact_centre`'s types as its
+  ``parse_event_data`` reads them. Their other event types (route points,
+  policies, snapshots...) go to the general path.
 
 It declines entity and character references, comments, CDATA, carriage
 returns, ``>`` in text, control characters, non-ASCII names, attributes other
