@@ -79,7 +79,9 @@ def main(argv=None):
             done = 0
             while done < calls:
                 if service.xsp.unacknowledged > backlog:
-                    yield task.deferLater(reactor, 0, lambda: None)
+                    # wait for the connector without spinning: on a busy
+                    # machine a spinning child would take the connector's CPU
+                    yield task.deferLater(reactor, 0.001, lambda: None)
                     continue
                 for _ in range(min(batch, calls - done)):
                     q = done % queues
