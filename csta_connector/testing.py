@@ -6,6 +6,7 @@ can reuse them; nothing here runs in production paths.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
-from csta_connector.broadworks import xsi
+from csta_connector.broadworks import requests, stream, xsi, xsp
 from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.csta import framing, messages as m, xml_codec
 from csta_connector.csta.ber import codec as ber
@@ -491,6 +492,71 @@ class RecordingRouter:
         else:
             self.events.append((route.user_id, event.event_id))
         return True
+
+
+class XspWire:
+    """One CTI connection to the simulator's XSP server (an ``XspServer``) on a
+    StringTransport, as the connector's link sees it: requests out, documents
+    back, each checked by ``validator`` (the tests' bw_validator) if given."""
+
+    def __init__(self, server, validator=None, front_end=0):
+        self.server = server
+        self.validator = validator
+        self.protocol = server.factory(front_end).buildProtocol(None)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+        self._ids = itertools.count(1)
+
+    def documents(self):
+        """Every document written since the last read, as decoded (events not acknowledged)."""
+        data = self.transport.value()
+        self.transport.clear()
+        documents = []
+        for raw in self._splitter.feed(data):
+            if self.validator is not None:
+                assert self.validator(raw) == [], raw
+            documents.append(xsp.decode(raw))
+        return documents
+
+    def read(self):
+        """Every document written since the last read, events acknowledged
+        (and given as their Xsi events)."""
+        documents = []
+        for document in self.documents():
+            if isinstance(document, xsp.Event):
+                event = document.xsi_event()
+                self.protocol.dataReceived(xsp.encode(xsp.EventResponse(document.request_id, event.event_id)))
+                document = event
+            documents.append(document)
+        return documents
+
+    def send(self, cti_request):
+        """Send one request: (its response, the events that followed)."""
+        request_id = str(next(self._ids))
+        self.protocol.dataReceived(
+            xsp.encode(xsp.Request(request_id, "S", cti_request, xsp.credentials_for("admin", "pw")))
+        )
+        documents = self.read()
+        assert isinstance(documents[0], xsp.Response) and documents[0].request_id == request_id, documents
+        return documents[0], documents[1:]
+
+    def ok(self, cti_request):
+        response, events = self.send(cti_request)
+        assert response.status_code == 200, xsp.xsi_values(response.payload)
+        return response, events
+
+    def refused(self, cti_request, status):
+        response, events = self.send(cti_request)
+        assert response.status_code == status, (response.status_code, xsp.xsi_values(response.payload))
+        assert events == []
+        return xsp.xsi_values(response.payload)
+
+    def subscribe(self, target, package, channel_set="cs"):
+        response, events = self.ok(
+            requests.add_user_subscription(target, channel_set, "app", 3600, event_package=package)
+        )
+        return xsp.xsi_values(response.payload)["subscriptionId"], events
 
 
 def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):

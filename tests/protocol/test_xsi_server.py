@@ -12,6 +12,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface.verify import verifyObject
 
+from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.simulator.engine import CallEngine
 from csta_connector.simulator.xsi_server import XsiServer, XsiStream
@@ -206,7 +207,7 @@ def test_a_heartbeat_for_a_channel_this_front_end_does_not_hold_is_404(sim, bw_v
     assert channel.read() == []
 
 
-def test_without_heartbeats_the_stream_ends_after_the_event_timeout():
+def test_without_heartbeats_the_stream_ends_after_the_event_timeout(lms_lines):
     sim = Simulator(event_timeout=30)
     channel = sim.open_channel()
     sim.clock.advance(20)
@@ -216,6 +217,8 @@ def test_without_heartbeats_the_stream_ends_after_the_event_timeout():
     sim.clock.advance(1)
     channel.read()
     assert channel.ended and channel.channel_id not in sim.xsp.channels
+    assert [(e["xsp"], e["channel_id"], e["timeout"]) for e in lms_lines
+            if lms.is_message(e, lms.SIMULATOR_XSI_NO_HEARTBEAT)] == [(2, channel.channel_id, 30)]
     sim.stop()
     assert sim.clock.getDelayedCalls() == []
 
