@@ -14,14 +14,14 @@ from twisted.internet import defer, reactor
 
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse
-from tests.integration.test_contact_centre import (
-    ENCODINGS,
-    OTHER,
-    Client,
+from csta_connector.testing import (
+    CSTA_ENCODINGS as ENCODINGS,
+    OTHER_ENCODING as OTHER,
+    MonitoringClient as Client,
     cleared_lines,
     contact_centre_config,
     pause,
-    start,
+    start_contact_centre as start,
     wait_until,
 )
 
