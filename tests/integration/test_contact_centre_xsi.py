@@ -3,7 +3,8 @@ link is an Xsi link (Xsi-Events channel, Xsi-Actions requests) to the embedded
 simulator's Xsi front-end; real CSTA clients in both encodings over loopback
 TCP. Agent state set, queried and evented; a queued call distributed to the
 Available agent only; a queued call deflected, transferred and cleared; a stuck
-queued call cleared by a queue snapshot after an ungraceful failover. Every
+queued call cleared by a queue snapshot after an ungraceful failover; an
+agent changed while the event channel was down corrected once it is back. Every
 BroadWorks document both ways (request bodies, answers, stream documents)
 validates against the official schemas, and each test checks the Xsi HTTP
 requests the simulator received (the CTI front-end receives nothing)."""
@@ -193,3 +194,22 @@ def test_a_stuck_queued_call_is_cleared_by_a_queue_snapshot_after_an_ungraceful_
     assert len(connector.core.contact_centre.queue_model) == 0
     requester.close()
     other.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_agent_changed_while_the_xsi_channel_was_down_is_corrected_after_it_returns(connector, lms_lines):
+    client = yield monitoring_client(connector, "xml")
+    yield client.monitor("2002")
+    yield pause()
+    front_end = "/xsp/%d" % (connector.simulator.xsi.index + 1)
+    channels = len([t for m_, t in connector.http_requests if m_ == "POST" and t.endswith("/channel")])
+    yield connector.control.post(front_end + "/down", {"mode": "close"})
+    yield pause(0.1)
+    yield connector.control.agent_state("2002", "Available")  # its event is lost with the channel
+    yield connector.control.post(front_end + "/up")
+    yield client.wait("2002", "AgentReadyEvent", what="the refreshed AgentSubscriptionEvent's correction")
+    assert client.names("2002") == ["AgentLoggedOnEvent", "AgentReadyEvent"]
+    (line,) = [e for e in lms_lines if e["lms_id"] == 37251]
+    assert (line["device"], line["old_state"], line["new_state"]) == ("2002", "Sign-Out", "Available")
+    assert len([t for m_, t in connector.http_requests if m_ == "POST" and t.endswith("/channel")]) > channels
+    client.close()
