@@ -212,4 +212,8 @@ def test_an_agent_changed_while_the_xsi_channel_was_down_is_corrected_after_it_r
     (line,) = [e for e in lms_lines if e["lms_id"] == 37251]
     assert (line["device"], line["old_state"], line["new_state"]) == ("2002", "Sign-Out", "Available")
     assert len([t for m_, t in connector.http_requests if m_ == "POST" and t.endswith("/channel")]) > channels
+    # the agent subscription outlived the channel (its channel set's): refreshed, not added again
+    agent = connector.core.contact_centre.agent_subscriptions.subscription_of("2002@example.com")
+    refreshes = [t for m_, t in connector.http_requests if m_ == "PUT" and t.endswith("/" + agent.subscription_id)]
+    assert refreshes != []
     client.close()

@@ -387,7 +387,7 @@ def test_renewal_clears_a_stuck_route_point_call(bw_validator, lms_lines):
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link():
+def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link(bw_validator):
     """The same services with the connector's one link an Xsi link (Xsi-Events
     channel, Xsi-Actions requests): the route point's requests go as their
     Xsi HTTP requests."""
@@ -412,3 +412,5 @@ def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link():
         router.close()
     finally:
         yield connector.stopService()
+    assert [data for _, data in connector.documents if b"XspXMLInterface" in data] == []  # all of it Xsi
+    assert [(d, data) for d, data in connector.documents if bw_validator(data)] == []
