@@ -15,7 +15,7 @@ Numbering (the hundreds say what a message is about)::
     372xx  subscriptions, snapshots and AS failover synchronization (37205 is fixed)
     373xx  the CSTA side: clients, sessions, requests, monitors
     374xx  the BroadWorks simulator
-    xx90+  Debug-level wire dumps of each area
+    xx90+  Debug-level lines of each area (wire dumps, per-call detail)
 
 Level -> ``twisted.logger.LogLevel`` (used by observers that know nothing of
 LMS, e.g. twistd's own log file)::
@@ -527,6 +527,51 @@ SIMULATOR_RESYNC_SENT = LmsMessage(
 SIMULATOR_STOPPED = LmsMessage(37406, "Standard", "Simulator stopped")
 SIMULATOR_XSI_LISTENING = LmsMessage(
     37407, "Standard", "Simulator: XSP front-end {xsp} serves Xsi on {host}:{port}"
+)
+SIMULATOR_EXTENSION_TAKEN = LmsMessage(
+    # [simulator] call-centers / route-points name an extension a user has
+    37408, "Standard", "Simulator: {kind} {extension} not provisioned: the extension is taken"
+)
+SIMULATOR_AGENT_UNKNOWN = LmsMessage(
+    37409,
+    "Standard",
+    "Simulator: agent {agent} of call center {extension} not provisioned: no such user",
+)
+SIMULATOR_LISTENER_FAILED = LmsMessage(
+    # a bug of the simulator: the traceback follows the line, the other listeners still run
+    37410, "Standard", "Simulator: listener {listener!r} failed on {event}"
+)
+SIMULATOR_CHANNEL_ADDED = LmsMessage(
+    37411, "Trace", "Simulator: XSP channel {channel_id} added to channel set {channel_set}"
+)
+SIMULATOR_EVENT_UNACKNOWLEDGED = LmsMessage(
+    37412,
+    "Standard",
+    "Simulator: XSP event {key} never acknowledged after {attempts} attempt(s); dropped",
+)
+SIMULATOR_UNUSABLE_STREAM = LmsMessage(
+    37413, "Standard", "Simulator: XSP front-end {xsp}: unusable byte stream ({error}); closing"
+)
+SIMULATOR_MALFORMED_DOCUMENT = LmsMessage(
+    37414, "Standard", "Simulator: XSP front-end {xsp}: malformed document dropped: {error}"
+)
+SIMULATOR_CONTROL_REQUEST_FAILED = LmsMessage(
+    # a bug of the simulator: the caller gets 500, the traceback follows the line
+    37415, "Standard", "Simulator: control API request {method} {uri} failed"
+)
+SIMULATOR_XSI_NO_HEARTBEAT = LmsMessage(
+    37416,
+    "Standard",
+    "Simulator: XSP front-end {xsp} (Xsi): no heartbeat on channel {channel_id} "
+    "for {timeout} s; stream ended",
+)
+SIMULATOR_CALL_DIALED = LmsMessage(37490, "Debug", "Simulator: {user} dials {address}: call {call}")
+SIMULATOR_EVENT_NO_CHANNEL = LmsMessage(
+    # BroadWorks cannot deliver: the event is lost (the application repairs by refreshing)
+    37491, "Debug", "Simulator: XSP has no channel in channel set {channel_set}; event {key} dropped"
+)
+SIMULATOR_ORPHAN_HUNG_UP = LmsMessage(
+    37492, "Debug", "Simulator: orphaned call {call} hung up (no AS knows it: no event)"
 )
 
 

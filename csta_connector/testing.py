@@ -6,6 +6,7 @@ can reuse them; nothing here runs in production paths.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from zope.interface import implementer
 
-from csta_connector.broadworks import xsi
+from csta_connector.broadworks import requests, stream, xsi, xsp
 from csta_connector.broadworks.client import BroadWorksClient
 from csta_connector.csta import framing, messages as m, xml_codec
 from csta_connector.csta.ber import codec as ber
@@ -493,6 +494,71 @@ class RecordingRouter:
         return True
 
 
+class XspWire:
+    """One CTI connection to the simulator's XSP server (an ``XspServer``) on a
+    StringTransport, as the connector's link sees it: requests out, documents
+    back, each checked by ``validator`` (the tests' bw_validator) if given."""
+
+    def __init__(self, server, validator=None, front_end=0):
+        self.server = server
+        self.validator = validator
+        self.protocol = server.factory(front_end).buildProtocol(None)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+        self._splitter = stream.DocumentSplitter()
+        self._ids = itertools.count(1)
+
+    def documents(self):
+        """Every document written since the last read, as decoded (events not acknowledged)."""
+        data = self.transport.value()
+        self.transport.clear()
+        documents = []
+        for raw in self._splitter.feed(data):
+            if self.validator is not None:
+                assert self.validator(raw) == [], raw
+            documents.append(xsp.decode(raw))
+        return documents
+
+    def read(self):
+        """Every document written since the last read, events acknowledged
+        (and given as their Xsi events)."""
+        documents = []
+        for document in self.documents():
+            if isinstance(document, xsp.Event):
+                event = document.xsi_event()
+                self.protocol.dataReceived(xsp.encode(xsp.EventResponse(document.request_id, event.event_id)))
+                document = event
+            documents.append(document)
+        return documents
+
+    def send(self, cti_request):
+        """Send one request: (its response, the events that followed)."""
+        request_id = str(next(self._ids))
+        self.protocol.dataReceived(
+            xsp.encode(xsp.Request(request_id, "S", cti_request, xsp.credentials_for("admin", "pw")))
+        )
+        documents = self.read()
+        assert isinstance(documents[0], xsp.Response) and documents[0].request_id == request_id, documents
+        return documents[0], documents[1:]
+
+    def ok(self, cti_request):
+        response, events = self.send(cti_request)
+        assert response.status_code == 200, xsp.xsi_values(response.payload)
+        return response, events
+
+    def refused(self, cti_request, status):
+        response, events = self.send(cti_request)
+        assert response.status_code == status, (response.status_code, xsp.xsi_values(response.payload))
+        assert events == []
+        return xsp.xsi_values(response.payload)
+
+    def subscribe(self, target, package, channel_set="cs"):
+        response, events = self.ok(
+            requests.add_user_subscription(target, channel_set, "app", 3600, event_package=package)
+        )
+        return xsp.xsi_values(response.payload)["subscriptionId"], events
+
+
 def snapshot_event(subscription_id, event_id, event_type="CallSubscriptionEvent", seq=1):
     """A CallSubscriptionEvent (or Resync) of a subscription, listing no call."""
     return xsi.SubscriptionEvent(
@@ -893,3 +959,127 @@ CONTACT_CENTRE_SAMPLES = [
         items=(m.SnapshotDeviceItem(connection=QUEUED, local_connection_state="queued"),)
     ),
 ]
+
+
+# --------------------------------------------------------------------------
+# the contact centre end to end (tests/integration/test_contact_centre*.py,
+# test_route_points.py): the embedded simulator and real CSTA clients, on the
+# global reactor
+
+
+#: the CSTA encodings a contact-centre test runs with, and each one's other
+CSTA_ENCODINGS = ["xml", "ber"]
+OTHER_ENCODING = {"xml": "ber", "ber": "xml"}
+#: the peer AS's resync delay of :func:`contact_centre_config`
+CONTACT_CENTRE_RESYNC_DELAY = 0.2
+
+
+def contact_centre_config(connector=None, **simulator):
+    """:func:`free_port_config` (``connector``: its keyword arguments, e.g.
+    ``{"protocols": ("xsi",)}``) with a short wrap-up and no offer delay;
+    ``simulator``: more ``[simulator]`` options."""
+    import dataclasses
+
+    config = free_port_config(resync_delay=CONTACT_CENTRE_RESYNC_DELAY, **(connector or {}))
+    options = {"wrap_up_seconds": 0.4, "offer_seconds": 0.0}
+    options.update(simulator)
+    return dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, **options))
+
+
+@defer.inlineCallbacks
+def start_contact_centre(config):
+    """The started connector of ``config``, its link(s) ready; ``control``: its
+    simulator's control API client; ``documents``: every BroadWorks document
+    the simulator received ("in") or sent ("out"), on its CTI and Xsi
+    front-ends alike, as (direction, bytes)."""
+    from twisted.internet import reactor
+
+    from csta_connector.connector import ConnectorService
+    from csta_connector.simulator.control_client import ControlClient
+
+    service = ConnectorService(config, reactor)
+    service.startService()
+    yield service.started
+    yield service.channel_set.when_ready()
+    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
+    service.documents = []
+
+    def record(direction, data):
+        service.documents.append((direction, data))
+
+    service.simulator.xsp.trace = record
+    if service.simulator.xsi is not None:
+        service.simulator.xsi.trace = record
+    return service
+
+
+def pause(seconds=0.15):
+    """A Deferred that fires after ``seconds`` on the global reactor."""
+    from twisted.internet import reactor, task
+
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+@defer.inlineCallbacks
+def wait_until(value, good, what, timeout=5.0):
+    """``value()`` once ``good(value())``, polling (a state, not an event)."""
+    from twisted.internet import reactor
+
+    deadline = reactor.seconds() + timeout
+    while not good(value()):
+        if reactor.seconds() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        yield pause(0.05)
+    return value()
+
+
+class MonitoringClient:
+    """A real CSTA client (``csta.client``) and its monitors by device."""
+
+    def __init__(self, protocol):
+        self.protocol = protocol
+        self.xrefs = {}
+
+    @defer.inlineCallbacks
+    def monitor(self, *devices):
+        for device in devices:
+            response = yield self.protocol.request(m.MonitorStart(device=device))
+            self.xrefs[device] = response.cross_ref_id
+
+    def request(self, message):
+        return self.protocol.request(message)
+
+    def of(self, device, *types):
+        xref = self.xrefs[device]
+        return [
+            e for e in self.protocol.events.items
+            if e.cross_ref_id == xref and (not types or type(e).__name__ in types)
+        ]
+
+    def names(self, device):
+        return [type(e).__name__ for e in self.of(device)]
+
+    def wait(self, device, *types, count=1, what=None):
+        return self.protocol.events.wait_for(
+            lambda items: len(self.of(device, *types)) >= count, timeout=5,
+            what=what or "%d x %s at %s" % (count, "/".join(types), device),
+        )
+
+    def close(self):
+        self.protocol.transport.loseConnection()
+
+
+@defer.inlineCallbacks
+def monitoring_client(connector, encoding):
+    """A :class:`MonitoringClient` connected to ``connector``'s CSTA port."""
+    from twisted.internet import reactor
+
+    from csta_connector.csta.client import connect
+
+    protocol = yield connect(reactor, "127.0.0.1", connector.csta_port, encoding)
+    return MonitoringClient(protocol)
+
+
+def cleared_lines(lms_lines, device):
+    """(call id, party) of each stuck call cleared at ``device`` (LMS 37205)."""
+    return [(e["call_id"], e["party"]) for e in lms_lines if e["lms_id"] == 37205 and e["device"] == device]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lxml import etree
 from zope.interface import implementer
 
 from csta_connector.broadworks import cti_contact_centre, requests, xsp
+from csta_connector.broadworks.errors import BroadWorksError
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.interfaces import ISubscriptionClient
 
@@ -139,9 +141,22 @@ class BroadWorksClient:
         return self._done(cti_contact_centre.set_agent_state(agent_id, state, unavailable_code))
 
     def get_agent_state(self, agent_id: str):
-        """GetAgentStateRequest; fires with a ``CallCenterSettings``."""
+        """GetAgentStateRequest; fires with a ``CallCenterSettings``. An answer
+        without an ``xsi:CallCenter`` (over Xsi, a 200 whose body is empty or
+        no Xsi document, from a proxy say) fails with a BroadWorksError: it
+        does not say the agent is signed out."""
         d = self.link.request(cti_contact_centre.get_agent_state(agent_id))
-        return d.addCallback(lambda r: cc.parse_call_center(r.payload))
+
+        def read(response):
+            payload = response.payload
+            if payload is None or etree.QName(payload).localname != "CallCenter":
+                raise BroadWorksError("GetAgentStateRequest: the answer carries no xsi:CallCenter")
+            try:
+                return cc.parse_call_center(payload)
+            except ValueError as e:  # xsi.XsiParseError
+                raise BroadWorksError("GetAgentStateRequest: %s" % e) from None
+
+        return d.addCallback(read)
 
     def acd_release_call(self, call_center_id: str, call_id: str):
         """ACDReleaseCallRequest: the queued call leaves the queue, released."""

@@ -63,6 +63,8 @@ PACKAGES = (CALL_CENTER_QUEUE, ROUTE_POINT_QUEUE, CALL_CENTER_AGENT)
 
 #: XSIDataTypes ``AgentState``
 AGENT_STATES = ("Sign-In", "Available", "Unavailable", "Wrap-Up", "Sign-Out")
+#: XSIDataTypes ``AgentUnavailableCode``: a token of 1 to this many characters
+MAX_UNAVAILABLE_CODE = 10
 #: XSIACD ``AgentACDAutomaticState`` (the state after a call's wrap-up)
 AGENT_AUTOMATIC_STATES = ("Available", "Unavailable", "Wrap-Up")
 #: XSIACD ``ACDPriorityType``, highest first

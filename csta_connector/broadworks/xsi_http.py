@@ -20,6 +20,8 @@ specification the capitalized ones; the simulator accepts both)::
     BlindTransferRequest   CTI  .../blindtransfer?address=  Xsi  .../BlindTransfer?address=
     TransmitDTMFRequest    CTI  .../transmitDTMF?PlayDTMF   Xsi  .../TransmitDTMF?playdtmf=
     ConferenceStartRequest CTI  POST .../calls/conference   Xsi  POST .../calls/Conference
+    SetAgentStateRequest,  CTI  .../user/<id>/services/callcenter
+    GetAgentStateRequest   Xsi  .../user/<id>/services/CallCenter (PUT / GET, body xsi:CallCenter)
 
 Two Xsi commands have no CTI request: the channel heartbeat
 (``PUT .../channel/<channelId>/heartbeat``) and the event acknowledgement
@@ -71,7 +73,7 @@ class Route(NamedTuple):
 
 
 _USER_CALLS = XSI_ACTIONS + "/user/{subscriberid}/calls"
-_AGENT = XSI_ACTIONS + "/user/{subscriberid}/services/callcenter"
+_AGENT = XSI_ACTIONS + "/user/{subscriberid}/services/CallCenter"
 _CALL_CENTER_CALLS = XSI_ACTIONS + "/callcenter/{callcenterid}/calls"
 _ROUTE_POINT = XSI_ACTIONS + "/routepoint/{routepointId}"
 _ROUTE_POINT_CALL = _ROUTE_POINT + "/calls/{callId}"
@@ -100,7 +102,8 @@ ROUTES = (
     Route("ConsultativeTransferRequest", "PUT", _USER_CALLS + "/{callid1}/ConsultTransfer/{callid2}"),
     Route("TransmitDTMFRequest", "PUT", _USER_CALLS + "/{callid}/TransmitDTMF", (("playdtmf", "PlayDTMF"),)),
     # the contact centre (CTIAgent, CTIACD, CTIRoutePoint, CTISystem): its
-    # CTI URIs are the Xsi-Actions ones already (cti_contact_centre.py)
+    # CTI URIs are the Xsi-Actions ones already (cti_contact_centre.py), but
+    # for the agent's service, which Xsi-Actions spells CallCenter
     Route("SetAgentStateRequest", "PUT", _AGENT),
     Route("GetAgentStateRequest", "GET", _AGENT),
     Route("GetACDRequest", "GET", _CALL_CENTER_CALLS),

@@ -393,6 +393,12 @@ class ContactCentre:
         if state is None:
             raise CSTARequestError("operation", "invalidAgentState", "requestedAgentState %r" % (requested,))
         code = m.extension_value(request, m.EXT_UNAVAILABLE_CODE) if requested == "notReady" else None
+        if code is not None and not 1 <= len(" ".join(code.split())) <= cc.MAX_UNAVAILABLE_CODE:
+            # XSIDataTypes AgentUnavailableCode: BroadWorks must not get an invalid document
+            raise CSTARequestError(
+                "operation", "invalidParameterValue",
+                "unavailableCode %r: 1 to %d characters" % (code, cc.MAX_UNAVAILABLE_CODE),
+            )
         if request.group:
             agent = self.agent_model.agent(device)
             if agent is not None and self.device_of(request.group) not in agent.joined:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
+from csta_connector import lms
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.simulator.addressing import RouteKind
 from csta_connector.simulator.contact_centre import CallHolder, HeldCall, action, check_destination, provision
@@ -319,10 +320,7 @@ class CallCenters:
             for member in members:
                 user = directory.user_by_address(member)
                 if user is None:
-                    self.log.warn(
-                        "agent {agent} of call center {extension} not provisioned: no such user",
-                        agent=member, extension=extension,
-                    )
+                    lms.emit(self.log, lms.SIMULATOR_AGENT_UNKNOWN, agent=member, extension=extension)
                     continue
                 agent = self.agents.get(user.user_id)
                 if agent is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from csta_connector import lms
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.xsi import Redirect
 from csta_connector.simulator.addressing import OWN_BLOCK, RouteKind, VirtualSubscriber
@@ -93,7 +94,7 @@ def provision(engine, extension, name, kind, log):
         "%s@%s" % (extension, directory.domain), extension, OWN_BLOCK + extension, name, kind
     )
     if not directory.add_virtual(subscriber):
-        log.warn("{kind} {extension} not provisioned: the extension is taken", kind=kind.value, extension=extension)
+        lms.emit(log, lms.SIMULATOR_EXTENSION_TAKEN, kind=kind.value, extension=extension)
         return None
     return subscriber
 

@@ -73,6 +73,7 @@ from __future__ import annotations
 import json
 
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import resource, server
 
 from csta_connector import lms
@@ -159,7 +160,9 @@ class ControlResource(resource.Resource):
             status = e.status_code
             body = {"error": e.summary, "errorCode": e.error_code}
         except Exception:
-            self.log.failure("control API request {uri} failed", uri=request.uri)
+            lms.emit(self.log, lms.SIMULATOR_CONTROL_REQUEST_FAILED, failure=Failure(),
+                     method=request.method.decode("ascii", "replace"),
+                     uri=request.uri.decode("ascii", "replace"))
             status, body = 500, {"error": "internal error"}
         request.setResponseCode(status)
         return json.dumps(body).encode("utf-8") + b"\n"
@@ -274,12 +277,7 @@ class ControlResource(resource.Resource):
 
     def _failover(self, body):
         mode = self._string(body, "mode")
-        self.engine.failover(mode)
-        status = self.engine.status()
-        lms.emit(
-            self.log, lms.SIMULATOR_FAILOVER, mode=mode, active_as=status["active_as"],
-            orphaned=status["orphaned_calls"],
-        )
+        self.engine.failover(mode)  # which logs SIMULATOR_FAILOVER
         if mode == "ungraceful" and self.xsp is not None and self.xsp.drop_channels_on_failover:
             self.xsp.drop_all_channels()
         return 200, self.engine.status()

@@ -71,6 +71,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from csta_connector import lms
 from csta_connector.broadworks import xsi_contact_centre as cc
@@ -217,11 +218,8 @@ class CallEngine:
                     try:
                         fn(notification)
                     except Exception:
-                        self.log.failure(
-                            "listener {listener!r} failed on {event}",
-                            listener=fn,
-                            event=notification.event_type,
-                        )
+                        lms.emit(self.log, lms.SIMULATOR_LISTENER_FAILED, failure=Failure(),
+                                 listener=fn, event=notification.event_type)
         finally:
             self._delivering = False
 
@@ -520,12 +518,8 @@ class CallEngine:
             raise invalid("%s cannot call itself" % user.user_id)
         session = self._new_session()
         half = self._new_half(session, user, None, ORIGINATOR)
-        self.log.debug(
-            "{user} dials {address}: {call}",
-            user=user.user_id,
-            address=address,
-            call=session.ext_tracking_id,
-        )
+        lms.emit(self.log, lms.SIMULATOR_CALL_DIALED, user=user.user_id, address=address,
+                 call=session.ext_tracking_id)
         self._originate(half, route)
         return self._call(half)
 
@@ -1030,12 +1024,8 @@ class CallEngine:
     def failover(self, mode) -> None:
         """Fail the active AS over to its peer: ``graceful`` or ``ungraceful``."""
         self._servers.switch(mode)
-        self.log.info(
-            "AS failover ({mode}): {active} AS active",
-            mode=mode,
-            active=self._servers.active_name,
-        )
         if mode == "graceful":
+            self._failed_over(mode)
             return  # the peer takes the calls over as they are
         resync = self._servers.orphan(self._sessions.values())
         for half in self._halves.values():
@@ -1055,6 +1045,11 @@ class CallEngine:
         if self.contact_centre.resync_unsolicited:
             for holder in holders:
                 self._call_later(self._servers.resync_delay, self._resync_queue, holder)
+        self._failed_over(mode)
+
+    def _failed_over(self, mode):
+        lms.emit(self.log, lms.SIMULATOR_FAILOVER, mode=mode, active_as=self._servers.active_name,
+                 orphaned=len(self._servers.orphan_sessions))
 
     def _resync(self, user):
         calls, conference, hook = self.snapshot(user.user_id)

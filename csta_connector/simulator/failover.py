@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from twisted.logger import Logger
 
+from csta_connector import lms
 from csta_connector.simulator.errors import invalid
 from csta_connector.simulator.sessions import TERMINATOR
 
@@ -97,7 +98,7 @@ class ApplicationServerPair:
 
     def drop(self, session):
         """A phone hung up an orphaned call: no AS knows it, so nothing is sent."""
-        self.log.debug("orphaned call {call} hung up", call=session.ext_tracking_id)
+        lms.emit(self.log, lms.SIMULATOR_ORPHAN_HUNG_UP, call=session.ext_tracking_id)
         self.orphan_sessions.pop(session.ext_tracking_id, None)
         for half in session.halves:
             self.orphan_halves.pop(half.call_id, None)

@@ -38,6 +38,7 @@ from twisted.logger import Logger
 from twisted.web import http, resource, server
 from zope.interface import implementer
 
+from csta_connector import lms
 from csta_connector.broadworks import xsi, xsi_http, xsp
 from csta_connector.simulator.xsp_server import MIN_EXPIRES, CtiRequestHandlers, IChannelConnection
 
@@ -144,8 +145,8 @@ class XsiStream(CtiRequestHandlers):
 
     def _no_heartbeat(self):
         self._heartbeat_timer = None
-        self.log.info(
-            "XSP {xsp} (Xsi): no heartbeat on channel {channel_id} for {timeout} s; stream ended",
+        lms.emit(
+            self.log, lms.SIMULATOR_XSI_NO_HEARTBEAT,
             xsp=self.front_end + 1, channel_id=self.channel.channel_id if self.channel else "?",
             timeout=self.xsi.event_timeout,
         )

@@ -247,11 +247,8 @@ class XspServer:
             connection,
         )
         self.channels[channel.channel_id] = channel
-        self.log.info(
-            "XSP: channel {channel_id} added to set {channel_set}",
-            channel_id=channel.channel_id,
-            channel_set=channel.channel_set_id,
-        )
+        lms.emit(self.log, lms.SIMULATOR_CHANNEL_ADDED, channel_id=channel.channel_id,
+                 channel_set=channel.channel_set_id)
         # events waiting for a channel of this set go out now
         for event_key, entry in list(self._unacked.items()):
             if entry.channel is None and entry.channel_set_id == channel.channel_set_id:
@@ -374,8 +371,7 @@ class XspServer:
                 # the set has no channel at all: BroadWorks cannot deliver, the
                 # event is lost (the application repairs by refreshing)
                 del self._unacked[key]
-                self.log.debug("XSP: no channel in set {set}; event {key} dropped",
-                               set=channel_set_id, key=key)
+                lms.emit(self.log, lms.SIMULATOR_EVENT_NO_CHANNEL, channel_set=channel_set_id, key=key)
                 return
             # channels exist but none delivers now (hanging): retry later
             entry.channel = None
@@ -399,7 +395,7 @@ class XspServer:
             return
         entry.attempts += 1
         if entry.attempts > self.max_attempts:
-            self.log.warn("XSP: event {key} never acknowledged; dropped", key=key)
+            lms.emit(self.log, lms.SIMULATOR_EVENT_UNACKNOWLEDGED, key=key, attempts=self.max_attempts)
             del self._unacked[key]
             return
         self._send(key, entry, exclude=entry.channel)
@@ -795,7 +791,7 @@ class XspServerProtocol(CtiRequestHandlers, Protocol):
         try:
             documents = self._splitter.feed(data)
         except stream.FramingError as e:
-            self.log.error("XSP: unusable byte stream ({error}); closing", error=str(e))
+            lms.emit(self.log, lms.SIMULATOR_UNUSABLE_STREAM, xsp=self.front_end + 1, error=str(e))
             self.transport.abortConnection()
             return
         for document in documents:
@@ -806,7 +802,8 @@ class XspServerProtocol(CtiRequestHandlers, Protocol):
             try:
                 decoded = xsp.decode(document)
             except xsp.XspDecodeError as e:
-                self.log.error("XSP: malformed document dropped: {error}", error=str(e))
+                lms.emit(self.log, lms.SIMULATOR_MALFORMED_DOCUMENT, xsp=self.front_end + 1,
+                         error=str(e))
                 continue
             self._handle(decoded)
 

@@ -17,7 +17,10 @@ from csta_connector.testing import run_cli, spawn_module
 
 
 def spawn(module, *args):
-    return spawn_module(reactor, module, *args)
+    # A monitor ends at its --count; the generous --duration and kill timer
+    # only matter on a loaded machine, where each csta-cli the test runs
+    # meanwhile takes seconds to start.
+    return spawn_module(reactor, module, *args, timeout=60.0)
 
 
 def cli(port, *args):
@@ -36,7 +39,7 @@ def parse_monitor_line(line):
 def test_monitor_prints_the_events_of_a_makecall_answered_and_cleared(embedded_connector):
     port = embedded_connector.csta_port
     monitor = spawn("csta_connector.cli", "--port", str(port), "monitor", "2001", "2002",
-                    "--count", "8", "--duration", "15")
+                    "--count", "8", "--duration", "45")
     yield monitor.err_lines.wait_for(
         lambda lines: any(line.startswith("monitoring 2001 2002") for line in lines), 10, "monitor started"
     )
@@ -103,7 +106,7 @@ def test_agent_state_and_a_monitored_queue(embedded_connector):
     device prints the queue's events (the embedded call center 5001)."""
     port = embedded_connector.csta_port
     monitor = spawn("csta_connector.cli", "--port", str(port), "--encoding", "ber", "monitor", "5001",
-                    "--count", "3", "--duration", "15")
+                    "--count", "3", "--duration", "45")
     yield monitor.err_lines.wait_for(
         lambda lines: any(line.startswith("monitoring 5001") for line in lines), 10, "monitor started"
     )
@@ -132,7 +135,7 @@ def test_route_sends_every_call_to_its_destination_and_prints_each_dialogue(embe
     port = embedded_connector.csta_port
     for encoding, caller in (("xml", "2011"), ("ber", "2012")):
         route = spawn("csta_connector.cli", "--port", str(port), "--encoding", encoding, "route", "6001",
-                      "--to", "2003", "--count", "1", "--duration", "15")
+                      "--to", "2003", "--count", "1", "--duration", "45")
         yield route.err_lines.wait_for(
             lambda lines: any(line.startswith("routeing 6001 to 2003") for line in lines), 10, "route started")
         placed = yield embedded_connector.control.place_call(caller, "6001")

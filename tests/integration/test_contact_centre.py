@@ -8,36 +8,20 @@ import dataclasses
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
 
-from csta_connector.connector import ConnectorService
 from csta_connector.csta import messages as m
-from csta_connector.csta.client import CSTAErrorResponse, connect
-from csta_connector.simulator.control_client import ControlClient
-from csta_connector.testing import free_port_config
-
-ENCODINGS = ["xml", "ber"]
-OTHER = {"xml": "ber", "ber": "xml"}
-RESYNC_DELAY = 0.2
-
-
-def contact_centre_config(connector=None, **simulator):
-    config = free_port_config(resync_delay=RESYNC_DELAY, **(connector or {}))
-    options = {"wrap_up_seconds": 0.4, "offer_seconds": 0.0}
-    options.update(simulator)
-    return dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, **options))
-
-
-@defer.inlineCallbacks
-def start(config):
-    service = ConnectorService(config, reactor)
-    service.startService()
-    yield service.started
-    yield service.channel_set.when_ready()
-    service.control = ControlClient(reactor, "127.0.0.1", service.simulator.control_port)
-    service.documents = []
-    service.simulator.xsp.trace = lambda direction, data: service.documents.append((direction, data))
-    return service
+from csta_connector.csta.client import CSTAErrorResponse
+from csta_connector.testing import (
+    CONTACT_CENTRE_RESYNC_DELAY as RESYNC_DELAY,
+    CSTA_ENCODINGS as ENCODINGS,
+    OTHER_ENCODING as OTHER,
+    cleared_lines,
+    contact_centre_config,
+    monitoring_client as client_of,
+    pause,
+    start_contact_centre as start,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -46,67 +30,6 @@ def connector(bw_validator):
     yield service
     pytest_twisted.blockon(service.stopService())
     assert [(d, data) for d, data in service.documents if bw_validator(data)] == []
-
-
-def pause(seconds=0.15):
-    return task.deferLater(reactor, seconds, lambda: None)
-
-
-class Client:
-    """A CSTA client and its monitors by device."""
-
-    def __init__(self, protocol):
-        self.protocol = protocol
-        self.xrefs = {}
-
-    @defer.inlineCallbacks
-    def monitor(self, *devices):
-        for device in devices:
-            response = yield self.protocol.request(m.MonitorStart(device=device))
-            self.xrefs[device] = response.cross_ref_id
-
-    def request(self, message):
-        return self.protocol.request(message)
-
-    def of(self, device, *types):
-        xref = self.xrefs[device]
-        return [
-            e for e in self.protocol.events.items
-            if e.cross_ref_id == xref and (not types or type(e).__name__ in types)
-        ]
-
-    def names(self, device):
-        return [type(e).__name__ for e in self.of(device)]
-
-    def wait(self, device, *types, count=1, what=None):
-        return self.protocol.events.wait_for(
-            lambda items: len(self.of(device, *types)) >= count, timeout=5,
-            what=what or "%d x %s at %s" % (count, "/".join(types), device),
-        )
-
-    def close(self):
-        self.protocol.transport.loseConnection()
-
-
-@defer.inlineCallbacks
-def client_of(connector, encoding):
-    protocol = yield connect(reactor, "127.0.0.1", connector.csta_port, encoding)
-    return Client(protocol)
-
-
-@defer.inlineCallbacks
-def wait_until(value, good, what, timeout=5.0):
-    """``value()`` once ``good(value())``, polling (a state, not an event)."""
-    deadline = reactor.seconds() + timeout
-    while not good(value()):
-        if reactor.seconds() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        yield pause(0.05)
-    return value()
-
-
-def cleared_lines(lms_lines, device):
-    return [(e["call_id"], e["party"]) for e in lms_lines if e["lms_id"] == 37205 and e["device"] == device]
 
 
 # -- agents ----------------------------------------------------------------------------

@@ -14,14 +14,14 @@ from twisted.internet import defer, reactor
 
 from csta_connector.csta import messages as m
 from csta_connector.csta.client import CSTAErrorResponse
-from tests.integration.test_contact_centre import (
-    ENCODINGS,
-    OTHER,
-    Client,
+from csta_connector.testing import (
+    CSTA_ENCODINGS as ENCODINGS,
+    OTHER_ENCODING as OTHER,
+    MonitoringClient as Client,
     cleared_lines,
     contact_centre_config,
     pause,
-    start,
+    start_contact_centre as start,
     wait_until,
 )
 
@@ -387,7 +387,7 @@ def test_renewal_clears_a_stuck_route_point_call(bw_validator, lms_lines):
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link():
+def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link(bw_validator):
     """The same services with the connector's one link an Xsi link (Xsi-Events
     channel, Xsi-Actions requests): the route point's requests go as their
     Xsi HTTP requests."""
@@ -412,3 +412,5 @@ def test_a_routeing_dialogue_and_a_treatment_over_an_xsi_link():
         router.close()
     finally:
         yield connector.stopService()
+    assert [data for _, data in connector.documents if b"XspXMLInterface" in data] == []  # all of it Xsi
+    assert [(d, data) for d, data in connector.documents if bw_validator(data)] == []

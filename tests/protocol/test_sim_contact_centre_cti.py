@@ -4,75 +4,21 @@ CTIACD, CTIAgent, CTIRoutePoint and CTISystem, their responses and the events
 that follow. Every document the server writes is checked against the schemas."""
 
 import dataclasses
-import itertools
 
 import pytest
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
 
 from csta_connector.broadworks import cti_contact_centre as cti
-from csta_connector.broadworks import requests, stream, xsp
+from csta_connector.broadworks import requests, xsp
 from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.simulator.contact_centre import ContactCentreSettings
 from csta_connector.simulator.engine import CallEngine
 from csta_connector.simulator.xsp_server import XspServer
+from csta_connector.testing import XspWire
 
 SETTINGS = ContactCentreSettings(
     call_centers=(("5001", ("2002", "2003")),), route_points=("6001",), offer_seconds=10.0,
 )
-
-
-class Xsp:
-    """One CTI connection to the simulator's XSP server, as the connector's link sees it."""
-
-    def __init__(self, server, validator):
-        self.server = server
-        self.validator = validator
-        self.protocol = server.factory().buildProtocol(None)
-        self.transport = StringTransport()
-        self.protocol.makeConnection(self.transport)
-        self._splitter = stream.DocumentSplitter()
-        self._ids = itertools.count(1)
-
-    def read(self):
-        """Every document written since the last read (events acknowledged)."""
-        data = self.transport.value()
-        self.transport.clear()
-        documents = []
-        for raw in self._splitter.feed(data):
-            assert self.validator(raw) == [], raw
-            document = xsp.decode(raw)
-            if isinstance(document, xsp.Event):
-                event = document.xsi_event()
-                self.protocol.dataReceived(xsp.encode(xsp.EventResponse(document.request_id, event.event_id)))
-                document = event
-            documents.append(document)
-        return documents
-
-    def send(self, cti_request):
-        """Send one request: (its response, the events that followed)."""
-        request_id = str(next(self._ids))
-        self.protocol.dataReceived(
-            xsp.encode(xsp.Request(request_id, "S", cti_request, xsp.credentials_for("admin", "pw")))
-        )
-        documents = self.read()
-        assert isinstance(documents[0], xsp.Response) and documents[0].request_id == request_id, documents
-        return documents[0], documents[1:]
-
-    def ok(self, cti_request):
-        response, events = self.send(cti_request)
-        assert response.status_code == 200, xsp.xsi_values(response.payload)
-        return response, events
-
-    def refused(self, cti_request, status):
-        response, events = self.send(cti_request)
-        assert response.status_code == status, (response.status_code, xsp.xsi_values(response.payload))
-        assert events == []
-        return xsp.xsi_values(response.payload)
-
-    def subscribe(self, target, package):
-        response, events = self.ok(requests.add_user_subscription(target, "cs", "app", 3600, event_package=package))
-        return xsp.xsi_values(response.payload)["subscriptionId"], events
 
 
 @pytest.fixture
@@ -97,7 +43,7 @@ def engine(clock, settings):
 @pytest.fixture
 def wire(engine, clock, bw_validator):
     server = XspServer(engine, clock)
-    connection = Xsp(server, bw_validator)
+    connection = XspWire(server, bw_validator)
     connection.ok(requests.add_channel("cs", 1, 50, 3600, "app"))
     yield connection
     server.stop()
@@ -296,7 +242,7 @@ def test_application_controller_state(wire, engine, bw_validator):
     assert types(events) == ["RoutePointRecoveredEvent"]
     wire.refused(cti.set_application_controller_state("ctl", "maybe"), 400)
     # "ready" needs a channel: a connection that has none is refused
-    channelless = Xsp(wire.server, bw_validator)
+    channelless = XspWire(wire.server, bw_validator)
     channelless.refused(cti.set_application_controller_state("ctl", "ready"), 409)
 
 

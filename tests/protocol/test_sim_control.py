@@ -15,6 +15,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
+from csta_connector import lms
 from csta_connector.simulator.control import make_control_site
 from csta_connector.simulator.engine import CallEngine
 
@@ -137,7 +138,7 @@ def test_network_party_endpoints(site):
     assert http(site, "POST", "/network/+4930555555/answer")[0] == 404
 
 
-def test_failover_endpoint(site, clock, engine):
+def test_failover_endpoint(site, clock, engine, lms_lines):
     """POST /failover flips the AS; ungraceful orphans the calls, the peer AS
     resyncs the answering user, and a phone release of an orphan still works
     (silently)."""
@@ -157,6 +158,9 @@ def test_failover_endpoint(site, clock, engine):
     assert http(site, "POST", "/users/2002/release")[0] == 200
     assert http(site, "GET", "/status")[2]["orphaned_calls"] == 0
     assert http(site, "POST", "/failover", {"mode": "graceful"})[2]["active_as"] == "primary"
+    assert [(e["mode"], e["active_as"], e["orphaned"]) for e in lms_lines
+            if lms.is_message(e, lms.SIMULATOR_FAILOVER)] == [("ungraceful", "secondary", 1),
+                                                             ("graceful", "primary", 0)]
     clock.advance(1.0)  # the engine's resync_delay
     assert [(n.user_id, n.event_type, n.calls) for n in notifications] == [
         ("2002@example.com", "CallSubscriptionEvent", ())
@@ -205,8 +209,9 @@ def test_method_not_allowed_names_allowed_methods(site):
     assert b"\r\nallow: post\r\n" in head.lower()
 
 
-def test_engine_bug_is_a_plain_500(site, engine, monkeypatch):
-    """An unexpected exception is logged and answered 500 without details."""
+def test_engine_bug_is_a_plain_500(site, engine, monkeypatch, lms_lines):
+    """An unexpected exception is logged (37415, with its traceback) and
+    answered 500 without details."""
 
     def broken():
         raise RuntimeError("secret detail")
@@ -214,6 +219,10 @@ def test_engine_bug_is_a_plain_500(site, engine, monkeypatch):
     monkeypatch.setattr(engine, "status", broken)
     status, _, body = http(site, "GET", "/status")
     assert (status, body) == (500, {"error": "internal error"})
+    (line,) = [e for e in lms_lines if lms.is_message(e, lms.SIMULATOR_CONTROL_REQUEST_FAILED)]
+    first, *traceback = lms.render_line(line).split("\n")
+    assert first.endswith(" Std 37415 Simulator: control API request GET /status failed")
+    assert traceback[-1] == "builtins.RuntimeError: secret detail"
 
 
 @pytest_twisted.inlineCallbacks

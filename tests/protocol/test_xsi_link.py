@@ -20,6 +20,7 @@ from zope.interface.verify import verifyObject
 
 from csta_connector import lms
 from csta_connector.broadworks import eventreader, requests, xsi, xsi_http, xsp
+from csta_connector.broadworks import xsi_contact_centre as cc
 from csta_connector.broadworks.errors import BroadWorksRequestError, BroadWorksTimeout, LinkLost
 from csta_connector.broadworks.link import LinkSettings
 from csta_connector.broadworks.xsi_link import (
@@ -56,7 +57,7 @@ class Seen:
 
 class ScriptedXsp(resource.Resource):
     """An XSP that records every request and answers as scripted (by route
-    name: ``(status, reason, payload)`` or HANG; 200 with no body when
+    name: ``(status, reason, payload element or body bytes)`` or HANG; 200 with no body when
     unscripted). The channel POST is held open: the test writes its stream."""
 
     isLeaf = True
@@ -81,6 +82,8 @@ class ScriptedXsp(resource.Resource):
             return server.NOT_DONE_YET
         status, reason, payload = answer if answer is not None else (200, "OK", None)
         request.setResponseCode(status, reason.encode())
+        if isinstance(payload, bytes):  # a body as it is
+            return payload
         return xsi_http.document(payload) if payload is not None else b""
 
     def of(self, name):
@@ -583,6 +586,89 @@ def test_http_errors_are_the_request_errors_of_the_cti_link(status, reason, payl
 def _flushed(wire, d):
     wire.flush()
     return d
+
+
+# -- the contact centre's requests ---------------------------------------------------
+
+AGENT = "2002@example.com"
+QUEUE = "5001@example.com"
+
+
+def _client(link):
+    from csta_connector.broadworks.client import BroadWorksClient
+
+    return BroadWorksClient(link, "cs1", "app", default_domain="example.com")
+
+
+def test_the_agent_and_queue_requests_go_as_xsi_actions_and_the_agent_state_reads_back(bw_validator):
+    wire = XsiWire()
+    client = _client(wire.open())
+    _result(_flushed(wire, client.set_agent_state(AGENT, "Unavailable", "LUNCH")))
+    wire.xsp.script["GetAgentStateRequest"] = (200, "OK", cc.call_center_element(cc.CallCenterSettings(
+        "Available", None, (cc.CallCenterDetails(QUEUE, True, extension="5001"),))))
+    settings_ = _result(_flushed(wire, client.get_agent_state(AGENT)))
+    assert (settings_.agent_acd_state, settings_.call_centers) == (
+        "Available", (cc.CallCenterDetails(QUEUE, True, extension="5001"),))
+    _result(_flushed(wire, client.acd_blind_transfer(QUEUE, "callhalf-9:0", "+15550002003")))
+    _result(_flushed(wire, client.acd_release_call(QUEUE, "callhalf-9:0")))
+    seen = [s for s in wire.xsp.seen if s.name not in (xsi_http.ADD_CHANNEL, xsi_http.EVENT_RESPONSE)]
+    actions = xsi_http.XSI_ACTIONS
+    assert [(s.name, s.method, s.target) for s in seen] == [
+        ("SetAgentStateRequest", "PUT", actions + "/user/2002@example.com/services/CallCenter"),
+        ("GetAgentStateRequest", "GET", actions + "/user/2002@example.com/services/CallCenter"),
+        ("ACDBlindTransferRequest", "PUT",
+         actions + "/callcenter/5001@example.com/calls/callhalf-9:0/blindtransfer?phoneno=%2B15550002003"),
+        ("ACDReleaseCallRequest", "DELETE", actions + "/callcenter/5001@example.com/calls/callhalf-9:0"),
+    ]
+    assert seen[0].values == {"agentACDState": "Unavailable", "agentUnavailableCode": "LUNCH"}
+    assert bw_validator(seen[0].body) == []
+    assert [s.body for s in seen[1:]] == [b"", b"", b""]
+    wire.finish()
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>gateway</body></html>",
+                                  xsi_http.document(xsp.xsi_element("Subscription", ("subscriptionId", "s")))])
+def test_an_agent_state_answer_without_a_call_center_document_is_an_error_not_signed_out(body):
+    from csta_connector.broadworks.errors import BroadWorksError
+
+    wire = XsiWire()
+    client = _client(wire.open())
+    wire.xsp.script["GetAgentStateRequest"] = (200, "OK", body)
+    failure = _failure(_flushed(wire, client.get_agent_state(AGENT)))
+    assert failure.check(BroadWorksError) and "xsi:CallCenter" in failure.getErrorMessage()
+    with pytest.raises(CSTARequestError) as mapped:
+        broadworks_error_to_csta(failure, "device")
+    assert (mapped.value.error.category, mapped.value.error.value) == ("systemResourceAvailability", "generic")
+    wire.finish()
+
+
+@pytest.mark.parametrize(
+    "request_name, call, about, status, csta_value",
+    [
+        ("SetAgentStateRequest", lambda c: c.set_agent_state(AGENT, "Available"), "device", 404, "invalidDeviceID"),
+        ("SetAgentStateRequest", lambda c: c.set_agent_state(AGENT, "Available"), "device", 400,
+         "invalidConnectionState"),
+        ("GetAgentStateRequest", lambda c: c.get_agent_state(AGENT), "device", 403,
+         "privilegeViolationSpecifiedDevice"),
+        ("ACDBlindTransferRequest", lambda c: c.acd_blind_transfer(QUEUE, "c1", "9999"), "destination", 404,
+         "invalidDestination"),
+        ("ACDReleaseCallRequest", lambda c: c.acd_release_call(QUEUE, "c1"), "connection", 404,
+         "invalidConnectionID"),
+        ("ACDReleaseCallRequest", lambda c: c.acd_release_call(QUEUE, "c1"), "connection", 409, "resourceBusy"),
+    ],
+)
+def test_contact_centre_http_errors_are_the_csta_errors_of_the_cti_link(request_name, call, about, status, csta_value):
+    wire = XsiWire()
+    client = _client(wire.open())
+    wire.xsp.script[request_name] = (status, "Refused", xsp.error_info(110001, "refused"))
+    failure = _failure(_flushed(wire, call(client)))
+    assert failure.check(BroadWorksRequestError)
+    assert (failure.value.request_name, failure.value.status_code, failure.value.error_code) == (
+        request_name, status, 110001)
+    with pytest.raises(CSTARequestError) as mapped:
+        broadworks_error_to_csta(failure, about)
+    assert mapped.value.error.value == csta_value
+    wire.finish()
 
 
 def test_a_request_times_out_on_the_clock_and_its_connection_is_dropped(lms_ids):

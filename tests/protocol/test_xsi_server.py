@@ -12,6 +12,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface.verify import verifyObject
 
+from csta_connector import lms
 from csta_connector.broadworks import requests, stream, xsi, xsi_http, xsp
 from csta_connector.simulator.engine import CallEngine
 from csta_connector.simulator.xsi_server import XsiServer, XsiStream
@@ -70,9 +71,9 @@ def _chunks(data):
 
 
 class Simulator:
-    def __init__(self, **xsi_options):
+    def __init__(self, contact_centre=None, **xsi_options):
         self.clock = Clock()
-        self.engine = CallEngine(self.clock, users=10, resync_delay=0.5)
+        self.engine = CallEngine(self.clock, users=10, resync_delay=0.5, contact_centre=contact_centre)
         self.xsp = XspServer(self.engine, self.clock, ack_timeout=5)
         xsi_options.setdefault("passwords", {"admin": "secret"})
         self.xsi = XsiServer(self.xsp, self.clock, **xsi_options)
@@ -206,7 +207,7 @@ def test_a_heartbeat_for_a_channel_this_front_end_does_not_hold_is_404(sim, bw_v
     assert channel.read() == []
 
 
-def test_without_heartbeats_the_stream_ends_after_the_event_timeout():
+def test_without_heartbeats_the_stream_ends_after_the_event_timeout(lms_lines):
     sim = Simulator(event_timeout=30)
     channel = sim.open_channel()
     sim.clock.advance(20)
@@ -216,6 +217,8 @@ def test_without_heartbeats_the_stream_ends_after_the_event_timeout():
     sim.clock.advance(1)
     channel.read()
     assert channel.ended and channel.channel_id not in sim.xsp.channels
+    assert [(e["xsp"], e["channel_id"], e["timeout"]) for e in lms_lines
+            if lms.is_message(e, lms.SIMULATOR_XSI_NO_HEARTBEAT)] == [(2, channel.channel_id, 30)]
     sim.stop()
     assert sim.clock.getDelayedCalls() == []
 
@@ -379,6 +382,88 @@ def test_refusals_are_the_same_on_both_front_ends(sim):
         cti_answer = _cti_answer(sim, cti)
         assert cti_answer[0] >= 400, cti.name
         assert _xsi_answer(sim, cti) == cti_answer, cti.name
+
+
+# -- the contact centre through Xsi-Actions ------------------------------------------
+
+QUEUE = "5001@example.com"
+AGENT = "2002@example.com"
+
+
+@pytest.fixture
+def contact_centre():
+    from csta_connector.simulator.contact_centre import ContactCentreSettings
+
+    s = Simulator(ContactCentreSettings(call_centers=(("5001", ("2002", "2003")),), offer_seconds=10.0))
+    yield s
+    s.stop()
+    assert s.clock.getDelayedCalls() == []
+
+
+def _subscribe_to(sim, target, package):
+    request = xsi_http.http_request(requests.add_user_subscription(target, "cs1", "app", 3600, event_package=package))
+    status, _, _, _, _ = sim.request(request.method, request.target, request.body)
+    assert status == 200
+
+
+def _xsi(sim, cti):
+    """(status, the answer's root or None) of one request over Xsi."""
+    request = xsi_http.http_request(cti)
+    status, _, _, chunks, _ = sim.request(request.method, request.target, request.body or b"")
+    return status, xsp.parse_document(chunks[0]) if chunks else None
+
+
+def test_agent_state_and_queued_calls_through_xsi_actions(contact_centre, bw_validator):
+    from csta_connector.broadworks import cti_contact_centre as cti, xsi_contact_centre as cc
+
+    sim = contact_centre
+    channel = sim.open_channel()
+    _subscribe_to(sim, AGENT, cc.CALL_CENTER_AGENT)
+    _subscribe_to(sim, QUEUE, cc.CALL_CENTER_QUEUE)
+    assert [e.event_type for e in channel.events()] == ["AgentSubscriptionEvent", "ACDSubscriptionEvent"]
+
+    assert _xsi(sim, cti.set_agent_state(AGENT, "Unavailable", "LUNCH")) == (200, None)
+    (changed,) = channel.events()
+    assert (changed.event_type, changed.event_data.state_info.state, changed.event_data.state_info.unavailable_code) == (
+        "AgentStateEvent", "Unavailable", "LUNCH")
+    status, root = _xsi(sim, cti.get_agent_state(AGENT))
+    settings_ = cc.parse_call_center(root)
+    assert (status, settings_.agent_acd_state, settings_.agent_unavailable_code) == (200, "Unavailable", "LUNCH")
+    assert [d.service_user_id for d in settings_.call_centers] == [QUEUE]
+
+    sim.engine.dial(USER, "5001")
+    sim.engine.dial("2004@example.com", "5001")
+    added = [e for e in channel.events() if e.event_type == "ACDCallAddedEvent"]
+    assert len(added) == 2
+    entries = [e.event_data.entry.call_id for e in added]
+    status, root = _xsi(sim, cti.get_acd(QUEUE))
+    assert status == 200 and [e.call_id for e in cc.parse_queue(root)] == entries
+    assert _xsi(sim, cti.acd_blind_transfer(QUEUE, entries[0], "2003")) == (200, None)
+    assert _xsi(sim, cti.acd_release_call(QUEUE, entries[1])) == (200, None)
+    queue_events = [e.event_type for e in channel.events() if e.target_id == QUEUE]
+    assert queue_events == ["ACDCallTransferredEvent", "ACDCallReleasedEvent"]
+    assert sim.engine.call_centers.center("5001").entries() == ()
+    _validate_all(sim, bw_validator)
+
+
+def test_contact_centre_refusals_are_the_same_on_both_front_ends(contact_centre):
+    from csta_connector.broadworks import cti_contact_centre as cti
+
+    sim = contact_centre
+    sim.open_channel()
+    refused = [
+        cti.set_agent_state("2009@example.com", "Available"),  # no agent
+        cti.get_agent_state("2009@example.com"),
+        cti.set_agent_state(AGENT, "Available", "X" * 11),
+        cti.acd_release_call(QUEUE, "callhalf-999:0"),
+        cti.acd_blind_transfer(QUEUE, "callhalf-999:0", "2003"),
+        cti.acd_release_call("9999@example.com", "c"),  # no call center
+        cti.get_acd("9999@example.com"),
+    ]
+    for request in refused:
+        cti_answer = _cti_answer(sim, request)
+        assert cti_answer[0] >= 400, request.name
+        assert _xsi_answer(sim, request) == cti_answer, request.name
 
 
 def test_after_an_ungraceful_failover_orphaned_calls_refuse_alike(sim):

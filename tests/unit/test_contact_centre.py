@@ -292,10 +292,19 @@ def test_set_agent_state_refusals():
         (m.SetAgentState(device="2002", requested_agent_state="ready", agent_id="2009"), "invalidAgentIdentifier"),
         (m.SetAgentState(device="2002", requested_agent_state="ready", group="5002"), "invalidAgentGroup"),
         (m.SetAgentState(device="5001", requested_agent_state="ready"), "requestIncompatibleWithObject"),
+        # XSIDataTypes AgentUnavailableCode: 1 to 10 characters, or the document would not validate
+        (m.SetAgentState(device="2002", requested_agent_state="notReady",
+                         extensions=m.make_extensions(unavailableCode="X" * 11)), "invalidParameterValue"),
+        (m.SetAgentState(device="2002", requested_agent_state="notReady",
+                         extensions=m.make_extensions(unavailableCode="  ")), "invalidParameterValue"),
     ):
         with pytest.raises(CSTARequestError) as info:
             s.core.handle(a, request)
         assert info.value.error.value == value
+    assert s.client.names()[-1] == ("set_agent_state", (AGENT, "Available", None))  # none of them asked
+    s.handle(a, m.SetAgentState(device="2002", requested_agent_state="notReady",
+                                extensions=m.make_extensions(unavailableCode="X" * 10)))
+    assert s.client.names()[-1] == ("set_agent_state", (AGENT, "Unavailable", "X" * 10))
     results = s.handle(a, m.SetAgentState(device="2002", requested_agent_state="ready", agent_id=AGENT, group="5001"))
     s.refuse("set_agent_state", 400)
     assert results[0].value.error.category == "stateIncompatibility"

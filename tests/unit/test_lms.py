@@ -213,36 +213,90 @@ def test_per_event_lines_are_wanted_only_when_some_output_writes_them():
     assert all(lms.EVERY_LEVEL.wants(message) for message in lms.CATALOG.values())
 
 
-def _non_lms_log_calls(path):
-    """(line, call) of every ``<...>.log.<level>(...)`` / ``log.<level>(...)``
-    call in a module: a line that would be written with id 0."""
+# What writes a line without a catalog id: a logger's own methods, and the two
+# other logging systems.
+_LOGGER_METHODS = frozenset({"debug", "info", "warn", "warning", "error", "critical", "failure",
+                             "exception", "msg", "err", "emit"})
+
+
+def _is_logger(owner):
+    """Whether the expression ``owner`` names a logger: ``log``, ``self._log``,
+    ``self.link_logger``, ``Logger()`` ... (not ``self.catalog``)."""
     import ast
 
-    levels = {"debug", "info", "warn", "error", "critical", "failure", "msg", "err"}
+    if isinstance(owner, ast.Call):
+        func = owner.func
+        return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "Logger"
+    name = (owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")).lower()
+    return name.strip("_") in ("log", "logger") or name.endswith(("_log", "_logger"))
+
+
+def _non_lms_log_calls(source):
+    """(line, code) of every place in a module's ``source`` that would write a
+    line with id 0: a logger's method called or passed on (``log.info(...)``,
+    ``d.addErrback(self.log.failure)``, a raw ``log.emit``), or the stdlib
+    ``logging`` / legacy ``twisted.python.log`` imported."""
+    import ast
+
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            bad = node.attr in _LOGGER_METHODS and _is_logger(node.value)
+        elif isinstance(node, ast.Import):
+            bad = any(alias.name.split(".")[0] == "logging" or alias.name == "twisted.python.log"
+                      for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            bad = (module.split(".")[0] == "logging" or module == "twisted.python.log"
+                   or (module == "twisted.python" and any(a.name == "log" for a in node.names)))
+        else:
             continue
-        if node.func.attr not in levels:
-            continue
-        owner = node.func.value
-        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-        if name in ("log", "logger", "_log"):
+        if bad:
             found.append((node.lineno, ast.unparse(node)[:60]))
     return found
 
 
+def test_the_scan_finds_lines_without_an_id_and_only_those():
+    source = """
+import logging
+from twisted.python import log as legacy
+from twisted.logger import Logger
+from csta_connector import lms
+log = Logger()
+
+class C:
+    _log = Logger()
+    link_logger = Logger()
+
+    def f(self, d):
+        log.info("a {x}", x=1)
+        self._log.warn("b")
+        self.link_logger.debug("c")
+        Logger().error("d")
+        d.addErrback(self.log.failure, "e")
+        self.log.emit(None, "f")
+        lms.emit(self.log, lms.LINK_LOST, link="l")
+        self.catalog.info("not a logger")
+        self.emit("CallReleasedEvent", record)
+"""
+    found = _non_lms_log_calls(source)
+    assert [line for line, _ in found] == [2, 3, 13, 14, 15, 16, 17, 18], found
+
+
 def test_every_line_of_the_connector_has_a_catalog_id():
-    # lms.emit everywhere; id 0 is left to what Twisted itself logs. (The
-    # simulator's own lines, csta_connector/simulator/, wait for ids of
-    # the 374xx range.)
+    # lms.emit everywhere, the BroadWorks simulator included; id 0 is left to
+    # what Twisted itself logs. lms.py is where lms.emit hands the line to the
+    # logger (logger.emit), so it alone is not scanned.
     package = Path(__file__).resolve().parents[2] / "csta_connector"
     offenders = {}
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
-        if relative.startswith("simulator/") or relative in ("lms.py", "testing.py"):
+        if relative == "lms.py":
             continue
-        calls = _non_lms_log_calls(path)
+        calls = _non_lms_log_calls(path.read_text(encoding="utf-8"))
         if calls:
             offenders[relative] = calls
     assert offenders == {}
+    # ... and the scan would see it there
+    assert [code for _, code in _non_lms_log_calls((package / "lms.py").read_text(encoding="utf-8"))] \
+        == ["logger.emit"]

@@ -4,7 +4,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from csta_connector.broadworks import requests, xsi, xsi_http, xsp
+from csta_connector.broadworks import cti_contact_centre, requests, xsi, xsi_http, xsp
 
 USER = "2001@example.com"
 
@@ -40,6 +40,15 @@ EXPECTED = [
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/callhalf-1:0/TransmitDTMF?playdtmf=12%23%2A"),
     (requests.conference_start(USER, ["callhalf-1:0", "callhalf-2:0"]), "POST",
      "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/calls/Conference"),
+    (cti_contact_centre.set_agent_state(USER, "Unavailable", "BREAK"), "PUT",
+     "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/services/CallCenter"),
+    (cti_contact_centre.get_agent_state(USER), "GET",
+     "/com.broadsoft.xsi-actions/v2.0/user/2001@example.com/services/CallCenter"),
+    (cti_contact_centre.acd_blind_transfer("5001@example.com", "callhalf-9:0", "+15550002003"), "PUT",
+     "/com.broadsoft.xsi-actions/v2.0/callcenter/5001@example.com/calls/callhalf-9:0/blindtransfer"
+     "?phoneno=%2B15550002003"),
+    (cti_contact_centre.acd_release_call("5001@example.com", "callhalf-9:0"), "DELETE",
+     "/com.broadsoft.xsi-actions/v2.0/callcenter/5001@example.com/calls/callhalf-9:0"),
 ]
 
 
@@ -67,7 +76,8 @@ def test_the_contact_centre_requests_go_as_their_xsi_actions_and_come_back(cti):
     (a ``+`` in a query value percent-encoded), and the simulator's Xsi
     front-end reads them back to the same request."""
     request = xsi_http.http_request(cti)
-    assert (request.method, request.target.partition("?")[0]) == (cti.method, cti.uri.partition("?")[0])
+    assert (request.method, request.target.partition("?")[0].lower()) == (
+        cti.method, cti.uri.partition("?")[0].lower())
     path, _, query = request.target.partition("?")
     route, params = xsi_http.match(request.method, [unquote(s) for s in path.split("/")[1:]])
     back = xsi_http.cti_request(route, params, path, query, None)
@@ -113,6 +123,9 @@ def test_cti_spellings_of_the_actions_are_understood_too():
         segments = "com.broadsoft.xsi-actions/v2.0/user/u/calls/c/{}".format(suffix).split("/")
         route, params = xsi_http.match("PUT", segments)
         assert route.name == name and params == {"subscriberid": "u", "callid": "c"}
+    for method, name in (("PUT", "SetAgentStateRequest"), ("GET", "GetAgentStateRequest")):
+        route, params = xsi_http.match(method, "com.broadsoft.xsi-actions/v2.0/user/u/services/callcenter".split("/"))
+        assert route.name == name and params == {"subscriberid": "u"}
 
 
 def test_a_literal_segment_wins_over_a_placeholder():
