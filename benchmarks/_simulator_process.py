@@ -72,7 +72,7 @@ def main(argv=None):
 
         @defer.inlineCallbacks
         def acd(calls, backlog, batch=20):
-            from benchmarks.contact_centre import FIRST_QUEUE
+            from benchmarks.contact_centre import distribute_one
 
             centers = engine.call_centers.centers
             callers = ["%d@example.com" % (FIRST + queues * agents_per_queue + q) for q in range(queues)]
@@ -84,11 +84,7 @@ def main(argv=None):
                     yield task.deferLater(reactor, 0.001, lambda: None)
                     continue
                 for _ in range(min(batch, calls - done)):
-                    q = done % queues
-                    call = engine.dial(callers[q], str(FIRST_QUEUE + q))
-                    record = next(r for r in centers[q].calls if r.ext_tracking_id == call.ext_tracking_id)
-                    engine.answer(record.offer.user.user_id)
-                    engine.release(callers[q])
+                    distribute_one(engine, centers, callers, done % queues)
                     done += 1
                 yield task.deferLater(reactor, 0, lambda: None)
             while service.xsp.unacknowledged:

@@ -230,11 +230,7 @@ def drive(reactor, simulator, callers, queues, calls, backlog, batch, watch=None
                 continue
             start = clock()
             for _ in range(min(batch, calls - done)):
-                q = done % queues
-                call = engine.dial(callers[q], str(FIRST_QUEUE + q))
-                record = next(r for r in centers[q].calls if r.ext_tracking_id == call.ext_tracking_id)
-                engine.answer(record.offer.user.user_id)
-                engine.release(callers[q])
+                distribute_one(engine, centers, callers, done % queues)
                 done += 1
             if watch is not None:
                 watch.total += clock() - start
@@ -244,9 +240,18 @@ def drive(reactor, simulator, callers, queues, calls, backlog, batch, watch=None
     return main()
 
 
+def distribute_one(engine, centers, callers, q):
+    """Caller ``q`` dials queue ``q``; the agent it is offered to answers; the caller releases."""
+    call = engine.dial(callers[q], str(FIRST_QUEUE + q))
+    record = next(r for r in centers[q].calls if r.ext_tracking_id == call.ext_tracking_id)
+    engine.answer(record.offer.user.user_id)
+    engine.release(callers[q])
+
+
 def settle(reactor, simulator, core, counter=None, out_before=0, timeout=120):
-    """Until the connector has acknowledged every event the simulator sent,
-    nothing moves any more, and the client has every frame written to it."""
+    """Until the connector has acknowledged every event the simulator sent
+    (``simulator``: None when it is in another process), nothing moves any
+    more, and the client has every frame written to it."""
     from twisted.internet import defer, task
 
     @defer.inlineCallbacks
@@ -256,7 +261,8 @@ def settle(reactor, simulator, core, counter=None, out_before=0, timeout=120):
         while quiet < 5:
             state = (core.counts.events_in, core.counts.events_out)
             frames_in = counter is None or counter.frames >= core.counts.events_out - out_before
-            settled = simulator.xsp.unacknowledged == 0 and frames_in and state == last
+            acknowledged = simulator is None or simulator.xsp.unacknowledged == 0
+            settled = acknowledged and frames_in and state == last
             quiet = quiet + 1 if settled else 0
             last = state
             if time.perf_counter() > deadline:
@@ -287,13 +293,10 @@ def measure_separate(reactor, queues, agents_per_queue, calls, warmup_calls, bac
     """The distribution with the simulator in a child process (``_simulator_process``
     with call centers, its ``acd`` command) and a production-configured connector."""
     import json
-    import os
-    import subprocess
-    import sys
 
     from twisted.internet import defer, threads
 
-    from benchmarks.event_path_separate import ROOT, connector_config
+    from benchmarks.event_path_separate import connector_config, start_simulator, stop_simulator
     from csta_connector.connector import ConnectorService
 
     agents = queues * agents_per_queue
@@ -303,13 +306,7 @@ def measure_separate(reactor, queues, agents_per_queue, calls, warmup_calls, bac
 
     @defer.inlineCallbacks
     def main():
-        env = dict(os.environ)
-        env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        simulator = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._simulator_process", str(agents + queues), str(queues),
-             str(agents_per_queue)],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-        )
+        simulator = start_simulator(agents + queues, queues, agents_per_queue)
         service = None
         try:
             ports = json.loads((yield threads.deferToThread(simulator.stdout.readline)))
@@ -337,14 +334,14 @@ def measure_separate(reactor, queues, agents_per_queue, calls, warmup_calls, bac
             counter = h.FrameCounter(client)
             out_before = core.counts.events_out
             yield acd(warmup_calls)
-            yield settle_frames(reactor, core, counter, out_before)
+            yield settle(reactor, None, core, counter, out_before)
             counter.frames, counter.first, counter.last = 0, None, None
             in_before, out_before = core.counts.events_in, core.counts.events_out
             gc.collect()
             cpu = time.process_time()
             t0 = time.perf_counter()
             yield acd(calls)
-            yield settle_frames(reactor, core, counter, out_before)
+            yield settle(reactor, None, core, counter, out_before)
             cpu = time.process_time() - cpu
             elapsed = counter.last - t0
             counter.restore()
@@ -361,32 +358,7 @@ def measure_separate(reactor, queues, agents_per_queue, calls, warmup_calls, bac
                 "connector_us_per_bw_event": 1e6 * cpu / max(1, bw),
             }
         finally:
-            if service is not None:
-                yield service.stopService()
-            simulator.stdin.write("quit\n")
-            simulator.stdin.flush()
-            yield threads.deferToThread(simulator.wait, 10)
-
-    return main()
-
-
-def settle_frames(reactor, core, counter, out_before, timeout=120):
-    """Until the client has every frame the connector wrote since ``out_before``
-    and nothing moves any more."""
-    from twisted.internet import defer, task
-
-    @defer.inlineCallbacks
-    def main():
-        deadline = time.perf_counter() + timeout
-        quiet, last = 0, None
-        while quiet < 5:
-            state = (core.counts.events_in, core.counts.events_out, counter.frames)
-            settled = counter.frames >= core.counts.events_out - out_before and state == last
-            quiet = quiet + 1 if settled else 0
-            last = state
-            if time.perf_counter() > deadline:
-                raise RuntimeError("the contact centre run did not settle")
-            yield task.deferLater(reactor, 0.01, lambda: None)
+            yield stop_simulator(simulator, service)
 
     return main()
 

@@ -83,12 +83,7 @@ def measure(reactor, encoding, pairs, calls, warmup_calls, repeats, protocol="ct
 
     @defer.inlineCallbacks
     def main():
-        env = dict(os.environ)
-        env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        simulator = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._simulator_process", str(2 * pairs)],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-        )
+        simulator = start_simulator(2 * pairs)
         service = None
         try:
             ports = json.loads((yield threads.deferToThread(simulator.stdout.readline)))
@@ -130,10 +125,32 @@ def measure(reactor, encoding, pairs, calls, warmup_calls, repeats, protocol="ct
             median = runs[len(runs) // 2]
             return dict(median, runs=runs)
         finally:
-            if service is not None:
-                yield service.stopService()
-            simulator.stdin.write("quit\n")
-            simulator.stdin.flush()
-            yield threads.deferToThread(simulator.wait, 10)
+            yield stop_simulator(simulator, service)
+
+    return main()
+
+
+def start_simulator(*argv):
+    """The child process ``_simulator_process`` with ``argv`` (its users, and
+    call centers); it prints its ports on its first line."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._simulator_process", *map(str, argv)],
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+    )
+
+
+def stop_simulator(simulator, service=None):
+    """Stop the connector ``service`` (if started), then the child; a Deferred."""
+    from twisted.internet import defer, threads
+
+    @defer.inlineCallbacks
+    def main():
+        if service is not None:
+            yield service.stopService()
+        simulator.stdin.write("quit\n")
+        simulator.stdin.flush()
+        yield threads.deferToThread(simulator.wait, 10)
 
     return main()
