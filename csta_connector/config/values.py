@@ -83,6 +83,10 @@ class ContactCentreSection:
     admit_calls: bool
 
 
+#: the simulator's users are 2001, 2002, ... (simulator/addressing.py Directory)
+FIRST_USER_EXTENSION = 2001
+
+
 @dataclass(frozen=True)
 class SimulatorSection:
     enabled: bool
@@ -116,6 +120,17 @@ class SimulatorSection:
     route_point_admission: bool
     treatment_seconds: float
     queue_resync_unsolicited: bool
+
+    def is_user_extension(self, extension: str) -> bool:
+        return extension.isdigit() and 0 <= int(extension) - FIRST_USER_EXTENSION < self.users
+
+    def provisioned_call_centers(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The call centers the simulator provisions: not those whose
+        extension a user already has (``users = 10000`` covers 5001)."""
+        return tuple(center for center in self.call_centers if not self.is_user_extension(center[0]))
+
+    def provisioned_route_points(self) -> tuple[str, ...]:
+        return tuple(point for point in self.route_points if not self.is_user_extension(point))
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,11 @@ class DeviceTypes:
         queues, points, agents = section.acd_queues, section.route_points, section.agents
         simulator = config.simulator
         if simulator.enabled:
-            queues = queues or tuple(center for center, _ in simulator.call_centers)
-            points = points or simulator.route_points
+            centers = simulator.provisioned_call_centers()
+            queues = queues or tuple(center for center, _ in centers)
+            points = points or simulator.provisioned_route_points()
             if agents == ("*",):
-                agents = tuple(sorted({a for _, members in simulator.call_centers for a in members}))
+                agents = tuple(sorted({a for _, members in centers for a in members}))
         return cls(queues, points, agents)
 
     def kind_of(self, device: str) -> DeviceKind:

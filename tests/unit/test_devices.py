@@ -36,6 +36,18 @@ def test_the_embedded_simulator_fills_in_what_is_not_given():
     assert types.is_acd("7000") and not types.is_acd("5001") and not types.may_be_agent("2001")
 
 
+def test_a_call_center_or_route_point_whose_extension_a_user_has_is_a_user():
+    # the simulator then provisions neither (LMS 37408): 5001 and 6001 are users
+    config = default_config()
+    config = dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, users=4000))
+    types = DeviceTypes.from_config(config)
+    assert types.kind_of("5001") is DeviceKind.USER and not types.may_be_agent("2001")
+    assert types.kind_of("6001") is DeviceKind.ROUTE_POINT
+    config = dataclasses.replace(config, simulator=dataclasses.replace(config.simulator, users=10000))
+    types = DeviceTypes.from_config(config)
+    assert types.kind_of("5001") is DeviceKind.USER and types.kind_of("6001") is DeviceKind.USER
+
+
 def test_without_a_simulator_the_configuration_says_it_all():
     text = "[Connector]\nchannel-set-name = cs\n[link-a]\nhostname = xsp\n"
     types = DeviceTypes.from_config(parse_config(text))
