@@ -438,6 +438,23 @@ class ScriptedClient:
     def answer(self, index, result=None):
         self.requests[index][2].callback(result)
 
+    def last(self, name) -> int:
+        """The index of the latest request called ``name``."""
+        for index in range(len(self.requests) - 1, -1, -1):
+            if self.requests[index][0] == name:
+                return index
+        raise AssertionError("no %s request" % name)
+
+    def answer_last(self, name, result=None):
+        self.answer(self.last(name), result)
+
+    def refuse_last(self, name, status=404, code=None):
+        """The latest ``name`` request refused by BroadWorks (HTTP-like ``status``)."""
+        from csta_connector.broadworks.errors import BroadWorksRequestError
+
+        self.requests[self.last(name)][2].errback(
+            BroadWorksRequestError("Request", status, "refused", error_code=code))
+
 
 class RecordingSession:
     """A running CSTA session as the services see it (``name``, ``state``,

@@ -9,7 +9,6 @@ from twisted.internet.task import Clock
 
 from csta_connector.broadworks import xsi
 from csta_connector.broadworks import xsi_contact_centre as cc
-from csta_connector.broadworks.errors import BroadWorksRequestError
 from csta_connector.csta import messages as m
 from csta_connector.csta.server import CSTARequestError
 from csta_connector.services.core import ConnectorCore
@@ -43,16 +42,13 @@ class Setup:
         self.seq = 0
 
     def last(self, name):
-        for index in range(len(self.client.requests) - 1, -1, -1):
-            if self.client.requests[index][0] == name:
-                return index
-        raise AssertionError("no %s request" % name)
+        return self.client.last(name)
 
     def answer(self, name, result=None):
-        self.client.answer(self.last(name), result)
+        self.client.answer_last(name, result)
 
     def refuse(self, name, status=404):
-        self.client.requests[self.last(name)][2].errback(BroadWorksRequestError("Request", status, "refused"))
+        self.client.refuse_last(name, status)
 
     def event(self, subscription, event_type, data=None, **kw):
         self.seq += 1

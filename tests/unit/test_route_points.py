@@ -39,17 +39,13 @@ class Setup:
         self.seq = 0
 
     def last(self, name):
-        for index in range(len(self.client.requests) - 1, -1, -1):
-            if self.client.requests[index][0] == name:
-                return index
-        raise AssertionError("no %s request" % name)
+        return self.client.last(name)
 
     def answer(self, name, result=None):
-        self.client.answer(self.last(name), result)
+        self.client.answer_last(name, result)
 
     def refuse(self, name, status=404, code=None):
-        self.client.requests[self.last(name)][2].errback(
-            BroadWorksRequestError("Request", status, "refused", error_code=code))
+        self.client.refuse_last(name, status, code)
 
     def requested(self, name):
         return [a for n, a in self.client.names() if n == name]
